@@ -1,0 +1,155 @@
+//! Text to token ids. Every line break becomes `<eos>` (the book's PTB loader); ids are given in
+//! order of first appearance.
+
+use super::vocab::{Vocab, EOS};
+use crate::error::{Error, Result};
+use crate::io::read_text;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// How a line is cut into words (recorded in `config.json`, so scoring a sentence cuts it the
+/// way the training text was cut).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tokenizer {
+    /// Split on whitespace, words as they are (PTB is already tokenised and lowercased).
+    Whitespace,
+    /// Lowercase, and split `.`, `,`, `?`, `!`, `;`, `:`, `"`, `(`, `)` off as words of their own
+    /// (the book's `preprocess`, extended to more punctuation).
+    Text,
+}
+
+impl Tokenizer {
+    /// The words of one line (without `<eos>`).
+    pub fn words(self, line: &str) -> Vec<String> {
+        match self {
+            Tokenizer::Whitespace => line.split_whitespace().map(str::to_string).collect(),
+            Tokenizer::Text => {
+                let mut spaced = String::with_capacity(line.len() + 8);
+                for c in line.chars().flat_map(char::to_lowercase) {
+                    if matches!(c, '.' | ',' | '?' | '!' | ';' | ':' | '"' | '(' | ')') {
+                        spaced.push(' ');
+                        spaced.push(c);
+                        spaced.push(' ');
+                    } else {
+                        spaced.push(c);
+                    }
+                }
+                spaced.split_whitespace().map(str::to_string).collect()
+            }
+        }
+    }
+
+    /// The tokens of a whole text: each line's words, then `<eos>` for each line break.
+    pub fn tokens(self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(end) = rest.find('\n') {
+            out.extend(self.words(&rest[..end]));
+            out.push(EOS.to_string());
+            rest = &rest[end + 1..];
+        }
+        out.extend(self.words(rest));
+        out
+    }
+}
+
+/// Token ids and the vocabulary they index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Corpus {
+    pub ids: Vec<u32>,
+    pub vocab: Vocab,
+}
+
+impl Corpus {
+    /// Builds the vocabulary from the text itself (a training split).
+    pub fn from_text(text: &str, tokenizer: Tokenizer) -> Self {
+        let mut vocab = Vocab::new();
+        let ids = tokenizer.tokens(text).iter().map(|w| vocab.id_or_insert(w)).collect();
+        Corpus { ids, vocab }
+    }
+
+    /// Reads a training text file. Errors: unreadable, not UTF-8, no words.
+    pub fn read(path: &Path, tokenizer: Tokenizer) -> Result<Self> {
+        let corpus = Corpus::from_text(&read_text(path)?, tokenizer);
+        if corpus.vocab.len() <= 1 && corpus.ids.iter().all(|&id| corpus.vocab.word(id) == EOS) {
+            return Err(Error::file(
+                path,
+                "the corpus contains no words (expected text, one sentence per line)",
+            ));
+        }
+        Ok(corpus)
+    }
+
+    /// Keeps the first `n` tokens and the vocabulary they use (the book's `corpus[:1000]`, with
+    /// `vocab_size = max(corpus) + 1`). `n = 0` keeps everything.
+    pub fn truncate(&mut self, n: usize) -> Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        if n > self.ids.len() {
+            return Err(Error::msg(format!(
+                "--corpus-size {n} is larger than the corpus ({} tokens)",
+                self.ids.len()
+            )));
+        }
+        self.ids.truncate(n);
+        let used = self.ids.iter().max().map_or(0, |&m| m as usize + 1);
+        self.vocab.truncate(used);
+        Ok(())
+    }
+}
+
+/// Maps a text file's tokens to ids of an existing vocabulary (validation and test splits,
+/// `eval --text`): unknown words become `<unk>` if the vocabulary has it, else an error naming
+/// the file, the line and the word.
+pub fn encode_file(path: &Path, tokenizer: Tokenizer, vocab: &Vocab) -> Result<Vec<u32>> {
+    let text = read_text(path)?;
+    let mut ids = Vec::new();
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let (body, has_newline) = match line.strip_suffix('\n') {
+            Some(b) => (b, true),
+            None => (line, false),
+        };
+        for w in tokenizer.words(body) {
+            ids.push(vocab.id_or_unk(&w).map_err(|m| Error::line(path, i + 1, m))?);
+        }
+        if has_newline {
+            ids.push(vocab.id_or_unk(EOS).map_err(|m| Error::line(path, i + 1, m))?);
+        }
+    }
+    if ids.is_empty() {
+        return Err(Error::file(path, "contains no words (expected text, one sentence per line)"));
+    }
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_breaks_become_eos_and_ids_follow_first_appearance() {
+        let c = Corpus::from_text(" you say goodbye \n and i say hello \n", Tokenizer::Whitespace);
+        let words: Vec<&str> = c.ids.iter().map(|&i| c.vocab.word(i)).collect();
+        assert_eq!(words, ["you", "say", "goodbye", "<eos>", "and", "i", "say", "hello", "<eos>"]);
+        assert_eq!(c.ids, [0, 1, 2, 3, 4, 5, 1, 6, 3]);
+    }
+
+    #[test]
+    fn text_tokenizer_lowercases_and_splits_punctuation() {
+        let words = Tokenizer::Text.words("You say goodbye, and I say hello.");
+        assert_eq!(words, ["you", "say", "goodbye", ",", "and", "i", "say", "hello", "."]);
+        // CRLF line ends: the \r is whitespace and disappears.
+        assert_eq!(Tokenizer::Text.tokens("a b\r\nc"), ["a", "b", "<eos>", "c"]);
+    }
+
+    #[test]
+    fn truncate_keeps_the_vocabulary_of_the_prefix() {
+        let mut c = Corpus::from_text("a b c a d e\n", Tokenizer::Whitespace);
+        c.truncate(4).unwrap();
+        assert_eq!(c.ids, [0, 1, 2, 0]);
+        assert_eq!(c.vocab.len(), 3);
+        assert!(c.truncate(100).unwrap_err().message().contains("larger than the corpus"));
+    }
+}

@@ -1,0 +1,10 @@
+//! Corpora and vocabularies: PTB, plain text, the built-in demo corpus.
+
+pub mod corpus;
+pub mod demo;
+pub mod fetch;
+pub mod ptb;
+pub mod vocab;
+
+pub use corpus::{Corpus, Tokenizer};
+pub use vocab::{Vocab, EOS, UNK};

@@ -1,0 +1,99 @@
+//! The vocabulary: word <-> id, ids in order of first appearance. Saved as `vocab.txt`, one
+//! word a line, id = line number counted from 0.
+
+use crate::error::{Error, Result};
+use crate::io::read_text;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// End of sentence: every line break of a corpus becomes this token.
+pub const EOS: &str = "<eos>";
+/// The out-of-vocabulary word (PTB has it in its text).
+pub const UNK: &str = "<unk>";
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Vocab {
+    words: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Vocab {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The word's id, adding it if new.
+    pub fn id_or_insert(&mut self, word: &str) -> u32 {
+        if let Some(&id) = self.ids.get(word) {
+            return id;
+        }
+        let id = self.words.len() as u32;
+        self.words.push(word.to_string());
+        self.ids.insert(word.to_string(), id);
+        id
+    }
+
+    pub fn id(&self, word: &str) -> Option<u32> {
+        self.ids.get(word).copied()
+    }
+
+    pub fn word(&self, id: u32) -> &str {
+        &self.words[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Keeps the first `n` words (ids 0..n).
+    pub fn truncate(&mut self, n: usize) {
+        for w in self.words.drain(n.min(self.words.len())..) {
+            self.ids.remove(&w);
+        }
+    }
+
+    /// The id of `word`, or of `<unk>` if the vocabulary has it; else an error message.
+    pub fn id_or_unk(&self, word: &str) -> std::result::Result<u32, String> {
+        self.id(word).or_else(|| self.id(UNK)).ok_or_else(|| {
+            format!("the word `{word}` is not in the model's vocabulary ({} words, no {UNK})", self.len())
+        })
+    }
+
+    /// `vocab.txt` content.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        for w in &self.words {
+            s.push_str(w);
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Reads `vocab.txt`: one word per line, no blanks, no duplicates, no spaces inside a word.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = read_text(path)?;
+        let mut vocab = Vocab::new();
+        for (i, line) in text.lines().enumerate() {
+            let word = line.strip_suffix('\r').unwrap_or(line);
+            if word.is_empty() || word.contains(char::is_whitespace) {
+                return Err(Error::line(
+                    path,
+                    i + 1,
+                    format!("expected one word (no spaces), found {word:?}"),
+                ));
+            }
+            if vocab.id(word).is_some() {
+                return Err(Error::line(path, i + 1, format!("the word `{word}` appears twice")));
+            }
+            vocab.id_or_insert(word);
+        }
+        if vocab.is_empty() {
+            return Err(Error::file(path, "the vocabulary is empty (expected one word per line)"));
+        }
+        Ok(vocab)
+    }
+}

@@ -1,0 +1,131 @@
+//! The run directory: everything a training run leaves, and what `eval`, `score`, `summary` and
+//! `generate` read back.
+//!
+//! ```text
+//! config.json        RunConfig: the model config, the tokenizer, the training settings
+//! vocab.txt          one word a line; id = line number, from 0
+//! model.safetensors  the weights under PyTorch's names (atomic write)
+//! metrics.jsonl      one JSON object per epoch (EpochStats)
+//! perplexity.png/svg the curve
+//! ```
+
+use crate::data::{Tokenizer, Vocab};
+use crate::error::{Error, Result};
+use crate::io::{atomic::write_atomic, checkpoint, read_text};
+use crate::models::LmConfig;
+use crate::train::EpochStats;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const CONFIG: &str = "config.json";
+pub const VOCAB: &str = "vocab.txt";
+pub const MODEL: &str = "model.safetensors";
+pub const METRICS: &str = "metrics.jsonl";
+pub const PLOT_STEM: &str = "perplexity";
+
+/// How the model was trained (recorded for the reader; not needed to rebuild the model).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainSettings {
+    pub corpus: String,
+    pub corpus_size: usize,
+    pub batch_size: usize,
+    pub time_size: usize,
+    pub lr: f64,
+    pub epochs: usize,
+    pub seed: u64,
+}
+
+/// `config.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub model: LmConfig,
+    pub tokenizer: Tokenizer,
+    pub train: TrainSettings,
+}
+
+/// A run directory on disk.
+#[derive(Clone, Debug)]
+pub struct RunDir {
+    pub root: PathBuf,
+}
+
+impl RunDir {
+    /// Creates the directory if needed.
+    pub fn create(root: &Path) -> Result<Self> {
+        std::fs::create_dir_all(root).map_err(|e| Error::io(root, "create the run directory", e))?;
+        Ok(RunDir { root: root.to_path_buf() })
+    }
+
+    /// An existing run directory (errors if it is not a directory).
+    pub fn open(root: &Path) -> Result<Self> {
+        if !root.is_dir() {
+            return Err(Error::file(
+                root,
+                "not a run directory (expected a folder written by `recur train --out`)",
+            ));
+        }
+        Ok(RunDir { root: root.to_path_buf() })
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    pub fn write_config(&self, config: &RunConfig) -> Result<()> {
+        let json = serde_json::to_string_pretty(config).expect("a RunConfig always serialises");
+        write_atomic(&self.path(CONFIG), format!("{json}\n").as_bytes())
+    }
+
+    pub fn read_config(&self) -> Result<RunConfig> {
+        let path = self.path(CONFIG);
+        let text = read_text(&path)?;
+        let config: RunConfig = serde_json::from_str(&text).map_err(|e| {
+            Error::line(&path, e.line(), format!("{e}; expected the config.json written by `recur train`"))
+        })?;
+        Ok(config)
+    }
+
+    pub fn write_vocab(&self, vocab: &Vocab) -> Result<()> {
+        write_atomic(&self.path(VOCAB), vocab.to_text().as_bytes())
+    }
+
+    pub fn read_vocab(&self) -> Result<Vocab> {
+        Vocab::load(&self.path(VOCAB))
+    }
+
+    pub fn model_path(&self) -> PathBuf {
+        self.path(MODEL)
+    }
+
+    /// Rewrites `metrics.jsonl` with every epoch so far (atomic, so never half-written).
+    pub fn write_metrics(&self, epochs: &[EpochStats]) -> Result<()> {
+        let mut text = String::new();
+        for e in epochs {
+            text.push_str(&serde_json::to_string(e).expect("EpochStats always serialises"));
+            text.push('\n');
+        }
+        write_atomic(&self.path(METRICS), text.as_bytes())
+    }
+
+    pub fn read_metrics(&self) -> Result<Vec<EpochStats>> {
+        let path = self.path(METRICS);
+        let text = read_text(&path)?;
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, line)| {
+                serde_json::from_str(line).map_err(|e| {
+                    Error::line(&path, i + 1, format!("{e}; expected one JSON object per epoch"))
+                })
+            })
+            .collect()
+    }
+
+    /// Saves named tensors as `model.safetensors`.
+    pub fn save_tensors<F: crate::tensor::Real>(
+        &self,
+        tensors: &[(String, ndarray::ArrayD<F>)],
+    ) -> Result<()> {
+        checkpoint::save(&self.model_path(), tensors)
+    }
+}

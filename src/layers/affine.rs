@@ -1,0 +1,54 @@
+//! Affine (PyTorch's `Linear`): `y = x W^T + b`.
+//!
+//! Shapes: x (M, D), W (O, D) in PyTorch's layout, b (O), y (M, O).
+//! Backward: `dx = dy W`, `dW += dy^T x`, `db += sum over rows of dy`.
+
+use crate::params::{ParamId, Params};
+use crate::tensor::{fit, matmul, Accumulate, Real};
+use ndarray::{Array2, ArrayView2, Axis, Ix2};
+
+#[derive(Clone, Debug)]
+pub struct Affine<F: Real> {
+    pub weight: ParamId,
+    pub bias: ParamId,
+    x: Array2<F>,  // (M, D) the last input, for dW
+    y: Array2<F>,  // (M, O)
+    dx: Array2<F>, // (M, D)
+}
+
+impl<F: Real> Affine<F> {
+    /// Adds `{prefix}.weight` (O, D) and `{prefix}.bias` (O), zero-filled, to `params`.
+    pub fn new(params: &mut Params<F>, prefix: &str, in_size: usize, out_size: usize) -> Self {
+        let weight = params.add(&format!("{prefix}.weight"), &[out_size, in_size]);
+        Self::with_weight(params, prefix, weight)
+    }
+
+    /// An affine layer whose weight is an existing parameter (weight tying); adds only the bias.
+    pub fn with_weight(params: &mut Params<F>, prefix: &str, weight: ParamId) -> Self {
+        let out_size = params.mat(weight).nrows();
+        let bias = params.add(&format!("{prefix}.bias"), &[out_size]);
+        Affine { weight, bias, x: Array2::zeros((0, 0)), y: Array2::zeros((0, 0)), dx: Array2::zeros((0, 0)) }
+    }
+
+    pub fn forward(&mut self, params: &Params<F>, x: ArrayView2<F>) -> ArrayView2<'_, F> {
+        let w = params.mat(self.weight); // (O, D)
+        assert_eq!(x.ncols(), w.ncols(), "Affine: input width {} but weight {:?}", x.ncols(), w.dim());
+        fit(&mut self.x, x.raw_dim());
+        self.x.assign(&x);
+        fit(&mut self.y, Ix2(x.nrows(), w.nrows()));
+        let shape = self.y.raw_dim();
+        self.y.assign(&params.vec(self.bias).broadcast(shape).unwrap());
+        matmul(self.y.view_mut(), x, w.t(), Accumulate::Add);
+        self.y.view()
+    }
+
+    /// `dy` (M, O) -> dx (M, D); adds into the weight and bias gradients.
+    pub fn backward(&mut self, params: &mut Params<F>, dy: ArrayView2<F>) -> ArrayView2<'_, F> {
+        assert_eq!(dy.dim(), self.y.dim(), "Affine: dy {:?} but output {:?}", dy.dim(), self.y.dim());
+        fit(&mut self.dx, self.x.raw_dim());
+        matmul(self.dx.view_mut(), dy, params.mat(self.weight), Accumulate::Overwrite);
+        matmul(params.grad_mat_mut(self.weight), dy.t(), self.x.view(), Accumulate::Add);
+        params.grad_vec_mut(self.bias).scaled_add(F::one(), &dy.sum_axis(Axis(0)));
+        self.dx.view()
+    }
+}

@@ -1,0 +1,57 @@
+//! The recurrent cell interface: what one time step computes, apart from the matrix products.
+//!
+//! The time loop ([`TimeRecurrent`](crate::time::TimeRecurrent)) is written once for every cell.
+//! It computes the products itself: the input product `xw = x W_ih^T + b_ih` for all T steps at
+//! once before the loop, the recurrent product `hw = h_prev W_hh^T (+ b_hh)` per step, and in
+//! backward `dh_prev += dhw W_hh` per step and the weight gradients once per block. A cell only
+//! does the element-wise gate math of one step, forward and back.
+//!
+//! Packed layouts, PyTorch's: the G gate blocks of width H are side by side in the G*H columns of
+//! `xw` and `hw`, in PyTorch's gate order. The state is `[h | c]` (S = 2) for LSTM and `h` (S = 1)
+//! otherwise; `h` is always the first H columns.
+
+use crate::tensor::Real;
+use ndarray::{ArrayView2, ArrayViewMut2};
+use std::fmt::Debug;
+
+pub trait Cell: Clone + Copy + Debug + Default + Send + Sync + 'static {
+    /// `"rnn"`, `"lstm"` or `"gru"`: the name in configs and summaries.
+    const KIND: &'static str;
+    /// Gate blocks in the packed products: RNN 1, GRU 3, LSTM 4.
+    const GATES: usize;
+    /// State width in units of H: 1 (`h`) or 2 (`[h | c]`).
+    const STATE: usize;
+    /// Per-step values kept for backward beyond the states, in units of H.
+    const CACHE: usize;
+    /// Whether the recurrent product has its own bias `b_hh` that cannot be folded into `b_ih`
+    /// (GRU: the reset gate multiplies `h W_hn^T + b_hn`). Otherwise one bias `b_ih` serves.
+    const HIDDEN_BIAS: bool;
+
+    /// One step forward. `xw`, `hw`: (N, G*H); `state_prev`: (N, S*H). Writes `state` (N, S*H)
+    /// and `cache` (N, C*H).
+    fn forward<F: Real>(
+        hidden: usize,
+        xw: ArrayView2<F>,
+        hw: ArrayView2<F>,
+        state_prev: ArrayView2<F>,
+        state: ArrayViewMut2<F>,
+        cache: ArrayViewMut2<F>,
+    );
+
+    /// One step back. `dstate` (N, S*H) is the gradient of the loss with respect to this step's
+    /// state (from the layer above and from the next step). Writes the gradients of the two
+    /// pre-activations `dxw`, `dhw` (N, G*H) and `dstate_prev` (N, S*H), the part of the previous
+    /// state's gradient that does not go through `W_hh` (the loop adds `dhw W_hh` to its h part).
+    #[allow(clippy::too_many_arguments)]
+    fn backward<F: Real>(
+        hidden: usize,
+        dstate: ArrayView2<F>,
+        state_prev: ArrayView2<F>,
+        state: ArrayView2<F>,
+        cache: ArrayView2<F>,
+        hw: ArrayView2<F>,
+        dxw: ArrayViewMut2<F>,
+        dhw: ArrayViewMut2<F>,
+        dstate_prev: ArrayViewMut2<F>,
+    );
+}

@@ -1,0 +1,14 @@
+//! Models: a config, the layers as named fields, `forward` and `backward` (the forward in
+//! reverse), and the mapping to PyTorch's state_dict names.
+
+pub mod lm;
+
+pub use lm::{Init, Lm, LmConfig, SimpleRnnlm};
+
+/// One line of a model summary (Keras' `summary()`): a layer, its tensors, its parameter count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerSummary {
+    pub layer: String,
+    pub tensors: Vec<(String, Vec<usize>)>,
+    pub params: usize,
+}

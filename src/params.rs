@@ -1,0 +1,140 @@
+//! The parameter store: every weight of a model, its gradient and its name, in one place.
+//!
+//! Layers hold [`ParamId`]s, not arrays. Optimizers, gradient clipping and checkpoints walk the
+//! store and never know the layers. Weight tying is two layers holding the same id: both add
+//! their gradient into the one slot, so nothing has to be detected by comparing values.
+//!
+//! Invariant: gradients only accumulate (`+=`) during a backward pass; [`Params::zero_grad`] is
+//! the one place that clears them, once per step.
+
+use crate::tensor::Real;
+use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2, IxDyn};
+
+/// Index of a parameter in its [`Params`] store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ParamId(usize);
+
+/// Values, gradients and names of a model's parameters (names follow PyTorch's state_dict).
+#[derive(Clone, Debug, Default)]
+pub struct Params<F: Real> {
+    names: Vec<String>,
+    values: Vec<ArrayD<F>>,
+    grads: Vec<ArrayD<F>>,
+}
+
+impl<F: Real> Params<F> {
+    pub fn new() -> Self {
+        Params { names: Vec::new(), values: Vec::new(), grads: Vec::new() }
+    }
+
+    /// Adds a zero-filled parameter of `shape`; panics if the name is taken (a bug in a model).
+    pub fn add(&mut self, name: &str, shape: &[usize]) -> ParamId {
+        assert!(self.find(name).is_none(), "parameter `{name}` added twice");
+        self.names.push(name.to_string());
+        self.values.push(ArrayD::zeros(IxDyn(shape)));
+        self.grads.push(ArrayD::zeros(IxDyn(shape)));
+        ParamId(self.names.len() - 1)
+    }
+
+    pub fn find(&self, name: &str) -> Option<ParamId> {
+        self.names.iter().position(|n| n == name).map(ParamId)
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Every id, in the order the parameters were added.
+    pub fn ids(&self) -> impl Iterator<Item = ParamId> {
+        (0..self.names.len()).map(ParamId)
+    }
+
+    pub fn name(&self, id: ParamId) -> &str {
+        &self.names[id.0]
+    }
+
+    /// Total number of scalar parameters.
+    pub fn num_elements(&self) -> usize {
+        self.values.iter().map(|v| v.len()).sum()
+    }
+
+    pub fn value(&self, id: ParamId) -> ArrayViewD<'_, F> {
+        self.values[id.0].view()
+    }
+
+    pub fn value_mut(&mut self, id: ParamId) -> &mut ArrayD<F> {
+        &mut self.values[id.0]
+    }
+
+    pub fn grad(&self, id: ParamId) -> ArrayViewD<'_, F> {
+        self.grads[id.0].view()
+    }
+
+    pub fn grad_mut(&mut self, id: ParamId) -> &mut ArrayD<F> {
+        &mut self.grads[id.0]
+    }
+
+    /// A 2-D parameter's value (weights).
+    pub fn mat(&self, id: ParamId) -> ArrayView2<'_, F> {
+        as2(self.values[id.0].view(), &self.names[id.0])
+    }
+
+    /// A 1-D parameter's value (biases).
+    pub fn vec(&self, id: ParamId) -> ArrayView1<'_, F> {
+        as1(self.values[id.0].view(), &self.names[id.0])
+    }
+
+    pub fn grad_mat_mut(&mut self, id: ParamId) -> ArrayViewMut2<'_, F> {
+        let name = &self.names[id.0];
+        self.grads[id.0]
+            .view_mut()
+            .into_dimensionality()
+            .unwrap_or_else(|_| panic!("parameter `{name}` is not 2-D"))
+    }
+
+    pub fn grad_vec_mut(&mut self, id: ParamId) -> ArrayViewMut1<'_, F> {
+        let name = &self.names[id.0];
+        self.grads[id.0]
+            .view_mut()
+            .into_dimensionality()
+            .unwrap_or_else(|_| panic!("parameter `{name}` is not 1-D"))
+    }
+
+    /// A weight's value and its gradient together (for products that read one, write the other).
+    pub fn mat_and_grad_mut(&mut self, id: ParamId) -> (ArrayView2<'_, F>, ArrayViewMut2<'_, F>) {
+        let name = &self.names[id.0];
+        let value = as2(self.values[id.0].view(), name);
+        let grad = self.grads[id.0]
+            .view_mut()
+            .into_dimensionality()
+            .unwrap_or_else(|_| panic!("parameter `{name}` is not 2-D"));
+        (value, grad)
+    }
+
+    /// Sets every gradient to zero (the start of each training step).
+    pub fn zero_grad(&mut self) {
+        self.grads.iter_mut().for_each(|g| g.fill(F::zero()));
+    }
+
+    /// Each parameter's value (mutable) with its gradient: what an optimizer walks.
+    pub fn values_and_grads_mut(&mut self) -> impl Iterator<Item = (&mut ArrayD<F>, &ArrayD<F>)> {
+        self.values.iter_mut().zip(self.grads.iter())
+    }
+
+    /// Every gradient, mutable (for clipping).
+    pub fn grads_mut(&mut self) -> impl Iterator<Item = &mut ArrayD<F>> {
+        self.grads.iter_mut()
+    }
+}
+
+fn as2<'a, F: Real>(v: ArrayViewD<'a, F>, name: &str) -> ArrayView2<'a, F> {
+    v.into_dimensionality().unwrap_or_else(|_| panic!("parameter `{name}` is not 2-D"))
+}
+
+fn as1<'a, F: Real>(v: ArrayViewD<'a, F>, name: &str) -> ArrayView1<'a, F> {
+    v.into_dimensionality().unwrap_or_else(|_| panic!("parameter `{name}` is not 1-D"))
+}

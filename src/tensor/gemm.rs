@@ -1,0 +1,107 @@
+//! The one matrix product of recur: `C = A B` or `C += A B` on ndarray views of any strides.
+//!
+//! Transposes are views (`a.t()`), never copies: the `gemm` crate takes row and column strides,
+//! so `A^T B` and `A B^T` cost what `A B` costs. The crate was chosen by measuring it against
+//! `matrixmultiply`, `faer` and OpenBLAS on this project's shapes (bench/GEMM.md).
+//!
+//! Threads: the per-step products of an RNN are tiny (10 x 100 x 100) and get slower with a
+//! second thread, so products below [`PARALLEL_MIN_FLOPS`] run on the calling thread.
+
+use super::Real;
+use gemm::Parallelism;
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+/// Whether the product overwrites the destination or adds to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accumulate {
+    /// `C = A B`
+    Overwrite,
+    /// `C += A B` (how every gradient is formed: gradients only add).
+    Add,
+}
+
+/// Products with fewer multiply-adds than this run single-threaded.
+pub const PARALLEL_MIN_FLOPS: usize = 4_000_000;
+
+/// `c = a b` or `c += a b`. Shapes: a (M, K), b (K, N), c (M, N); panics naming the shapes if
+/// they do not agree (a shape mismatch is a bug in the caller, not a user error).
+pub fn matmul<F: Real>(mut c: ArrayViewMut2<F>, a: ArrayView2<F>, b: ArrayView2<F>, mode: Accumulate) {
+    let (m, k) = a.dim();
+    let (k2, n) = b.dim();
+    assert!(k == k2 && c.dim() == (m, n), "matmul: a {:?} x b {:?} into c {:?}", a.dim(), b.dim(), c.dim());
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if mode == Accumulate::Overwrite {
+            c.fill(F::zero());
+        }
+        return;
+    }
+    let threads = if m * n * k >= PARALLEL_MIN_FLOPS { Parallelism::Rayon(0) } else { Parallelism::None };
+    let (cs, as_, bs) = (c.strides().to_vec(), a.strides().to_vec(), b.strides().to_vec());
+    // SAFETY: the pointers and strides come from live ndarray views whose shapes were checked
+    // above; `c` is a unique (mutable) view, so it cannot alias `a` or `b`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            cs[1],
+            cs[0],
+            mode == Accumulate::Add,
+            a.as_ptr(),
+            as_[1],
+            as_[0],
+            b.as_ptr(),
+            bs[1],
+            bs[0],
+            F::one(), // gemm's alpha scales the old destination
+            F::one(), // gemm's beta scales the product
+            false,
+            false,
+            false,
+            threads,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn naive(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
+        let (m, k) = a.dim();
+        let n = b.dim().1;
+        Array2::from_shape_fn((m, n), |(i, j)| (0..k).map(|p| a[[i, p]] * b[[p, j]]).sum())
+    }
+
+    #[test]
+    fn matches_naive_product_for_plain_and_transposed_views() {
+        let a = Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64 * 0.5 - 2.0);
+        let b = Array2::from_shape_fn((4, 5), |(i, j)| (i as f64 - j as f64) * 0.25);
+        let want = naive(&a, &b);
+        let mut c = Array2::zeros((3, 5));
+        matmul(c.view_mut(), a.view(), b.view(), Accumulate::Overwrite);
+        assert!((&c - &want).iter().all(|d| d.abs() < 1e-12));
+        // A^T B with A stored transposed; and accumulate on top.
+        let at = a.t().to_owned();
+        matmul(c.view_mut(), at.t(), b.view(), Accumulate::Add);
+        assert!((&c - &(&want * 2.0)).iter().all(|d| d.abs() < 1e-12));
+        // Write into a transposed destination.
+        let mut ct = Array2::zeros((5, 3));
+        matmul(ct.view_mut().reversed_axes(), a.view(), b.view(), Accumulate::Overwrite);
+        assert!((&ct.t() - &want).iter().all(|d| d.abs() < 1e-12));
+    }
+
+    #[test]
+    #[should_panic(expected = "matmul: a")]
+    fn mismatched_shapes_panic_with_both_shapes() {
+        let a = Array2::<f32>::zeros((2, 3));
+        let b = Array2::<f32>::zeros((4, 2));
+        let mut c = Array2::<f32>::zeros((2, 2));
+        matmul(c.view_mut(), a.view(), b.view(), Accumulate::Overwrite);
+    }
+}

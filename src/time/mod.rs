@@ -1,0 +1,18 @@
+//! Time layers: the same computations over whole (N, T, ...) batches of sequences.
+//!
+//! Only the recurrent layer needs a time loop ([`TimeRecurrent`], generic over the cell). The
+//! position-wise layers (embedding, affine, softmax loss) treat the N*T positions as N*T rows of
+//! their one-step layer: one product over all rows, no loop over t.
+
+pub mod affine;
+pub mod embedding;
+pub mod recurrent;
+pub mod softmax_loss;
+
+pub use affine::TimeAffine;
+pub use embedding::TimeEmbedding;
+pub use recurrent::{CellStep, StateMode, TimeRecurrent};
+pub use softmax_loss::TimeSoftmaxWithLoss;
+
+/// The book's `TimeRNN`: [`TimeRecurrent`] over the tanh cell.
+pub type TimeRnn<F> = TimeRecurrent<F, crate::layers::RnnCell>;

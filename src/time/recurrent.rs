@@ -1,0 +1,333 @@
+//! `TimeRecurrent<C>`: a recurrent layer over whole (N, T, D) sequences, for any [`Cell`].
+//! This is the one time loop of recur (the book's TimeRNN / TimeLSTM / TimeGRU, written once).
+//!
+//! Forward, for t = 0..T: `state_t = cell(x_t W_ih^T + b_ih, state_{t-1} W_hh^T (+ b_hh), state_{t-1})`.
+//! The input product runs once for all N*T rows before the loop; only the (N, H) x (H, G*H)
+//! recurrent product and the gate math run per step.
+//!
+//! Backward runs t = T-1 down to 0. The gradient reaching step t's state is the one from above
+//! (`dhs[:, t]`) plus the one from step t+1; nothing enters from the next block (truncated
+//! BPTT). Weight gradients are summed over the block with one product each after the loop. The
+//! gradient with respect to the block's initial state is kept ([`TimeRecurrent::initial_state_grad`])
+//! for encoder-decoders.
+//!
+//! State: [`StateMode::Stateful`] carries the final state of one call into the next (truncated
+//! BPTT over a long stream); [`StateMode::Stateless`] starts every call from zeros. In both modes
+//! [`TimeRecurrent::set_state`] sets the initial state of the next call.
+//!
+//! Buffers (all sized once per (N, T)): `xw` (N*T, G*H) rows in (n, t) order, `states`
+//! (T+1, N, S*H) with the initial state at index 0, `hw` and `dhw` (T, N, G*H), `cache`
+//! (T, N, C*H), output `hs` (N, T, H).
+
+use crate::layers::Cell;
+use crate::params::{ParamId, Params};
+use crate::tensor::{fit, matmul, Accumulate, Real};
+use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, Axis, Ix2, Ix3};
+use std::marker::PhantomData;
+
+/// Whether a recurrent layer carries its final state into the next call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateMode {
+    /// Keep the final state and start the next call from it (language models, truncated BPTT).
+    Stateful,
+    /// Start every call from zeros (or from a state given by `set_state` for that call).
+    Stateless,
+}
+
+#[derive(Clone, Debug)]
+pub struct TimeRecurrent<F: Real, C: Cell> {
+    pub w_ih: ParamId,         // (G*H, D)
+    pub w_hh: ParamId,         // (G*H, H)
+    pub b_ih: ParamId,         // (G*H)
+    pub b_hh: Option<ParamId>, // (G*H), only for cells with `HIDDEN_BIAS`
+    input_size: usize,
+    hidden_size: usize,
+    mode: StateMode,
+    /// The initial state of the next call: carried (stateful) or given by `set_state`.
+    next_initial: Option<Array2<F>>, // (N, S*H)
+    xs: Array2<F>,     // (N*T, D) the last input
+    xw: Array2<F>,     // (N*T, G*H)
+    hw: Array3<F>,     // (T, N, G*H)
+    states: Array3<F>, // (T+1, N, S*H)
+    cache: Array3<F>,  // (T, N, C*H)
+    hs: Array3<F>,     // (N, T, H)
+    dxw: Array2<F>,    // (N*T, G*H)
+    dhw: Array3<F>,    // (T, N, G*H)
+    dstate: Array2<F>, // (N, S*H) gradient flowing back through time
+    dstate_prev: Array2<F>,
+    dxs: Array2<F>, // (N*T, D)
+    _cell: PhantomData<C>,
+}
+
+impl<F: Real, C: Cell> TimeRecurrent<F, C> {
+    /// Adds the layer's parameters under PyTorch's names: `{prefix}.weight_ih_l{layer}` (G*H, D),
+    /// `{prefix}.weight_hh_l{layer}` (G*H, H), `{prefix}.bias_ih_l{layer}` (G*H) and, for cells
+    /// with a separate recurrent bias, `{prefix}.bias_hh_l{layer}`. All zero-filled: the model
+    /// initialises them.
+    pub fn new(
+        params: &mut Params<F>,
+        prefix: &str,
+        layer: usize,
+        input_size: usize,
+        hidden_size: usize,
+        mode: StateMode,
+    ) -> Self {
+        let gh = C::GATES * hidden_size;
+        let w_ih = params.add(&format!("{prefix}.weight_ih_l{layer}"), &[gh, input_size]);
+        let w_hh = params.add(&format!("{prefix}.weight_hh_l{layer}"), &[gh, hidden_size]);
+        let b_ih = params.add(&format!("{prefix}.bias_ih_l{layer}"), &[gh]);
+        let b_hh = C::HIDDEN_BIAS.then(|| params.add(&format!("{prefix}.bias_hh_l{layer}"), &[gh]));
+        let e2 = || Array2::zeros((0, 0));
+        let e3 = || Array3::zeros((0, 0, 0));
+        TimeRecurrent {
+            w_ih,
+            w_hh,
+            b_ih,
+            b_hh,
+            input_size,
+            hidden_size,
+            mode,
+            next_initial: None,
+            xs: e2(),
+            xw: e2(),
+            hw: e3(),
+            states: e3(),
+            cache: e3(),
+            hs: e3(),
+            dxw: e2(),
+            dhw: e3(),
+            dstate: e2(),
+            dstate_prev: e2(),
+            dxs: e2(),
+            _cell: PhantomData,
+        }
+    }
+
+    pub fn input_size(&self) -> usize {
+        self.input_size
+    }
+
+    pub fn hidden_size(&self) -> usize {
+        self.hidden_size
+    }
+
+    pub fn mode(&self) -> StateMode {
+        self.mode
+    }
+
+    /// Sets the initial state of the next call, (N, S*H): `h`, or `[h | c]` for LSTM.
+    pub fn set_state(&mut self, state: ArrayView2<F>) {
+        assert_eq!(
+            state.ncols(),
+            C::STATE * self.hidden_size,
+            "set_state: state has {} columns, the {} cell needs {}",
+            state.ncols(),
+            C::KIND,
+            C::STATE * self.hidden_size
+        );
+        self.next_initial = Some(state.to_owned());
+    }
+
+    /// Forgets the carried state: the next call starts from zeros.
+    pub fn reset_state(&mut self) {
+        self.next_initial = None;
+    }
+
+    /// The state after the last step of the last call, (N, S*H).
+    pub fn final_state(&self) -> ArrayView2<'_, F> {
+        let t = self.states.len_of(Axis(0)) - 1;
+        self.states.index_axis(Axis(0), t)
+    }
+
+    /// Gradient of the loss with respect to the last call's initial state, (N, S*H).
+    pub fn initial_state_grad(&self) -> ArrayView2<'_, F> {
+        self.dstate.view()
+    }
+
+    /// xs (N, T, D) -> hs (N, T, H).
+    pub fn forward(&mut self, params: &Params<F>, xs: ArrayView3<F>) -> ArrayView3<'_, F> {
+        let (n, t, d) = xs.dim();
+        assert_eq!(d, self.input_size, "TimeRecurrent: input width {d}, layer expects {}", self.input_size);
+        let (h, gh, sh) = (self.hidden_size, C::GATES * self.hidden_size, C::STATE * self.hidden_size);
+        fit(&mut self.xs, Ix2(n * t, d));
+        fit(&mut self.xw, Ix2(n * t, gh));
+        fit(&mut self.hw, Ix3(t, n, gh));
+        fit(&mut self.states, Ix3(t + 1, n, sh));
+        fit(&mut self.cache, Ix3(t, n, C::CACHE * h));
+        fit(&mut self.hs, Ix3(n, t, h));
+
+        // Input product for every step at once: xw = X W_ih^T + b_ih.
+        self.xs.assign(&xs.to_shape((n * t, d)).expect("(N, T, D) reshapes to (N*T, D)"));
+        self.xw.assign(&params.vec(self.b_ih).broadcast((n * t, gh)).unwrap());
+        matmul(self.xw.view_mut(), self.xs.view(), params.mat(self.w_ih).t(), Accumulate::Add);
+
+        // Initial state: carried, given, or zeros.
+        let mut initial = self.states.index_axis_mut(Axis(0), 0);
+        match self.next_initial.take() {
+            Some(state) => {
+                assert_eq!(
+                    state.dim(),
+                    (n, sh),
+                    "TimeRecurrent: the carried state is {:?} but the batch has {n} rows; call reset_state() when the batch size changes",
+                    state.dim()
+                );
+                initial.assign(&state);
+            }
+            None => initial.fill(F::zero()),
+        }
+
+        let w_hh = params.mat(self.w_hh);
+        let b_hh = self.b_hh.map(|id| params.vec(id));
+        for step in 0..t {
+            let (prev, mut next) = self.states.multi_slice_mut((s![step, .., ..], s![step + 1, .., ..]));
+            let mut hw = self.hw.index_axis_mut(Axis(0), step);
+            match b_hh {
+                Some(b) => {
+                    hw.assign(&b.broadcast((n, gh)).unwrap());
+                    matmul(hw.view_mut(), prev.slice(s![.., ..h]), w_hh.t(), Accumulate::Add);
+                }
+                None => matmul(hw.view_mut(), prev.slice(s![.., ..h]), w_hh.t(), Accumulate::Overwrite),
+            }
+            let xw_t = self.xw.slice(s![step..;t, ..]); // rows n*T + step
+            C::forward(
+                h,
+                xw_t,
+                hw.view(),
+                prev.view(),
+                next.view_mut(),
+                self.cache.index_axis_mut(Axis(0), step),
+            );
+            self.hs.index_axis_mut(Axis(1), step).assign(&next.slice(s![.., ..h]));
+        }
+        if self.mode == StateMode::Stateful {
+            self.next_initial = Some(self.states.index_axis(Axis(0), t).to_owned());
+        }
+        self.hs.view()
+    }
+
+    /// dhs (N, T, H) -> dxs (N, T, D); adds into the weight and bias gradients. The final state
+    /// is taken to feed nothing but the outputs (truncated BPTT: the next block sends nothing back).
+    pub fn backward(&mut self, params: &mut Params<F>, dhs: ArrayView3<F>) -> ArrayView3<'_, F> {
+        self.backward_impl(params, dhs, None)
+    }
+
+    /// Like [`TimeRecurrent::backward`], when the final state (N, S*H) also feeds something else
+    /// (an encoder's state handed to a decoder, a classifier head): `dfinal` is its gradient.
+    pub fn backward_from_final(
+        &mut self,
+        params: &mut Params<F>,
+        dhs: ArrayView3<F>,
+        dfinal: ArrayView2<F>,
+    ) -> ArrayView3<'_, F> {
+        self.backward_impl(params, dhs, Some(dfinal))
+    }
+
+    fn backward_impl(
+        &mut self,
+        params: &mut Params<F>,
+        dhs: ArrayView3<F>,
+        dfinal: Option<ArrayView2<F>>,
+    ) -> ArrayView3<'_, F> {
+        assert_eq!(
+            dhs.dim(),
+            self.hs.dim(),
+            "TimeRecurrent: dhs {:?} but output {:?}",
+            dhs.dim(),
+            self.hs.dim()
+        );
+        let (n, t, h) = dhs.dim();
+        let (d, gh, sh) = (self.input_size, C::GATES * h, C::STATE * h);
+        fit(&mut self.dxw, Ix2(n * t, gh));
+        fit(&mut self.dhw, Ix3(t, n, gh));
+        fit(&mut self.dstate, Ix2(n, sh));
+        fit(&mut self.dstate_prev, Ix2(n, sh));
+        fit(&mut self.dxs, Ix2(n * t, d));
+
+        match dfinal {
+            Some(dfinal) => {
+                assert_eq!(
+                    dfinal.dim(),
+                    (n, sh),
+                    "TimeRecurrent: dfinal {:?}, state is ({n}, {sh})",
+                    dfinal.dim()
+                );
+                self.dstate.assign(&dfinal);
+            }
+            // Nothing flows in from the next block: truncated BPTT cuts here.
+            None => self.dstate.fill(F::zero()),
+        }
+        {
+            let w_hh = params.mat(self.w_hh);
+            for step in (0..t).rev() {
+                self.dstate.slice_mut(s![.., ..h]).scaled_add(F::one(), &dhs.index_axis(Axis(1), step));
+                let mut dhw = self.dhw.index_axis_mut(Axis(0), step);
+                C::backward(
+                    h,
+                    self.dstate.view(),
+                    self.states.index_axis(Axis(0), step),
+                    self.states.index_axis(Axis(0), step + 1),
+                    self.cache.index_axis(Axis(0), step),
+                    self.hw.index_axis(Axis(0), step),
+                    self.dxw.slice_mut(s![step..;t, ..]),
+                    dhw.view_mut(),
+                    self.dstate_prev.view_mut(),
+                );
+                matmul(self.dstate_prev.slice_mut(s![.., ..h]), dhw.view(), w_hh, Accumulate::Add);
+                std::mem::swap(&mut self.dstate, &mut self.dstate_prev);
+            }
+        }
+
+        // Weight gradients for the whole block, one product each.
+        let h_prev = self.states.slice(s![..t, .., ..h]); // (T, N, H): each step's previous h
+        let h_prev = h_prev.to_shape((t * n, h)).expect("states are contiguous in (T, N)");
+        let dhw = self.dhw.view().into_shape_with_order((t * n, gh)).expect("dhw is contiguous");
+        matmul(params.grad_mat_mut(self.w_hh), dhw.t(), h_prev.view(), Accumulate::Add);
+        if let Some(b_hh) = self.b_hh {
+            params.grad_vec_mut(b_hh).scaled_add(F::one(), &dhw.sum_axis(Axis(0)));
+        }
+        matmul(params.grad_mat_mut(self.w_ih), self.dxw.t(), self.xs.view(), Accumulate::Add);
+        params.grad_vec_mut(self.b_ih).scaled_add(F::one(), &self.dxw.sum_axis(Axis(0)));
+        matmul(self.dxs.view_mut(), self.dxw.view(), params.mat(self.w_ih), Accumulate::Overwrite);
+        self.dxs.view().into_shape_with_order((n, t, d)).expect("dxs is contiguous")
+    }
+}
+
+/// One recurrent step as a layer of its own (the book's `RNN` class): the T = 1 case of
+/// [`TimeRecurrent`], so the step math exists once. Stateless: each call gets its `state_prev`.
+#[derive(Clone, Debug)]
+pub struct CellStep<F: Real, C: Cell> {
+    pub inner: TimeRecurrent<F, C>,
+}
+
+impl<F: Real, C: Cell> CellStep<F, C> {
+    pub fn new(params: &mut Params<F>, prefix: &str, input_size: usize, hidden_size: usize) -> Self {
+        CellStep {
+            inner: TimeRecurrent::new(params, prefix, 0, input_size, hidden_size, StateMode::Stateless),
+        }
+    }
+
+    /// x (N, D), state_prev (N, S*H) -> state (N, S*H) (for RNN and GRU the state is `h`).
+    pub fn forward(
+        &mut self,
+        params: &Params<F>,
+        x: ArrayView2<F>,
+        state_prev: ArrayView2<F>,
+    ) -> ArrayView2<'_, F> {
+        self.inner.set_state(state_prev);
+        let (n, d) = x.dim();
+        self.inner.forward(params, x.into_shape_with_order((n, 1, d)).expect("x is (N, D)"));
+        self.inner.final_state()
+    }
+
+    /// dstate (N, S*H) -> (dx (N, D), dstate_prev (N, S*H)); adds into the parameter gradients.
+    pub fn backward(
+        &mut self,
+        params: &mut Params<F>,
+        dstate: ArrayView2<F>,
+    ) -> (ArrayView2<'_, F>, ArrayView2<'_, F>) {
+        let (n, h) = (dstate.nrows(), self.inner.hidden_size);
+        let no_output_grad = Array3::zeros((n, 1, h));
+        self.inner.backward_from_final(params, no_output_grad.view(), dstate);
+        (self.inner.dxs.view(), self.inner.dstate.view())
+    }
+}

@@ -1,0 +1,51 @@
+//! Time Softmax-with-loss: scores (N, T, V) and targets (N, T) -> the mean cross-entropy over
+//! the N*T positions whose target is not [`IGNORE`](crate::layers::IGNORE).
+
+use crate::layers::SoftmaxWithLoss;
+use crate::tensor::Real;
+use ndarray::{ArrayView2, ArrayView3};
+
+#[derive(Clone, Debug)]
+pub struct TimeSoftmaxWithLoss<F: Real> {
+    pub inner: SoftmaxWithLoss<F>,
+    flat_targets: Vec<u32>,
+    shape: (usize, usize, usize),
+}
+
+impl<F: Real> Default for TimeSoftmaxWithLoss<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<F: Real> TimeSoftmaxWithLoss<F> {
+    pub fn new() -> Self {
+        TimeSoftmaxWithLoss { inner: SoftmaxWithLoss::new(), flat_targets: Vec::new(), shape: (0, 0, 0) }
+    }
+
+    pub fn forward(&mut self, scores: ArrayView3<F>, targets: ArrayView2<u32>) -> F {
+        let (n, t, v) = scores.dim();
+        assert_eq!(
+            targets.dim(),
+            (n, t),
+            "TimeSoftmaxWithLoss: scores {:?} but targets {:?}",
+            scores.dim(),
+            targets.dim()
+        );
+        self.shape = (n, t, v);
+        self.flat_targets.clear();
+        self.flat_targets.extend(targets.iter().copied());
+        let scores = scores.to_shape((n * t, v)).expect("(N, T, V) reshapes to (N*T, V)");
+        self.inner.forward(scores.view(), &self.flat_targets)
+    }
+
+    /// Softmax probabilities of the last forward, (N, T, V).
+    pub fn probs(&self) -> ArrayView3<'_, F> {
+        self.inner.probs().into_shape_with_order(self.shape).expect("probs are contiguous")
+    }
+
+    pub fn backward(&mut self, dloss: F) -> ArrayView3<'_, F> {
+        let shape = self.shape;
+        self.inner.backward(dloss).into_shape_with_order(shape).expect("dx is contiguous")
+    }
+}

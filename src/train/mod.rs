@@ -1,0 +1,8 @@
+//! Training and evaluation of language models: the truncated-BPTT batcher, the epoch loop,
+//! perplexity.
+
+pub mod bptt;
+pub mod trainer;
+
+pub use bptt::BpttBatcher;
+pub use trainer::{eval_perplexity, train_epoch, EpochStats, LanguageModel};
