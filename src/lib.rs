@@ -11,7 +11,7 @@ pub mod layers;
 pub mod models;
 pub mod optim;
 pub mod params;
-// pub mod plot;
+pub mod plot;
 pub mod tensor;
 pub mod time;
 pub mod train;

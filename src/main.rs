@@ -1,3 +1,13 @@
+//! The `recur` command line: one small function per subcommand over the library (see src/cli/).
+
+mod cli;
+
+use clap::Parser;
+
 fn main() {
-    println!("Hello, world!");
+    let args = cli::Cli::parse();
+    if let Err(err) = cli::run(args) {
+        eprintln!("error: {err}");
+        std::process::exit(2);
+    }
 }

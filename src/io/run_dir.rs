@@ -129,3 +129,39 @@ impl RunDir {
         checkpoint::save(&self.model_path(), tensors)
     }
 }
+
+/// A trained language model read back from its run directory.
+pub struct LoadedLm {
+    pub config: RunConfig,
+    pub vocab: Vocab,
+    pub model: crate::models::SimpleRnnlm<f32>,
+}
+
+impl RunDir {
+    /// Reads `config.json`, `vocab.txt` and `model.safetensors`, checking that they agree.
+    pub fn load_lm(&self) -> Result<LoadedLm> {
+        let config = self.read_config()?;
+        let config_path = self.path(CONFIG);
+        if config.model.cell != "rnn" {
+            return Err(Error::file(
+                &config_path,
+                format!("cell `{}` is not supported; expected \"rnn\"", config.model.cell),
+            ));
+        }
+        let vocab = self.read_vocab()?;
+        if vocab.len() != config.model.vocab_size {
+            return Err(Error::file(
+                &self.path(VOCAB),
+                format!("has {} words but {CONFIG} says vocab_size {}", vocab.len(), config.model.vocab_size),
+            ));
+        }
+        let tensors = checkpoint::load::<f32>(&self.model_path())?;
+        // The weights are replaced below; the generator only fills the initial values.
+        let mut model =
+            crate::models::SimpleRnnlm::new(config.model.clone(), &mut crate::tensor::Rng::new(0));
+        model
+            .load_state_dict(tensors)
+            .map_err(|m| Error::file(&self.model_path(), format!("{m}; the file does not match {CONFIG}")))?;
+        Ok(LoadedLm { config, vocab, model })
+    }
+}

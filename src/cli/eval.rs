@@ -1,0 +1,50 @@
+//! `recur eval`: perplexity on a PTB split or a text file (the book's `eval_perplexity`).
+
+use clap::Args;
+use recur::data::corpus::encode_file;
+use recur::data::ptb::{self, Split};
+use recur::io::run_dir::RunDir;
+use recur::train::eval_perplexity;
+use recur::{Error, Result};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Run directory written by `recur train`.
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
+    /// PTB split to evaluate: valid or test (with --data-dir).
+    #[arg(long, requires = "data_dir", conflicts_with = "text")]
+    split: Option<String>,
+    /// Folder holding the PTB files.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// A text file to evaluate instead of a PTB split.
+    #[arg(long, value_name = "FILE")]
+    text: Option<PathBuf>,
+    /// Streams read in parallel (the book: 10).
+    #[arg(long, default_value_t = 10)]
+    batch_size: usize,
+    /// Time steps per block (the book: 35).
+    #[arg(long, default_value_t = 35)]
+    time_size: usize,
+}
+
+pub fn run(args: EvalArgs) -> Result<()> {
+    let mut loaded = RunDir::open(&args.model)?.load_lm()?;
+    let (name, ids) = match (&args.split, &args.text) {
+        (Some(split), None) => {
+            let split = Split::parse(split)?;
+            let dir = args.data_dir.as_deref().expect("clap requires --data-dir with --split");
+            (format!("{split:?}").to_lowercase(), ptb::load_split(dir, split, &loaded.vocab)?)
+        }
+        (None, Some(path)) => {
+            ("text".to_string(), encode_file(path, loaded.config.tokenizer, &loaded.vocab)?)
+        }
+        _ => return Err(Error::msg("give either --split valid|test with --data-dir DIR, or --text FILE")),
+    };
+    let ppl = eval_perplexity(&mut loaded.model, &ids, args.batch_size, args.time_size)?;
+    println!("{} tokens, batch {} x {}", ids.len(), args.batch_size, args.time_size);
+    println!("{name} perplexity: {ppl:.2}");
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! Command-line interface: flags (clap) and one function per subcommand. Library errors come
+//! back as `recur::Error`; `main` prints them on one line and exits with code 2.
+
+mod bench;
+mod data;
+mod eval;
+mod score;
+mod summary;
+mod train;
+
+use clap::{Parser, Subcommand};
+use recur::Result;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "recur",
+    version,
+    about = "Recurrent neural networks with explicit forward and backward passes"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train a language model (default: the book's chapter-5 RNN LM on the built-in corpus).
+    Train(train::TrainArgs),
+    /// Perplexity of a trained model on a PTB split or a text file.
+    Eval(eval::EvalArgs),
+    /// Log-probability of sentences under a trained model, best first.
+    Score(score::ScoreArgs),
+    /// Layers, tensor shapes and parameter counts of a trained model.
+    Summary(summary::SummaryArgs),
+    /// Download datasets.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+    /// Time training steps (tokens per second); see bench/compare.py for the side-by-side run.
+    Bench(bench::BenchArgs),
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Train(args) => train::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Score(args) => score::run(args),
+        Command::Summary(args) => summary::run(args),
+        Command::Data(cmd) => data::run(cmd),
+        Command::Bench(args) => bench::run(args),
+    }
+}
