@@ -189,6 +189,8 @@ def train(args):
     print(f"corpus size: {len(corpus)}, vocabulary size: {vocab}", flush=True)
 
     model = Rnnlm(vocab, args.wordvec, args.hidden, seed=args.seed)
+    if args.save_init:
+        save_init(model, args.save_init)
     batcher = Batcher(corpus, args.batch_size, args.time_size)
     t0 = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
@@ -204,6 +206,31 @@ def train(args):
         ppl = math.exp(total_loss / loss_count)
         print(f"epoch {epoch} | perplexity {ppl:.2f}", flush=True)
     print(f"train time: {time.perf_counter() - t0:.3f} s", flush=True)
+
+
+def save_init(model, path):
+    """Writes the initial weights as safetensors under recur's (PyTorch's) names and layouts,
+    so `recur train --init-from PATH` starts from exactly these numbers: the two programs can
+    then be compared epoch by epoch, not only as bands over seeds."""
+    tensors = {
+        "encoder.weight": model.embed_W,            # (V, D)
+        "rnn.weight_ih_l0": model.Wx.T,             # (H, D) = Wx^T
+        "rnn.weight_hh_l0": model.Wh.T,             # (H, H) = Wh^T
+        "rnn.bias_ih_l0": model.rnn_b,
+        "rnn.bias_hh_l0": np.zeros_like(model.rnn_b),
+        "decoder.weight": model.aff_W.T,            # (V, H) = W^T
+        "decoder.bias": model.aff_b,
+    }
+    header, blobs, offset = {}, [], 0
+    for name, a in tensors.items():
+        data = np.ascontiguousarray(a, dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    head = json.dumps(header).encode()
+    head += b" " * (-len(head) % 8)  # the format pads the header to 8 bytes
+    with open(path, "wb") as f:
+        f.write(len(head).to_bytes(8, "little") + head + b"".join(blobs))
 
 
 # --------------------------------------------------------------------------
@@ -275,6 +302,7 @@ def main(argv=None):
     common(p)
     p.add_argument("--data-dir", default="../shared/data/ptb")
     p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--save-init", metavar="FILE", help="write the initial weights (safetensors) for recur train --init-from")
     p.set_defaults(func=train)
 
     p = sub.add_parser("bench", help="tokens/s on a synthetic corpus")

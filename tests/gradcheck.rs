@@ -56,7 +56,7 @@ fn embedding_accumulates_repeated_ids() {
     // Row 1 occurs three times: its gradient is the sum of three rows of r.
     let g = params.grad(layer.weight).into_dimensionality::<Ix2>().unwrap().to_owned();
     let r2 = r.view().into_dimensionality::<Ix2>().unwrap();
-    let want = &r2.row(0) + &r2.row(2) + &r2.row(5);
+    let want = &r2.row(0) + &r2.row(2) + r2.row(5);
     assert!((&g.row(1) - &want).iter().all(|d| d.abs() < 1e-12));
     assert!(g.row(2).iter().all(|&v| v == 0.0), "rows of absent ids stay zero");
     check_params("embedding", &mut params, |p| {

@@ -32,7 +32,7 @@ pub struct BenchArgs {
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
-    if args.repeats == 0 || !(args.seconds > 0.0) {
+    if args.repeats == 0 || args.seconds.is_nan() || args.seconds <= 0.0 {
         return Err(Error::msg("--repeats and --seconds must be positive"));
     }
     let BenchModel::Ch05 = args.model;

@@ -62,6 +62,10 @@ pub struct TrainArgs {
     /// Run directory to write (default: a new runs/run-NNN).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Start from the weights in this safetensors file (PyTorch names) instead of drawing them;
+    /// e.g. `bench/numpy_ch05.py train --save-init FILE`, to follow the NumPy reference exactly.
+    #[arg(long, value_name = "FILE")]
+    init_from: Option<PathBuf>,
     /// Allow --out to name a directory that already holds a trained model (it is replaced).
     #[arg(long)]
     overwrite: bool,
@@ -98,6 +102,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
 
     let mut rng = Rng::new(args.seed);
     let mut model: SimpleRnnlm<f32> = SimpleRnnlm::new(model_config, &mut rng);
+    if let Some(path) = &args.init_from {
+        let tensors = recur::io::checkpoint::load::<f32>(path)?;
+        model.load_state_dict(tensors).map_err(|m| Error::file(path, format!("{m}; expected weights for this corpus and sizes")))?;
+    }
     let optimizer = Sgd::new(args.lr);
     let iters = batcher.iters_per_epoch(corpus.ids.len());
     let tokens_per_epoch = (iters * args.batch_size * args.time_size) as f64;
