@@ -56,7 +56,10 @@ fn from_the_numpy_reference_init_recur_follows_its_perplexity_curve() {
             tolerance * 100.0
         );
     }
-    eprintln!("epoch 1: recur {:.2} NumPy {:.2}; epoch 100: recur {:.2} NumPy {:.2}", ours[0], theirs[0], ours[99], theirs[99]);
+    eprintln!(
+        "epoch 1: recur {:.2} NumPy {:.2}; epoch 100: recur {:.2} NumPy {:.2}",
+        ours[0], theirs[0], ours[99], theirs[99]
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ pub struct EvalArgs {
     /// Run directory written by `recur train`.
     #[arg(long, value_name = "DIR")]
     model: PathBuf,
-    /// PTB split to evaluate: valid or test (with --data-dir).
+    /// PTB split to evaluate: train, valid or test (with --data-dir).
     #[arg(long, requires = "data_dir", conflicts_with = "text")]
     split: Option<String>,
     /// Folder holding the PTB files.

@@ -3,7 +3,7 @@
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use recur::data::{demo, ptb, Corpus, Tokenizer};
-use recur::io::run_dir::{RunConfig, RunDir, TrainSettings, PLOT_STEM};
+use recur::io::run_dir::{RunConfig, RunDir, TrainSettings, METRICS, MODEL, PLOT_STEM};
 use recur::models::{LmConfig, SimpleRnnlm};
 use recur::optim::Sgd;
 use recur::plot::{write_chart, Chart, Series};
@@ -75,8 +75,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let (mut corpus, tokenizer, corpus_name) = load_corpus(&args)?;
     corpus.truncate(args.corpus_size)?;
     let mut batcher = BpttBatcher::new(corpus.ids.len(), args.batch_size, args.time_size)?;
-    if args.epochs == 0 {
-        return Err(Error::msg("--epochs must be at least 1"));
+    if args.epochs == 0 || args.hidden_size == 0 || args.wordvec_size == 0 {
+        return Err(Error::msg("--epochs, --hidden-size and --wordvec-size must be at least 1"));
     }
     if !(args.lr.is_finite() && args.lr > 0.0) {
         return Err(Error::msg(format!("--lr must be a positive number (got {})", args.lr)));
@@ -97,6 +97,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
             seed: args.seed,
         },
     };
+    // A run being replaced (--overwrite) loses its outputs before the new config is written, so
+    // a failed new run never leaves the old weights beside a config they do not fit.
+    for stale in [MODEL, METRICS, "perplexity.png", "perplexity.svg"] {
+        let path = run.path(stale);
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, "remove the replaced run's file", e))?;
+        }
+    }
     run.write_config(&config)?;
     run.write_vocab(&corpus.vocab)?;
 
@@ -104,7 +112,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let mut model: SimpleRnnlm<f32> = SimpleRnnlm::new(model_config, &mut rng);
     if let Some(path) = &args.init_from {
         let tensors = recur::io::checkpoint::load::<f32>(path)?;
-        model.load_state_dict(tensors).map_err(|m| Error::file(path, format!("{m}; expected weights for this corpus and sizes")))?;
+        model
+            .load_state_dict(tensors)
+            .map_err(|m| Error::file(path, format!("{m}; expected weights for this corpus and sizes")))?;
     }
     let optimizer = Sgd::new(args.lr);
     let iters = batcher.iters_per_epoch(corpus.ids.len());

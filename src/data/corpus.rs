@@ -118,7 +118,7 @@ pub fn encode_file(path: &Path, tokenizer: Tokenizer, vocab: &Vocab) -> Result<V
             ids.push(vocab.id_or_unk(EOS).map_err(|m| Error::line(path, i + 1, m))?);
         }
     }
-    if ids.is_empty() {
+    if ids.iter().all(|&id| vocab.word(id) == EOS) {
         return Err(Error::file(path, "contains no words (expected text, one sentence per line)"));
     }
     Ok(ids)

@@ -314,8 +314,7 @@ impl<F: Real, C: Cell> CellStep<F, C> {
         state_prev: ArrayView2<F>,
     ) -> ArrayView2<'_, F> {
         self.inner.set_state(state_prev);
-        let (n, d) = x.dim();
-        self.inner.forward(params, x.into_shape_with_order((n, 1, d)).expect("x is (N, D)"));
+        self.inner.forward(params, x.insert_axis(Axis(1))); // (N, 1, D)
         self.inner.final_state()
     }
 
