@@ -222,3 +222,47 @@ fn simple_rnnlm_whole_model() {
         probe.forward(xs2.view(), ts2.view())
     });
 }
+
+/// LSTM and GRU through the same time loop: input, every weight, the initial state `[h | c]`.
+fn check_time_cell<C: recur::layers::Cell>(seed: u64) {
+    let mut rng = Rng::new(seed);
+    let mut params = Params::new();
+    let mut rnn: recur::time::TimeRecurrent<f64, C> =
+        recur::time::TimeRecurrent::new(&mut params, "rnn", 0, D, H, StateMode::Stateless);
+    randomize(&mut params, &mut rng, 0.5);
+    let xs = random_array(&[N, T, D], &mut rng);
+    let s0 = random_array(&[N, C::STATE * H], &mut rng);
+    let r = random_array(&[N, T, H], &mut rng);
+    let as3 = |a: &ArrayD<f64>| a.view().into_dimensionality::<Ix3>().unwrap().to_owned();
+    let as2 = |a: &ArrayD<f64>| a.view().into_dimensionality::<Ix2>().unwrap().to_owned();
+    let loss = |rnn: &mut recur::time::TimeRecurrent<f64, C>,
+                p: &Params<f64>,
+                xs: &Array3<f64>,
+                s0: &Array2<f64>| {
+        rnn.set_state(s0.view());
+        dot(&rnn.forward(p, xs.view()).to_owned().into_dyn(), &r)
+    };
+    loss(&mut rnn, &params, &as3(&xs), &as2(&s0));
+    let dxs = rnn.backward(&mut params, as3(&r).view()).to_owned().into_dyn();
+    let ds0 = rnn.initial_state_grad().to_owned().into_dyn();
+    let mut probe = rnn.clone();
+    check_elements(&format!("time {} dxs", C::KIND), &xs, dxs.view(), |x| {
+        loss(&mut probe, &params, &as3(x), &as2(&s0))
+    });
+    check_elements(&format!("time {} dstate0", C::KIND), &s0, ds0.view(), |s| {
+        loss(&mut probe, &params, &as3(&xs), &as2(s))
+    });
+    check_params(&format!("time {}", C::KIND), &mut params, |p| {
+        loss(&mut rnn.clone(), p, &as3(&xs), &as2(&s0))
+    });
+}
+
+#[test]
+fn time_lstm() {
+    check_time_cell::<recur::layers::LstmCell>(11);
+}
+
+#[test]
+fn time_gru() {
+    check_time_cell::<recur::layers::GruCell>(12);
+}

@@ -192,3 +192,13 @@ impl HiddenColumns for ndarray::ArrayView2<'_, f64> {
 fn rnn_tanh_language_model_matches_pytorch() {
     check_lm::<recur::layers::RnnCell>("rnn_tanh_l1.json");
 }
+
+#[test]
+fn lstm_two_layer_language_model_matches_pytorch() {
+    check_lm::<recur::layers::LstmCell>("lstm_l2.json");
+}
+
+#[test]
+fn gru_two_layer_language_model_matches_pytorch() {
+    check_lm::<recur::layers::GruCell>("gru_l2.json");
+}

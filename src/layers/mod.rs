@@ -8,6 +8,8 @@
 pub mod affine;
 pub mod cell;
 pub mod embedding;
+pub mod gru;
+pub mod lstm;
 pub mod rnn;
 pub mod sigmoid_loss;
 pub mod softmax_loss;
@@ -15,6 +17,8 @@ pub mod softmax_loss;
 pub use affine::Affine;
 pub use cell::Cell;
 pub use embedding::Embedding;
+pub use gru::GruCell;
+pub use lstm::LstmCell;
 pub use rnn::RnnCell;
 pub use sigmoid_loss::SigmoidWithLoss;
 pub use softmax_loss::{SoftmaxWithLoss, IGNORE};

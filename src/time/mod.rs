@@ -16,3 +16,9 @@ pub use softmax_loss::TimeSoftmaxWithLoss;
 
 /// The book's `TimeRNN`: [`TimeRecurrent`] over the tanh cell.
 pub type TimeRnn<F> = TimeRecurrent<F, crate::layers::RnnCell>;
+
+/// The book's `TimeLSTM`.
+pub type TimeLstm<F> = TimeRecurrent<F, crate::layers::LstmCell>;
+
+/// `TimeGRU` (PyTorch's formulation).
+pub type TimeGru<F> = TimeRecurrent<F, crate::layers::GruCell>;
