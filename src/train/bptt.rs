@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn too_small_a_corpus_is_an_error_naming_the_need() {
-        let err = BpttBatcher::new(10, 3, 3).unwrap_err();
+        let err = BpttBatcher::new(9, 3, 3).unwrap_err();
         assert!(err.message().contains("needs at least 10 tokens"), "{err}");
         assert!(BpttBatcher::new(10, 0, 3).is_err());
     }
