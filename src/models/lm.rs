@@ -111,20 +111,12 @@ impl<F: Real, C: Cell> Lm<F, C> {
 
     /// Logits (N, T, V) for ids (N, T), carrying the recurrent state.
     pub fn scores(&mut self, xs: ArrayView2<u32>) -> ArrayView3<'_, F> {
-        let mut hs = self.embed.forward(&self.params, xs);
-        for rnn in &mut self.rnns {
-            hs = rnn.forward(&self.params, hs);
-        }
-        self.decoder.forward(&self.params, hs)
+        chain(&self.params, &mut self.embed, &mut self.rnns, &mut self.decoder, xs)
     }
 
     /// Mean cross-entropy of predicting `ts` (N, T) from `xs` (N, T).
     pub fn forward(&mut self, xs: ArrayView2<u32>, ts: ArrayView2<u32>) -> F {
-        let mut hs = self.embed.forward(&self.params, xs);
-        for rnn in &mut self.rnns {
-            hs = rnn.forward(&self.params, hs);
-        }
-        let scores = self.decoder.forward(&self.params, hs);
+        let scores = chain(&self.params, &mut self.embed, &mut self.rnns, &mut self.decoder, xs);
         self.loss.forward(scores, ts)
     }
 
@@ -224,4 +216,20 @@ impl<F: Real, C: Cell> Lm<F, C> {
         }
         Ok(())
     }
+}
+
+/// Embedding -> recurrent layers -> decoder: the forward chain shared by `scores` and `forward`
+/// (a free function over the fields, so the loss layer can be borrowed beside its result).
+fn chain<'a, F: Real, C: Cell>(
+    params: &Params<F>,
+    embed: &'a mut TimeEmbedding<F>,
+    rnns: &'a mut [TimeRecurrent<F, C>],
+    decoder: &'a mut TimeAffine<F>,
+    xs: ArrayView2<u32>,
+) -> ArrayView3<'a, F> {
+    let mut hs = embed.forward(params, xs);
+    for rnn in rnns.iter_mut() {
+        hs = rnn.forward(params, hs);
+    }
+    decoder.forward(params, hs)
 }
