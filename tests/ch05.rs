@@ -17,7 +17,7 @@ mod common;
 use recur::data::ptb;
 use recur::io::checkpoint;
 use recur::models::{LmConfig, SimpleRnnlm};
-use recur::optim::Sgd;
+use recur::optim::{Optimizer, OptimizerKind};
 use recur::tensor::Rng;
 use recur::train::{train_epoch, BpttBatcher};
 use std::path::Path;
@@ -32,8 +32,10 @@ fn train_ch05(data: &Path, seed: u64, init: Option<&Path>) -> Vec<f64> {
         model.load_state_dict(checkpoint::load(init).unwrap()).unwrap();
     }
     let mut batcher = BpttBatcher::new(corpus.ids.len(), 10, 5).unwrap();
-    let sgd = Sgd::new(0.1);
-    (0..100).map(|_| train_epoch(&mut model, &corpus.ids, &mut batcher, &sgd, &mut |_, _| {}).exp()).collect()
+    let mut sgd = Optimizer::new(OptimizerKind::Sgd, 0.1, 0.0);
+    (0..100)
+        .map(|_| train_epoch(&mut model, &corpus.ids, &mut batcher, &mut sgd, None, &mut |_, _| {}).exp())
+        .collect()
 }
 
 #[test]

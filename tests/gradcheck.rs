@@ -8,8 +8,9 @@ mod common;
 
 use common::*;
 use ndarray::{Array2, Array3, ArrayD, Ix1, Ix2, Ix3};
+use recur::layers::CellKind;
 use recur::layers::{Affine, Embedding, RnnCell, SigmoidWithLoss, SoftmaxWithLoss, IGNORE};
-use recur::models::{LmConfig, SimpleRnnlm};
+use recur::models::{Init, Lm, LmConfig, SimpleRnnlm};
 use recur::params::Params;
 use recur::tensor::Rng;
 use recur::time::{CellStep, StateMode, TimeAffine, TimeEmbedding, TimeRnn, TimeSoftmaxWithLoss};
@@ -64,29 +65,46 @@ fn embedding_accumulates_repeated_ids() {
     });
 }
 
-#[test]
-fn rnn_cell_step() {
-    let mut rng = Rng::new(3);
+/// One step of a cell (the book's `RNN` / `LSTM` classes): input, previous state `h` or
+/// `[h | c]`, every weight; upstream gradient on the whole new state.
+fn check_cell_step<C: recur::layers::Cell>(seed: u64) {
+    let mut rng = Rng::new(seed);
     let mut params = Params::new();
-    let mut cell: CellStep<f64, RnnCell> = CellStep::new(&mut params, "rnn", D, H);
+    let mut cell: CellStep<f64, C> = CellStep::new(&mut params, "rnn", D, H);
     randomize(&mut params, &mut rng, 0.5);
     let x = random_array(&[N, D], &mut rng);
-    let h_prev = random_array(&[N, H], &mut rng);
-    let r = random_array(&[N, H], &mut rng);
+    let state_prev = random_array(&[N, C::STATE * H], &mut rng);
+    let r = random_array(&[N, C::STATE * H], &mut rng);
     let as2 = |a: &ArrayD<f64>| a.view().into_dimensionality::<Ix2>().unwrap().to_owned();
-    cell.forward(&params, as2(&x).view(), as2(&h_prev).view());
-    let (dx, dh_prev) = cell.backward(&mut params, as2(&r).view());
-    let (dx, dh_prev) = (dx.to_owned().into_dyn(), dh_prev.to_owned().into_dyn());
+    cell.forward(&params, as2(&x).view(), as2(&state_prev).view());
+    let (dx, dstate_prev) = cell.backward(&mut params, as2(&r).view());
+    let (dx, dstate_prev) = (dx.to_owned().into_dyn(), dstate_prev.to_owned().into_dyn());
     let mut probe = cell.clone();
-    check_elements("rnn cell dx", &x, dx.view(), |x| {
-        dot(&probe.forward(&params, as2(x).view(), as2(&h_prev).view()).to_owned().into_dyn(), &r)
+    let kind = C::KIND;
+    check_elements(&format!("{kind} cell dx"), &x, dx.view(), |x| {
+        dot(&probe.forward(&params, as2(x).view(), as2(&state_prev).view()).to_owned().into_dyn(), &r)
     });
-    check_elements("rnn cell dh_prev", &h_prev, dh_prev.view(), |h| {
-        dot(&probe.forward(&params, as2(&x).view(), as2(h).view()).to_owned().into_dyn(), &r)
+    check_elements(&format!("{kind} cell dstate_prev"), &state_prev, dstate_prev.view(), |s| {
+        dot(&probe.forward(&params, as2(&x).view(), as2(s).view()).to_owned().into_dyn(), &r)
     });
-    check_params("rnn cell", &mut params, |p| {
-        dot(&cell.clone().forward(p, as2(&x).view(), as2(&h_prev).view()).to_owned().into_dyn(), &r)
+    check_params(&format!("{kind} cell"), &mut params, |p| {
+        dot(&cell.clone().forward(p, as2(&x).view(), as2(&state_prev).view()).to_owned().into_dyn(), &r)
     });
+}
+
+#[test]
+fn rnn_cell_step() {
+    check_cell_step::<RnnCell>(3);
+}
+
+#[test]
+fn lstm_cell_step() {
+    check_cell_step::<recur::layers::LstmCell>(31);
+}
+
+#[test]
+fn gru_cell_step() {
+    check_cell_step::<recur::layers::GruCell>(32);
 }
 
 #[test]
@@ -265,4 +283,56 @@ fn time_lstm() {
 #[test]
 fn time_gru() {
     check_time_cell::<recur::layers::GruCell>(12);
+}
+
+/// A whole 2-layer language model with tied weights (one `encoder.weight`, used by the
+/// embedding and the decoder): every parameter, on a stateful second batch. With `dropout`,
+/// the dropout generator is rewound before every forward so each sees the same masks.
+fn check_lm(cell: CellKind, dropout: f64, seed: u64) {
+    let config = LmConfig {
+        cell,
+        vocab_size: V,
+        embed_size: H,
+        hidden_size: H,
+        num_layers: 2,
+        dropout,
+        tie_weights: true,
+        init: Init::Uniform,
+        init_scale: 0.5,
+    };
+    let mut rng = Rng::new(seed);
+    let mut model: Lm<f64> = Lm::new(config, &mut rng);
+    let xs1 = ndarray::arr2(&[[1u32, 3, 1], [6, 0, 3]]);
+    let xs2 = ndarray::arr2(&[[2u32, 2, 5], [4, 1, 0]]);
+    let ts2 = ndarray::arr2(&[[2u32, 5, 4], [1, 0, 6]]);
+    model.forward(xs1.view(), xs1.view());
+    let carried: Vec<_> = model.rnns.iter().map(|r| r.final_state().to_owned()).collect();
+    let masks = model.dropout_rng_mut().state();
+    model.forward(xs2.view(), ts2.view());
+    model.params.zero_grad();
+    model.backward();
+    let what = format!("2-layer tied {cell} lm, dropout {dropout}");
+    let mut params = model.params.clone();
+    check_params(&what, &mut params, |p| {
+        let mut probe = model.clone();
+        probe.params = p.clone();
+        *probe.dropout_rng_mut() = Rng::from_state(masks);
+        probe.rnns.iter_mut().zip(&carried).for_each(|(r, s)| r.set_state(s.view()));
+        probe.forward(xs2.view(), ts2.view())
+    });
+}
+
+#[test]
+fn lstm_lm_two_layers_tied() {
+    check_lm(CellKind::Lstm, 0.0, 21);
+}
+
+#[test]
+fn gru_lm_two_layers_tied() {
+    check_lm(CellKind::Gru, 0.0, 22);
+}
+
+#[test]
+fn lstm_lm_two_layers_tied_with_dropout() {
+    check_lm(CellKind::Lstm, 0.3, 23);
 }

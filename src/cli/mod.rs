@@ -4,6 +4,8 @@
 mod bench;
 mod data;
 mod eval;
+mod generate;
+mod presets;
 mod score;
 mod summary;
 mod train;
@@ -25,11 +27,13 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Train a language model (default: the book's chapter-5 RNN LM on the built-in corpus).
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Perplexity of a trained model on a PTB split or a text file.
     Eval(eval::EvalArgs),
     /// Log-probability of sentences under a trained model, best first.
     Score(score::ScoreArgs),
+    /// Generate text from a trained language model.
+    Generate(generate::GenerateArgs),
     /// Layers, tensor shapes and parameter counts of a trained model.
     Summary(summary::SummaryArgs),
     /// Download datasets.
@@ -41,9 +45,10 @@ enum Command {
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Train(args) => train::run(args),
+        Command::Train(args) => train::run(*args),
         Command::Eval(args) => eval::run(args),
         Command::Score(args) => score::run(args),
+        Command::Generate(args) => generate::run(args),
         Command::Summary(args) => summary::run(args),
         Command::Data(cmd) => data::run(cmd),
         Command::Bench(args) => bench::run(args),

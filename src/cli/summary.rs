@@ -18,6 +18,10 @@ pub fn run(args: SummaryArgs) -> Result<()> {
     println!("{:<16} {:<28} {:>14} {:>12}", "layer", "tensor", "shape", "params");
     println!("{}", "-".repeat(73));
     for row in &rows {
+        if row.tensors.is_empty() {
+            println!("{:<16} {:<28} {:>14} {:>12}", row.layer, "(no parameters)", "", 0);
+            continue;
+        }
         for (i, (name, shape)) in row.tensors.iter().enumerate() {
             let count: usize = shape.iter().product();
             let layer = if i == 0 { row.layer.as_str() } else { "" };

@@ -1,14 +1,21 @@
 //! `recur train`: truncated-BPTT training of a language model into a run directory.
+//!
+//! Settings come from a preset (default: the book's chapter 5), each overridable by its flag.
+//! With validation on (PTB presets), every epoch ends with the validation perplexity; the best
+//! epoch's weights are the ones saved, and the test perplexity is measured on them at the end.
 
+use super::presets::{Preset, Recipe};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use recur::data::ptb::Split;
 use recur::data::{demo, ptb, Corpus, Tokenizer};
-use recur::io::run_dir::{RunConfig, RunDir, TrainSettings, METRICS, MODEL, PLOT_STEM};
-use recur::models::{LmConfig, SimpleRnnlm};
-use recur::optim::Sgd;
+use recur::io::run_dir::{RunConfig, RunDir, RunResult, TrainSettings, METRICS, MODEL, PLOT_STEM, RESULT};
+use recur::layers::CellKind;
+use recur::models::{Init, Lm, LmConfig};
+use recur::optim::{LrRule, LrSchedule, Optimizer, OptimizerKind};
 use recur::plot::{write_chart, Chart, Series};
 use recur::tensor::Rng;
-use recur::train::{train_epoch, BpttBatcher, EpochStats};
+use recur::train::{eval_perplexity, train_epoch, BpttBatcher, EpochStats};
 use recur::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -17,46 +24,88 @@ use std::time::{Duration, Instant};
 pub enum CorpusKind {
     /// The built-in demo text (no data, no network needed).
     Demo,
-    /// Penn Treebank: ptb.train.txt in --data-dir.
+    /// Penn Treebank: ptb.train.txt (and ptb.valid.txt, ptb.test.txt) in --data-dir.
     Ptb,
     /// A plain text file (--text), one sentence per line.
     Text,
 }
 
-/// Defaults are the book's chapter-5 experiment (SimpleRnnlm, train_custom_loop.py).
+/// Flags left out take the preset's value (see `--preset`).
 #[derive(Args, Debug)]
 pub struct TrainArgs {
+    /// A published recipe; every other flag overrides one of its settings.
+    #[arg(long, value_enum, default_value = "book-ch5")]
+    preset: Preset,
     /// Which corpus to train on.
-    #[arg(long, value_enum, default_value = "demo")]
-    corpus: CorpusKind,
-    /// Folder holding ptb.train.txt (for --corpus ptb).
+    #[arg(long, value_enum)]
+    corpus: Option<CorpusKind>,
+    /// Folder holding the PTB files (default: $RECUR_DATA/ptb if set, else data/ptb, where
+    /// `recur data fetch ptb` puts them).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Text file to train on (for --corpus text).
     #[arg(long, value_name = "FILE")]
     text: Option<PathBuf>,
-    /// Keep only the first N tokens of the corpus (0 = all; the book uses 1000 for PTB).
+    /// Keep only the first N tokens of the corpus (0 = all; the book's chapter 5 uses 1000 of PTB).
     #[arg(long, default_value_t = 0, value_name = "N")]
     corpus_size: usize,
-    /// Sequences per batch (N).
-    #[arg(long, default_value_t = 10)]
-    batch_size: usize,
-    /// Time steps per truncated-BPTT block (T).
-    #[arg(long, default_value_t = 5)]
-    time_size: usize,
+    /// Recurrent cell.
+    #[arg(long, value_enum)]
+    cell: Option<CellKind>,
+    /// Stacked recurrent layers.
+    #[arg(long)]
+    layers: Option<usize>,
     /// Word-vector width (D).
-    #[arg(long, default_value_t = 100)]
-    wordvec_size: usize,
+    #[arg(long, alias = "embed-size")]
+    wordvec_size: Option<usize>,
     /// Hidden-state width (H).
-    #[arg(long, default_value_t = 100)]
-    hidden_size: usize,
-    /// SGD learning rate.
-    #[arg(long, default_value_t = 0.1)]
-    lr: f64,
+    #[arg(long)]
+    hidden_size: Option<usize>,
+    /// Dropout probability on the embedding output and after each recurrent layer.
+    #[arg(long)]
+    dropout: Option<f64>,
+    /// Tie the decoder's weight to the embedding's (needs equal sizes): `--tie-weights [true|false]`.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    tie_weights: Option<bool>,
+    /// Weight initialisation.
+    #[arg(long, value_enum)]
+    init: Option<Init>,
+    /// Bound of the uniform initialisations.
+    #[arg(long)]
+    init_scale: Option<f64>,
+    /// Sequences per batch (N).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Time steps per truncated-BPTT block (T).
+    #[arg(long)]
+    time_size: Option<usize>,
+    #[arg(long, value_enum)]
+    optimizer: Option<OptimizerKind>,
+    /// Initial learning rate.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Momentum coefficient (--optimizer momentum).
+    #[arg(long)]
+    momentum: Option<f64>,
+    /// Clip the global gradient norm to this (0 = no clipping).
+    #[arg(long)]
+    clip: Option<f64>,
+    /// Learning-rate rule between epochs.
+    #[arg(long, value_enum)]
+    lr_schedule: Option<LrSchedule>,
+    /// Plateau: divide the rate by this; zaremba: multiply it by this each epoch.
+    #[arg(long)]
+    lr_factor: Option<f64>,
+    /// Zaremba: epochs at the initial rate before the decay starts.
+    #[arg(long)]
+    decay_after: Option<usize>,
     /// Passes over the corpus.
-    #[arg(long, default_value_t = 100)]
-    epochs: usize,
-    /// Seed of the weight initialisation.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Validate every epoch, keep the best weights, test at the end (PTB): `--validate [true|false]`.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    validate: Option<bool>,
+    /// Seed of the weight initialisation and the dropout masks.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Run directory to write (default: a new runs/run-NNN).
@@ -71,35 +120,75 @@ pub struct TrainArgs {
     overwrite: bool,
 }
 
+impl TrainArgs {
+    /// The preset's recipe with the given flags applied.
+    fn recipe(&self) -> Recipe {
+        let mut r = self.preset.recipe();
+        macro_rules! set {
+            ($($field:ident),*) => { $(if let Some(v) = self.$field { r.$field = v; })* };
+        }
+        set!(corpus, cell, layers, wordvec_size, hidden_size, dropout, tie_weights, init, init_scale);
+        set!(batch_size, time_size, optimizer, lr, momentum, clip, lr_schedule, lr_factor, decay_after);
+        set!(epochs, validate);
+        r
+    }
+}
+
+/// What training reads: the training ids and, for validated runs, the validation and test ids.
+struct Data {
+    train: Corpus,
+    tokenizer: Tokenizer,
+    name: String,
+    valid_test: Option<(Vec<u32>, Vec<u32>)>,
+}
+
 pub fn run(args: TrainArgs) -> Result<()> {
-    let (mut corpus, tokenizer, corpus_name) = load_corpus(&args)?;
-    corpus.truncate(args.corpus_size)?;
-    let mut batcher = BpttBatcher::new(corpus.ids.len(), args.batch_size, args.time_size)?;
-    if args.epochs == 0 || args.hidden_size == 0 || args.wordvec_size == 0 {
-        return Err(Error::msg("--epochs, --hidden-size and --wordvec-size must be at least 1"));
-    }
-    if !(args.lr.is_finite() && args.lr > 0.0) {
-        return Err(Error::msg(format!("--lr must be a positive number (got {})", args.lr)));
-    }
+    let recipe = args.recipe();
+    check_recipe(&recipe)?;
+    let data = load_data(&args, &recipe)?;
+    let corpus = &data.train;
+    let mut batcher = BpttBatcher::new(corpus.ids.len(), recipe.batch_size, recipe.time_size)?;
+
+    let model_config = LmConfig {
+        cell: recipe.cell,
+        vocab_size: corpus.vocab.len(),
+        embed_size: recipe.wordvec_size,
+        hidden_size: recipe.hidden_size,
+        num_layers: recipe.layers,
+        dropout: recipe.dropout,
+        tie_weights: recipe.tie_weights,
+        init: recipe.init,
+        init_scale: recipe.init_scale,
+    };
+    model_config.check().map_err(Error::msg)?;
+    let settings = TrainSettings {
+        preset: Some(args.preset.name()),
+        corpus: data.name.clone(),
+        corpus_size: corpus.ids.len(),
+        batch_size: recipe.batch_size,
+        time_size: recipe.time_size,
+        lr: recipe.lr,
+        epochs: recipe.epochs,
+        seed: args.seed,
+        optimizer: recipe.optimizer,
+        momentum: recipe.momentum,
+        clip: (recipe.clip > 0.0).then_some(recipe.clip),
+        lr_rule: LrRule {
+            schedule: recipe.lr_schedule,
+            factor: recipe.lr_factor,
+            decay_after: recipe.decay_after,
+        },
+        validate: recipe.validate,
+        eval_batch_size: 10,
+        eval_time_size: 35,
+    };
 
     let run = RunDir::create(&choose_out_dir(args.out.as_deref(), args.overwrite)?)?;
-    let model_config = LmConfig::simple_rnnlm(corpus.vocab.len(), args.wordvec_size, args.hidden_size);
-    let config = RunConfig {
-        model: model_config.clone(),
-        tokenizer,
-        train: TrainSettings {
-            corpus: corpus_name,
-            corpus_size: corpus.ids.len(),
-            batch_size: args.batch_size,
-            time_size: args.time_size,
-            lr: args.lr,
-            epochs: args.epochs,
-            seed: args.seed,
-        },
-    };
+    let config =
+        RunConfig { model: model_config.clone(), tokenizer: data.tokenizer, train: Some(settings.clone()) };
     // A run being replaced (--overwrite) loses its outputs before the new config is written, so
     // a failed new run never leaves the old weights beside a config they do not fit.
-    for stale in [MODEL, METRICS, "perplexity.png", "perplexity.svg"] {
+    for stale in [MODEL, METRICS, RESULT, "perplexity.png", "perplexity.svg"] {
         let path = run.path(stale);
         if path.exists() {
             std::fs::remove_file(&path).map_err(|e| Error::io(&path, "remove the replaced run's file", e))?;
@@ -109,58 +198,108 @@ pub fn run(args: TrainArgs) -> Result<()> {
     run.write_vocab(&corpus.vocab)?;
 
     let mut rng = Rng::new(args.seed);
-    let mut model: SimpleRnnlm<f32> = SimpleRnnlm::new(model_config, &mut rng);
+    let mut model: Lm<f32> = Lm::new(model_config.clone(), &mut rng);
     if let Some(path) = &args.init_from {
         let tensors = recur::io::checkpoint::load::<f32>(path)?;
         model
             .load_state_dict(tensors)
             .map_err(|m| Error::file(path, format!("{m}; expected weights for this corpus and sizes")))?;
     }
-    let optimizer = Sgd::new(args.lr);
+    let mut optimizer = Optimizer::new(settings.optimizer, settings.lr, settings.momentum);
     let iters = batcher.iters_per_epoch(corpus.ids.len());
-    let tokens_per_epoch = (iters * args.batch_size * args.time_size) as f64;
+    let tokens_per_epoch = (iters * settings.batch_size * settings.time_size) as f64;
     println!(
-        "training SimpleRnnlm (V {}, D {}, H {}) on {} tokens of {}: batch {} x {}, {} batches an epoch, lr {}",
-        corpus.vocab.len(),
-        args.wordvec_size,
-        args.hidden_size,
+        "training {} x {} {} (V {}, D {}, H {}{}{}, {} parameters) on {} tokens of {}",
+        model_config.num_layers,
+        model_config.cell.name().to_uppercase(),
+        args.preset.name(),
+        model_config.vocab_size,
+        model_config.embed_size,
+        model_config.hidden_size,
+        if model_config.dropout > 0.0 {
+            format!(", dropout {}", model_config.dropout)
+        } else {
+            String::new()
+        },
+        if model_config.tie_weights { ", tied" } else { "" },
+        model.params.num_elements(),
         corpus.ids.len(),
-        config.train.corpus,
-        args.batch_size,
-        args.time_size,
+        settings.corpus,
+    );
+    println!(
+        "batch {} x {}, {} batches an epoch, {:?} lr {}{}, {:?} schedule, {} epochs{}",
+        settings.batch_size,
+        settings.time_size,
         iters,
-        args.lr
+        settings.optimizer,
+        settings.lr,
+        settings.clip.map(|c| format!(", clip {c}")).unwrap_or_default(),
+        settings.lr_rule.schedule,
+        settings.epochs,
+        if settings.validate { ", validating every epoch" } else { "" },
     );
 
-    let bar = ProgressBar::new((iters * args.epochs) as u64);
+    let bar = ProgressBar::new((iters * settings.epochs) as u64);
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} batches  epoch {msg}  {per_sec}  eta {eta}")
-            .expect("the progress template is valid"),
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} batches  epoch {msg}  {per_sec}  elapsed {elapsed}  left {eta}",
+        )
+        .expect("the progress template is valid"),
     );
-    let mut history = Vec::with_capacity(args.epochs);
+    let mut history: Vec<EpochStats> = Vec::with_capacity(settings.epochs);
+    let mut best: Option<(usize, f64, Vec<ndarray::ArrayD<f32>>)> = None;
+    let mut lr = settings.lr;
+    let mut improved = true;
     let mut last_save = Instant::now();
-    for epoch in 1..=args.epochs {
-        bar.set_message(format!("{epoch}/{}", args.epochs));
+    for epoch in 1..=settings.epochs {
+        lr = settings.lr_rule.rate(epoch, settings.lr, lr, improved);
+        optimizer.set_lr(lr);
+        bar.set_message(format!("{epoch}/{}", settings.epochs));
         let start = Instant::now();
-        let loss = train_epoch(&mut model, &corpus.ids, &mut batcher, &optimizer, &mut |_, _| bar.inc(1));
+        model.set_training(true);
+        let loss = train_epoch(
+            &mut model,
+            &corpus.ids,
+            &mut batcher,
+            &mut optimizer,
+            settings.clip,
+            &mut |i, loss| {
+                bar.inc(1);
+                // Logs (no terminal, so no bar) get a line every tenth of a long epoch instead.
+                let tenth = iters / 10;
+                if bar.is_hidden() && iters >= 100 && (i + 1) % tenth == 0 && i + 1 < iters {
+                    let elapsed = start.elapsed().as_secs_f64();
+                    let done = (i + 1) as f64 / iters as f64;
+                    println!(
+                        "  epoch {epoch}: batch {}/{iters}, batch perplexity {:.2}, {:.0} tokens/s, epoch ends in {:.0} s",
+                        i + 1,
+                        loss.exp(),
+                        (i + 1) as f64 * tokens_per_epoch / iters as f64 / elapsed,
+                        elapsed * (1.0 - done) / done
+                    );
+                }
+            },
+        );
         let seconds = start.elapsed().as_secs_f64();
-        let stats = EpochStats {
-            epoch,
-            train_ppl: loss.exp(),
-            seconds,
-            tokens_per_s: tokens_per_epoch / seconds,
-            lr: args.lr,
-        };
-        if !stats.train_ppl.is_finite() {
+        let train_ppl = loss.exp();
+        if !train_ppl.is_finite() {
             bar.abandon();
             return Err(Error::msg(format!(
-                "epoch {epoch}: the training loss is not finite ({loss}); lower --lr (now {})",
-                args.lr
+                "epoch {epoch}: the training loss is not finite ({loss}); lower --lr (now {lr}) or set --clip"
             )));
         }
+        let valid_ppl = match &data.valid_test {
+            Some((valid, _)) => {
+                Some(eval_perplexity(&mut model, valid, settings.eval_batch_size, settings.eval_time_size)?)
+            }
+            None => None,
+        };
+        let stats =
+            EpochStats { epoch, train_ppl, valid_ppl, seconds, tokens_per_s: tokens_per_epoch / seconds, lr };
         let line = format!(
-            "| epoch {epoch:3} | perplexity {:9.2} | {:.2} s | {:.0} tokens/s",
-            stats.train_ppl, seconds, stats.tokens_per_s
+            "| epoch {epoch:3} | lr {lr:7.4} | train perplexity {train_ppl:9.2} |{} {seconds:.1} s | {:.0} tokens/s",
+            valid_ppl.map(|v| format!(" valid perplexity {v:8.2} |")).unwrap_or_default(),
+            stats.tokens_per_s
         );
         // Without a terminal the bar is hidden and so would be its println.
         if bar.is_hidden() {
@@ -169,17 +308,47 @@ pub fn run(args: TrainArgs) -> Result<()> {
             bar.println(line);
         }
         history.push(stats);
-        // Long runs are saved as they go; short ones only at the end (each save syncs to disk).
-        if last_save.elapsed() > Duration::from_secs(30) {
-            save(&run, &model, &history)?;
-            last_save = Instant::now();
+        match valid_ppl {
+            Some(v) => {
+                improved = best.as_ref().is_none_or(|(_, b, _)| v < *b);
+                if improved {
+                    let weights = model.params.ids().map(|id| model.params.value(id).to_owned()).collect();
+                    best = Some((epoch, v, weights));
+                    run.save_tensors(&model.state_dict())?;
+                }
+                run.write_metrics(&history)?;
+            }
+            // Long unvalidated runs are saved as they go; short ones only at the end (each save
+            // syncs to disk).
+            None if last_save.elapsed() > Duration::from_secs(30) => {
+                run.save_tensors(&model.state_dict())?;
+                run.write_metrics(&history)?;
+                last_save = Instant::now();
+            }
+            None => {}
         }
     }
     bar.finish_and_clear();
-    save(&run, &model, &history)?;
+    run.write_metrics(&history)?;
     let (png, svg) = write_plot(&run, &history)?;
     let last = history.last().expect("at least one epoch");
-    println!("final perplexity {:.2} after {} epochs", last.train_ppl, last.epoch);
+    match (&data.valid_test, best) {
+        (Some((_, test)), Some((best_epoch, best_valid_ppl, weights))) => {
+            let ids: Vec<_> = model.params.ids().collect();
+            for (id, w) in ids.into_iter().zip(weights) {
+                model.params.value_mut(id).assign(&w);
+            }
+            let test_ppl =
+                eval_perplexity(&mut model, test, settings.eval_batch_size, settings.eval_time_size)?;
+            run.write_result(&RunResult { best_epoch, best_valid_ppl, test_ppl })?;
+            println!("best validation perplexity {best_valid_ppl:.2} (epoch {best_epoch}); on its weights:");
+            println!("test perplexity {test_ppl:.2}");
+        }
+        _ => {
+            run.save_tensors(&model.state_dict())?;
+            println!("final perplexity {:.2} after {} epochs", last.train_ppl, last.epoch);
+        }
+    }
     println!(
         "wrote {} (model, config, vocab, metrics) and {}, {}",
         run.root.display(),
@@ -189,27 +358,74 @@ pub fn run(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-fn load_corpus(args: &TrainArgs) -> Result<(Corpus, Tokenizer, String)> {
-    match args.corpus {
-        CorpusKind::Demo => Ok((demo::demo_corpus(), Tokenizer::Text, "demo".into())),
+fn check_recipe(r: &Recipe) -> Result<()> {
+    if r.epochs == 0 || r.layers == 0 || r.hidden_size == 0 || r.wordvec_size == 0 {
+        return Err(Error::msg("--epochs, --layers, --hidden-size and --wordvec-size must be at least 1"));
+    }
+    for (flag, value) in [("--lr", r.lr), ("--lr-factor", r.lr_factor)] {
+        if !(value.is_finite() && value > 0.0) {
+            return Err(Error::msg(format!("{flag} must be a positive number (got {value})")));
+        }
+    }
+    if !(r.clip.is_finite() && r.clip >= 0.0) {
+        return Err(Error::msg(format!("--clip must be 0 (off) or a positive number (got {})", r.clip)));
+    }
+    if !(0.0..1.0).contains(&r.dropout) {
+        return Err(Error::msg(format!("--dropout must be in [0, 1) (got {})", r.dropout)));
+    }
+    Ok(())
+}
+
+/// `--data-dir`, else `$RECUR_DATA/ptb`, else `data/ptb`.
+fn ptb_dir(args: &TrainArgs) -> PathBuf {
+    args.data_dir.clone().unwrap_or_else(|| match std::env::var_os("RECUR_DATA") {
+        Some(root) => Path::new(&root).join("ptb"),
+        None => PathBuf::from("data/ptb"),
+    })
+}
+
+fn load_data(args: &TrainArgs, recipe: &Recipe) -> Result<Data> {
+    let (mut train, tokenizer, name) = match recipe.corpus {
+        CorpusKind::Demo => (demo::demo_corpus(), Tokenizer::Text, "demo".to_string()),
         CorpusKind::Ptb => {
-            let dir = args.data_dir.as_deref().ok_or_else(|| {
-                Error::msg("--corpus ptb needs --data-dir DIR (the folder holding ptb.train.txt)")
-            })?;
-            Ok((ptb::load_train(dir)?, ptb::TOKENIZER, format!("ptb:{}", dir.display())))
+            let dir = ptb_dir(args);
+            if !dir.join("ptb.train.txt").exists() && args.data_dir.is_none() {
+                return Err(Error::file(
+                    &dir.join("ptb.train.txt"),
+                    "not found; download PTB with `recur data fetch ptb` or pass --data-dir DIR",
+                ));
+            }
+            (ptb::load_train(&dir)?, ptb::TOKENIZER, format!("ptb:{}", dir.display()))
         }
         CorpusKind::Text => {
             let path = args.text.as_deref().ok_or_else(|| Error::msg("--corpus text needs --text FILE"))?;
-            Ok((Corpus::read(path, Tokenizer::Text)?, Tokenizer::Text, format!("text:{}", path.display())))
+            (Corpus::read(path, Tokenizer::Text)?, Tokenizer::Text, format!("text:{}", path.display()))
         }
-    }
+    };
+    train.truncate(args.corpus_size)?;
+    let valid_test = if recipe.validate {
+        if recipe.corpus != CorpusKind::Ptb || args.corpus_size != 0 {
+            return Err(Error::msg(
+                "--validate needs the whole PTB (--corpus ptb without --corpus-size): the valid and \
+                 test splits are read with the training vocabulary; pass --validate false",
+            ));
+        }
+        let dir = ptb_dir(args);
+        Some((
+            ptb::load_split(&dir, Split::Valid, &train.vocab)?,
+            ptb::load_split(&dir, Split::Test, &train.vocab)?,
+        ))
+    } else {
+        None
+    };
+    Ok(Data { train, tokenizer, name, valid_test })
 }
 
 /// `--out` if given (refusing to replace a trained model unless `--overwrite`), else the first
 /// free `runs/run-NNN`.
 fn choose_out_dir(out: Option<&Path>, overwrite: bool) -> Result<PathBuf> {
     if let Some(dir) = out {
-        let model = dir.join(recur::io::run_dir::MODEL);
+        let model = dir.join(MODEL);
         if model.exists() && !overwrite {
             return Err(Error::file(
                 &model,
@@ -224,22 +440,16 @@ fn choose_out_dir(out: Option<&Path>, overwrite: bool) -> Result<PathBuf> {
         .ok_or_else(|| Error::msg("runs/ holds 9999 runs already; pass --out DIR"))
 }
 
-fn save(run: &RunDir, model: &SimpleRnnlm<f32>, history: &[EpochStats]) -> Result<()> {
-    run.save_tensors(&model.state_dict())?;
-    run.write_metrics(history)
-}
-
 fn write_plot(run: &RunDir, history: &[EpochStats]) -> Result<(PathBuf, PathBuf)> {
-    let train = Series {
+    let mut series = vec![Series {
         name: "train".into(),
         points: history.iter().map(|e| (e.epoch as f64, e.train_ppl)).collect(),
-    };
-    let chart = Chart {
-        title: "Perplexity",
-        x_label: "epoch",
-        y_label: "perplexity",
-        log_y: true,
-        series: std::slice::from_ref(&train),
-    };
+    }];
+    let valid: Vec<_> = history.iter().filter_map(|e| Some((e.epoch as f64, e.valid_ppl?))).collect();
+    if !valid.is_empty() {
+        series.push(Series { name: "valid".into(), points: valid });
+    }
+    let chart =
+        Chart { title: "Perplexity", x_label: "epoch", y_label: "perplexity", log_y: true, series: &series };
     write_chart(&run.path(PLOT_STEM), &chart)
 }

@@ -6,13 +6,15 @@
 //! vocab.txt          one word a line; id = line number, from 0
 //! model.safetensors  the weights under PyTorch's names (atomic write)
 //! metrics.jsonl      one JSON object per epoch (EpochStats)
-//! perplexity.png/svg the curve
+//! perplexity.png/svg the curves (train, and validation when the run validates)
+//! result.json        best epoch, its validation perplexity, the test perplexity (validated runs)
 //! ```
 
 use crate::data::{Tokenizer, Vocab};
 use crate::error::{Error, Result};
 use crate::io::{atomic::write_atomic, checkpoint, read_text};
 use crate::models::LmConfig;
+use crate::optim::{LrRule, LrSchedule, OptimizerKind};
 use crate::train::EpochStats;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -22,17 +24,57 @@ pub const VOCAB: &str = "vocab.txt";
 pub const MODEL: &str = "model.safetensors";
 pub const METRICS: &str = "metrics.jsonl";
 pub const PLOT_STEM: &str = "perplexity";
+pub const RESULT: &str = "result.json";
 
-/// How the model was trained (recorded for the reader; not needed to rebuild the model).
+/// How the model was trained (recorded for the reader and for `--resume`; not needed to
+/// rebuild the model). Fields added after the first release have defaults, so older
+/// `config.json` files still load.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainSettings {
+    /// The `--preset` the run started from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
     pub corpus: String,
     pub corpus_size: usize,
     pub batch_size: usize,
     pub time_size: usize,
+    /// The initial learning rate.
     pub lr: f64,
     pub epochs: usize,
     pub seed: u64,
+    #[serde(default = "default_optimizer")]
+    pub optimizer: OptimizerKind,
+    #[serde(default)]
+    pub momentum: f64,
+    /// Global-norm gradient clipping bound.
+    #[serde(default)]
+    pub clip: Option<f64>,
+    #[serde(default = "default_lr_rule")]
+    pub lr_rule: LrRule,
+    /// Validation every epoch (best weights kept, test perplexity at the end).
+    #[serde(default)]
+    pub validate: bool,
+    /// Streams and block length of validation and test (the book's 10 x 35).
+    #[serde(default = "default_eval_batch")]
+    pub eval_batch_size: usize,
+    #[serde(default = "default_eval_time")]
+    pub eval_time_size: usize,
+}
+
+fn default_optimizer() -> OptimizerKind {
+    OptimizerKind::Sgd
+}
+
+fn default_lr_rule() -> LrRule {
+    LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 }
+}
+
+fn default_eval_batch() -> usize {
+    10
+}
+
+fn default_eval_time() -> usize {
+    35
 }
 
 /// `config.json`.
@@ -40,7 +82,17 @@ pub struct TrainSettings {
 pub struct RunConfig {
     pub model: LmConfig,
     pub tokenizer: Tokenizer,
-    pub train: TrainSettings,
+    /// Absent in run directories made outside recur (e.g. by bench/pytorch/word_lm.py).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train: Option<TrainSettings>,
+}
+
+/// `result.json`: the end of a validated run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub best_epoch: usize,
+    pub best_valid_ppl: f64,
+    pub test_ppl: f64,
 }
 
 /// A run directory on disk.
@@ -89,6 +141,11 @@ impl RunDir {
         write_atomic(&self.path(VOCAB), vocab.to_text().as_bytes())
     }
 
+    pub fn write_result(&self, result: &RunResult) -> Result<()> {
+        let json = serde_json::to_string_pretty(result).expect("a RunResult always serialises");
+        write_atomic(&self.path(RESULT), format!("{json}\n").as_bytes())
+    }
+
     pub fn read_vocab(&self) -> Result<Vocab> {
         Vocab::load(&self.path(VOCAB))
     }
@@ -134,19 +191,15 @@ impl RunDir {
 pub struct LoadedLm {
     pub config: RunConfig,
     pub vocab: Vocab,
-    pub model: crate::models::SimpleRnnlm<f32>,
+    pub model: crate::models::Lm<f32>,
 }
 
 impl RunDir {
     /// Reads `config.json`, `vocab.txt` and `model.safetensors`, checking that they agree.
     pub fn load_lm(&self) -> Result<LoadedLm> {
         let config = self.read_config()?;
-        let config_path = self.path(CONFIG);
-        if config.model.cell != "rnn" {
-            return Err(Error::file(
-                &config_path,
-                format!("cell `{}` is not supported; expected \"rnn\"", config.model.cell),
-            ));
+        if let Err(message) = config.model.check() {
+            return Err(Error::file(&self.path(CONFIG), message));
         }
         let vocab = self.read_vocab()?;
         if vocab.len() != config.model.vocab_size {
@@ -157,8 +210,8 @@ impl RunDir {
         }
         let tensors = checkpoint::load::<f32>(&self.model_path())?;
         // The weights are replaced below; the generator only fills the initial values.
-        let mut model =
-            crate::models::SimpleRnnlm::new(config.model.clone(), &mut crate::tensor::Rng::new(0));
+        let mut model = crate::models::Lm::new(config.model.clone(), &mut crate::tensor::Rng::new(0));
+        model.set_training(false);
         model
             .load_state_dict(tensors)
             .map_err(|m| Error::file(&self.model_path(), format!("{m}; the file does not match {CONFIG}")))?;

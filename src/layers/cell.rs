@@ -55,3 +55,29 @@ pub trait Cell: Clone + Copy + Debug + Default + Send + Sync + 'static {
         dstate_prev: ArrayViewMut2<F>,
     );
 }
+
+/// The cell of a recurrent layer, chosen at run time (a config's `"cell"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum CellKind {
+    /// Elman RNN with tanh (PyTorch `RNN(nonlinearity="tanh")`, Keras `SimpleRNN`).
+    Rnn,
+    Lstm,
+    Gru,
+}
+
+impl CellKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CellKind::Rnn => crate::layers::RnnCell::KIND,
+            CellKind::Lstm => crate::layers::LstmCell::KIND,
+            CellKind::Gru => crate::layers::GruCell::KIND,
+        }
+    }
+}
+
+impl std::fmt::Display for CellKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -7,6 +7,7 @@
 
 pub mod affine;
 pub mod cell;
+pub mod dropout;
 pub mod embedding;
 pub mod gru;
 pub mod lstm;
@@ -15,7 +16,8 @@ pub mod sigmoid_loss;
 pub mod softmax_loss;
 
 pub use affine::Affine;
-pub use cell::Cell;
+pub use cell::{Cell, CellKind};
+pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use gru::GruCell;
 pub use lstm::LstmCell;

@@ -1,33 +1,45 @@
-//! The language model: Embedding -> L recurrent layers -> Affine -> Softmax-with-loss, over
-//! (N, T) batches of token ids. With one tanh RNN layer it is the book's `SimpleRnnlm`
-//! (chapter 5); with LSTM layers it is its `Rnnlm` (chapter 6) and PyTorch's `RNNModel`.
+//! The language model: Embedding -> [Dropout] -> (recurrent layer -> [Dropout]) x L -> Affine ->
+//! Softmax-with-loss, over (N, T) batches of token ids. With one tanh RNN layer it is the book's
+//! `SimpleRnnlm` (chapter 5); with LSTM layers its `Rnnlm` (chapter 6) and, with dropout and tied
+//! weights, its `BetterRnnlm` and PyTorch's word-language-model `RNNModel`.
 //!
 //! Parameter names are PyTorch's `RNNModel.state_dict()` names: `encoder.weight` (V, D),
 //! `rnn.weight_ih_l{k}`, `rnn.weight_hh_l{k}`, `rnn.bias_ih_l{k}` [, `rnn.bias_hh_l{k}`],
-//! `decoder.weight` (V, H), `decoder.bias` (V).
+//! `decoder.weight` (V, H), `decoder.bias` (V). Tied weights are one parameter (`encoder.weight`)
+//! used by both layers, so its gradient is the sum of both uses; the saved file still carries a
+//! `decoder.weight`, as PyTorch's state_dict does.
 
 use super::LayerSummary;
-use crate::layers::{Cell, RnnCell};
-use crate::params::Params;
+use crate::layers::{CellKind, Dropout};
+use crate::params::{ParamId, Params};
 use crate::tensor::{Real, Rng};
-use crate::time::{StateMode, TimeAffine, TimeEmbedding, TimeRecurrent, TimeSoftmaxWithLoss};
-use ndarray::{ArrayD, ArrayView2, ArrayView3, IxDyn};
+use crate::time::{RecurrentLayer, StateMode, TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss};
+use ndarray::{ArrayD, ArrayView2, ArrayView3, Ix3, IxDyn};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// How the weights are drawn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Init {
     /// The book's: embedding `randn / 100`, every weight matrix `randn / sqrt(fan_in)`, zero biases.
     Book,
+    /// Zaremba et al.'s: every parameter, biases included, uniform in [-init_scale, init_scale].
+    Uniform,
+    /// The PyTorch example's: embedding and decoder weights uniform in [-init_scale, init_scale],
+    /// decoder bias zero, recurrent weights and biases uniform in [-1/sqrt(H), 1/sqrt(H)]
+    /// (PyTorch's default for `nn.LSTM`).
+    Pytorch,
+}
+
+fn default_init_scale() -> f64 {
+    0.1
 }
 
 /// Everything needed to rebuild a language model (saved as `config.json` in a run directory).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LmConfig {
-    /// `"rnn"` (tanh).
-    pub cell: String,
+    pub cell: CellKind,
     /// V: vocabulary size.
     pub vocab_size: usize,
     /// D: word-vector width (the book's `wordvec_size`).
@@ -36,87 +48,193 @@ pub struct LmConfig {
     pub hidden_size: usize,
     /// L: stacked recurrent layers.
     pub num_layers: usize,
+    /// Dropout probability on the embedding output and after each recurrent layer (0 = none).
+    #[serde(default)]
+    pub dropout: f64,
+    /// The decoder uses the embedding's weight (needs D = H).
+    #[serde(default)]
+    pub tie_weights: bool,
     pub init: Init,
+    /// The bound of the uniform inits.
+    #[serde(default = "default_init_scale")]
+    pub init_scale: f64,
 }
 
 impl LmConfig {
     /// The book's chapter-5 model: one tanh RNN layer.
     pub fn simple_rnnlm(vocab_size: usize, embed_size: usize, hidden_size: usize) -> Self {
         LmConfig {
-            cell: RnnCell::KIND.into(),
+            cell: CellKind::Rnn,
             vocab_size,
             embed_size,
             hidden_size,
             num_layers: 1,
+            dropout: 0.0,
+            tie_weights: false,
             init: Init::Book,
+            init_scale: default_init_scale(),
         }
+    }
+
+    /// Why this config cannot be built, if it cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if self.vocab_size == 0 || self.embed_size == 0 || self.hidden_size == 0 || self.num_layers == 0 {
+            return Err(format!(
+                "vocab_size, embed_size, hidden_size and num_layers must be at least 1 (got {}, {}, {}, {})",
+                self.vocab_size, self.embed_size, self.hidden_size, self.num_layers
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout must be in [0, 1) (got {})", self.dropout));
+        }
+        if self.tie_weights && self.embed_size != self.hidden_size {
+            return Err(format!(
+                "tied weights need embed_size = hidden_size (got {} and {})",
+                self.embed_size, self.hidden_size
+            ));
+        }
+        if !(self.init_scale.is_finite() && self.init_scale > 0.0) {
+            return Err(format!("init_scale must be a positive number (got {})", self.init_scale));
+        }
+        Ok(())
     }
 }
 
-/// A language model over cell `C`.
+/// A language model.
 #[derive(Clone, Debug)]
-pub struct Lm<F: Real, C: Cell> {
+pub struct Lm<F: Real> {
     pub config: LmConfig,
     pub params: Params<F>,
     pub embed: TimeEmbedding<F>,
-    pub rnns: Vec<TimeRecurrent<F, C>>,
+    pub rnns: Vec<RecurrentLayer<F>>,
     pub decoder: TimeAffine<F>,
     pub loss: TimeSoftmaxWithLoss<F>,
+    /// `dropouts[0]` after the embedding, `dropouts[k + 1]` after recurrent layer k.
+    dropouts: Vec<Dropout<F>>,
+    /// Draws the dropout masks.
+    dropout_rng: Rng,
+    /// Dropout is applied only in training mode.
+    training: bool,
+    /// Whether the last forward applied dropout (so backward applies the same masks).
+    dropped: bool,
 }
 
-/// The book's chapter-5 model.
-pub type SimpleRnnlm<F> = Lm<F, RnnCell>;
+/// The book's chapter-5 model (one tanh RNN layer; see [`LmConfig::simple_rnnlm`]).
+pub type SimpleRnnlm<F> = Lm<F>;
 
-impl<F: Real, C: Cell> Lm<F, C> {
-    /// Builds the layers and draws the weights from `rng`.
+impl<F: Real> Lm<F> {
+    /// Builds the layers and draws the weights (then the dropout generator's seed) from `rng`.
+    /// Panics on a config that [`LmConfig::check`] rejects.
     pub fn new(config: LmConfig, rng: &mut Rng) -> Self {
-        assert_eq!(
-            config.cell,
-            C::KIND,
-            "LmConfig names cell `{}` but the model is built over `{}`",
-            config.cell,
-            C::KIND
-        );
+        if let Err(message) = config.check() {
+            panic!("invalid LmConfig: {message}");
+        }
         let (v, d, h) = (config.vocab_size, config.embed_size, config.hidden_size);
         let mut params = Params::new();
         let embed = TimeEmbedding::new(&mut params, "encoder", v, d);
         let rnns = (0..config.num_layers)
             .map(|k| {
-                TimeRecurrent::new(&mut params, "rnn", k, if k == 0 { d } else { h }, h, StateMode::Stateful)
+                let input = if k == 0 { d } else { h };
+                RecurrentLayer::new(config.cell, &mut params, "rnn", k, input, h, StateMode::Stateful)
             })
             .collect();
-        let decoder = TimeAffine::new(&mut params, "decoder", h, v);
-        let mut model = Lm { config, params, embed, rnns, decoder, loss: TimeSoftmaxWithLoss::new() };
+        let decoder = if config.tie_weights {
+            TimeAffine::with_weight(&mut params, "decoder", embed.inner.weight)
+        } else {
+            TimeAffine::new(&mut params, "decoder", h, v)
+        };
+        let dropouts = (0..=config.num_layers).map(|_| Dropout::new(config.dropout)).collect();
+        let mut model = Lm {
+            config,
+            params,
+            embed,
+            rnns,
+            decoder,
+            loss: TimeSoftmaxWithLoss::new(),
+            dropouts,
+            dropout_rng: Rng::new(0),
+            training: true,
+            dropped: false,
+        };
         model.init_weights(rng);
+        model.dropout_rng = Rng::new(rng.next_u64());
         model
     }
 
     fn init_weights(&mut self, rng: &mut Rng) {
+        let scale = self.config.init_scale;
+        let tied = self.config.tie_weights;
         match self.config.init {
             Init::Book => {
                 // Draw order follows the book: embedding, then each layer's Wx and Wh, then the
-                // output weight. Biases stay zero.
+                // output weight (none when tied: BetterRnnlm reuses the embedding). Biases zero.
                 rng.fill_normal(self.params.value_mut(self.embed.inner.weight), 0.01);
                 for rnn in &self.rnns {
                     let fan_in = rnn.input_size() as f64;
                     let h = rnn.hidden_size() as f64;
-                    rng.fill_normal(self.params.value_mut(rnn.w_ih), 1.0 / fan_in.sqrt());
-                    rng.fill_normal(self.params.value_mut(rnn.w_hh), 1.0 / h.sqrt());
+                    rng.fill_normal(self.params.value_mut(rnn.w_ih()), 1.0 / fan_in.sqrt());
+                    rng.fill_normal(self.params.value_mut(rnn.w_hh()), 1.0 / h.sqrt());
                 }
-                let h = self.config.hidden_size as f64;
-                rng.fill_normal(self.params.value_mut(self.decoder.inner.weight), 1.0 / h.sqrt());
+                if !tied {
+                    let h = self.config.hidden_size as f64;
+                    rng.fill_normal(self.params.value_mut(self.decoder.inner.weight), 1.0 / h.sqrt());
+                }
+            }
+            Init::Uniform => {
+                let ids: Vec<_> = self.params.ids().collect();
+                for id in ids {
+                    rng.fill_uniform(self.params.value_mut(id), scale);
+                }
+            }
+            Init::Pytorch => {
+                rng.fill_uniform(self.params.value_mut(self.embed.inner.weight), scale);
+                for rnn in &self.rnns {
+                    let bound = 1.0 / (rnn.hidden_size() as f64).sqrt();
+                    for id in rnn.param_ids() {
+                        rng.fill_uniform(self.params.value_mut(id), bound);
+                    }
+                }
+                if !tied {
+                    rng.fill_uniform(self.params.value_mut(self.decoder.inner.weight), scale);
+                }
             }
         }
     }
 
+    /// Training mode applies dropout; evaluation mode does not. Models start in training mode.
+    pub fn set_training(&mut self, training: bool) {
+        self.training = training;
+    }
+
+    pub fn is_training(&self) -> bool {
+        self.training
+    }
+
+    /// The generator of the dropout masks (its state is part of a resumable run).
+    pub fn dropout_rng_mut(&mut self) -> &mut Rng {
+        &mut self.dropout_rng
+    }
+
     /// Logits (N, T, V) for ids (N, T), carrying the recurrent state.
     pub fn scores(&mut self, xs: ArrayView2<u32>) -> ArrayView3<'_, F> {
-        chain(&self.params, &mut self.embed, &mut self.rnns, &mut self.decoder, xs)
+        self.dropped = self.training && self.config.dropout > 0.0;
+        let rng = self.dropped.then_some(&mut self.dropout_rng);
+        chain(&self.params, &mut self.embed, &mut self.dropouts, &mut self.rnns, &mut self.decoder, rng, xs)
     }
 
     /// Mean cross-entropy of predicting `ts` (N, T) from `xs` (N, T).
     pub fn forward(&mut self, xs: ArrayView2<u32>, ts: ArrayView2<u32>) -> F {
-        let scores = chain(&self.params, &mut self.embed, &mut self.rnns, &mut self.decoder, xs);
+        self.dropped = self.training && self.config.dropout > 0.0;
+        let rng = self.dropped.then_some(&mut self.dropout_rng);
+        let scores = chain(
+            &self.params,
+            &mut self.embed,
+            &mut self.dropouts,
+            &mut self.rnns,
+            &mut self.decoder,
+            rng,
+            xs,
+        );
         self.loss.forward(scores, ts)
     }
 
@@ -129,8 +247,14 @@ impl<F: Real, C: Cell> Lm<F, C> {
     pub fn backward(&mut self) {
         let dscores = self.loss.backward(F::one());
         let mut dhs = self.decoder.backward(&mut self.params, dscores);
-        for rnn in self.rnns.iter_mut().rev() {
+        for (k, rnn) in self.rnns.iter_mut().enumerate().rev() {
+            if self.dropped {
+                dhs = as3(self.dropouts[k + 1].backward(dhs.into_dyn()));
+            }
             dhs = rnn.backward(&mut self.params, dhs);
+        }
+        if self.dropped {
+            dhs = as3(self.dropouts[0].backward(dhs.into_dyn()));
         }
         self.embed.backward(&mut self.params, dhs);
     }
@@ -140,9 +264,10 @@ impl<F: Real, C: Cell> Lm<F, C> {
         self.rnns.iter_mut().for_each(|r| r.reset_state());
     }
 
-    /// Each layer with its tensors (PyTorch names and shapes) and parameter count.
+    /// Each layer with its tensors (PyTorch names and shapes) and parameter count. A tied
+    /// decoder lists only its bias: its weight is the embedding's, counted once.
     pub fn summary(&self) -> Vec<LayerSummary> {
-        let entry = |layer: String, ids: Vec<crate::params::ParamId>| LayerSummary {
+        let entry = |layer: String, ids: Vec<ParamId>| LayerSummary {
             params: ids.iter().map(|&id| self.params.value(id).len()).sum(),
             tensors: ids
                 .iter()
@@ -151,51 +276,76 @@ impl<F: Real, C: Cell> Lm<F, C> {
             layer,
         };
         let mut rows = vec![entry("TimeEmbedding".into(), vec![self.embed.inner.weight])];
-        for (k, rnn) in self.rnns.iter().enumerate() {
-            let mut ids = vec![rnn.w_ih, rnn.w_hh, rnn.b_ih];
-            ids.extend(rnn.b_hh);
-            rows.push(entry(format!("Time{}[{k}]", C::KIND.to_uppercase()), ids));
+        let p = self.config.dropout;
+        if p > 0.0 {
+            rows.push(entry(format!("TimeDropout({p})"), vec![]));
         }
-        rows.push(entry("TimeAffine".into(), vec![self.decoder.inner.weight, self.decoder.inner.bias]));
+        for (k, rnn) in self.rnns.iter().enumerate() {
+            rows.push(entry(format!("Time{}[{k}]", rnn.cell().name().to_uppercase()), rnn.param_ids()));
+            if p > 0.0 {
+                rows.push(entry(format!("TimeDropout({p})"), vec![]));
+            }
+        }
+        let (layer, ids) = if self.config.tie_weights {
+            ("TimeAffine (weight tied to encoder.weight)", vec![self.decoder.inner.bias])
+        } else {
+            ("TimeAffine", vec![self.decoder.inner.weight, self.decoder.inner.bias])
+        };
+        rows.push(entry(layer.into(), ids));
         rows
     }
 
     /// The tensors to save, under PyTorch's `RNNModel.state_dict()` names. Cells with one bias
-    /// also get a zero `rnn.bias_hh_l{k}`, so PyTorch's strict `load_state_dict` accepts the file.
+    /// also get a zero `rnn.bias_hh_l{k}`, and a tied model a `decoder.weight` equal to
+    /// `encoder.weight`, so PyTorch's strict `load_state_dict` accepts the file.
     pub fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
         let mut out: Vec<(String, ArrayD<F>)> = self
             .params
             .ids()
             .map(|id| (self.params.name(id).to_string(), self.params.value(id).to_owned()))
             .collect();
-        if !C::HIDDEN_BIAS {
-            for (k, rnn) in self.rnns.iter().enumerate() {
-                let len = self.params.value(rnn.b_ih).len();
+        for (k, rnn) in self.rnns.iter().enumerate() {
+            if !rnn.has_hidden_bias() {
+                let len = self.params.value(rnn.b_ih()).len();
                 out.push((format!("rnn.bias_hh_l{k}"), ArrayD::zeros(IxDyn(&[len]))));
             }
+        }
+        if self.config.tie_weights {
+            out.push(("decoder.weight".into(), self.params.value(self.embed.inner.weight).to_owned()));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
 
     /// Sets every parameter from `tensors` (names as in [`Lm::state_dict`]). A cell with one bias
-    /// takes `bias_ih + bias_hh` (what PyTorch computes). Errors name the missing, extra or
+    /// takes `bias_ih + bias_hh` (what PyTorch computes). A tied model checks that
+    /// `decoder.weight`, if present, equals `encoder.weight`. Errors name the missing, extra or
     /// misshapen tensor.
     pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> Result<(), String> {
-        if !C::HIDDEN_BIAS {
-            for (k, rnn) in self.rnns.iter().enumerate() {
-                let name = format!("rnn.bias_hh_l{k}");
-                let b_hh = tensors.remove(&name).ok_or_else(|| format!("missing tensor `{name}`"))?;
-                let ih_name = self.params.name(rnn.b_ih).to_string();
-                let b_ih = tensors.get_mut(&ih_name).ok_or_else(|| format!("missing tensor `{ih_name}`"))?;
-                if b_ih.shape() != b_hh.shape() {
-                    return Err(format!(
-                        "`{name}` has shape {:?} but `{ih_name}` has {:?}",
-                        b_hh.shape(),
-                        b_ih.shape()
-                    ));
+        for (k, rnn) in self.rnns.iter().enumerate() {
+            if rnn.has_hidden_bias() {
+                continue;
+            }
+            let name = format!("rnn.bias_hh_l{k}");
+            let b_hh = tensors.remove(&name).ok_or_else(|| format!("missing tensor `{name}`"))?;
+            let ih_name = self.params.name(rnn.b_ih()).to_string();
+            let b_ih = tensors.get_mut(&ih_name).ok_or_else(|| format!("missing tensor `{ih_name}`"))?;
+            if b_ih.shape() != b_hh.shape() {
+                return Err(format!(
+                    "`{name}` has shape {:?} but `{ih_name}` has {:?}",
+                    b_hh.shape(),
+                    b_ih.shape()
+                ));
+            }
+            *b_ih += &b_hh;
+        }
+        if self.config.tie_weights {
+            if let Some(decoder) = tensors.remove("decoder.weight") {
+                if tensors.get("encoder.weight") != Some(&decoder) {
+                    return Err("`decoder.weight` differs from `encoder.weight`, but the config says \
+                                tie_weights: the file holds an untied model"
+                        .into());
                 }
-                *b_ih += &b_hh;
             }
         }
         let ids: Vec<_> = self.params.ids().collect();
@@ -218,18 +368,31 @@ impl<F: Real, C: Cell> Lm<F, C> {
     }
 }
 
-/// Embedding -> recurrent layers -> decoder: the forward chain shared by `scores` and `forward`
-/// (a free function over the fields, so the loss layer can be borrowed beside its result).
-fn chain<'a, F: Real, C: Cell>(
+/// The forward chain shared by `scores` and `forward` (a free function over the fields, so the
+/// loss layer can be borrowed beside its result). Dropout applies when `rng` is given.
+fn chain<'a, F: Real>(
     params: &Params<F>,
     embed: &'a mut TimeEmbedding<F>,
-    rnns: &'a mut [TimeRecurrent<F, C>],
+    dropouts: &'a mut [Dropout<F>],
+    rnns: &'a mut [RecurrentLayer<F>],
     decoder: &'a mut TimeAffine<F>,
+    mut rng: Option<&mut Rng>,
     xs: ArrayView2<u32>,
 ) -> ArrayView3<'a, F> {
+    let (first, after_layers) = dropouts.split_first_mut().expect("one dropout per layer and the embedding");
     let mut hs = embed.forward(params, xs);
-    for rnn in rnns.iter_mut() {
+    if let Some(rng) = rng.as_deref_mut() {
+        hs = as3(first.forward(hs.into_dyn(), rng));
+    }
+    for (rnn, dropout) in rnns.iter_mut().zip(after_layers) {
         hs = rnn.forward(params, hs);
+        if let Some(rng) = rng.as_deref_mut() {
+            hs = as3(dropout.forward(hs.into_dyn(), rng));
+        }
     }
     decoder.forward(params, hs)
+}
+
+fn as3<F: Real>(a: ndarray::ArrayViewD<'_, F>) -> ArrayView3<'_, F> {
+    a.into_dimensionality::<Ix3>().expect("dropout keeps the (N, T, H) shape")
 }

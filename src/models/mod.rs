@@ -1,8 +1,10 @@
 //! Models: a config, the layers as named fields, `forward` and `backward` (the forward in
 //! reverse), and the mapping to PyTorch's state_dict names.
 
+pub mod generate;
 pub mod lm;
 
+pub use generate::{generate, Sampling};
 pub use lm::{Init, Lm, LmConfig, SimpleRnnlm};
 
 /// One line of a model summary (Keras' `summary()`): a layer, its tensors, its parameter count.

@@ -7,11 +7,13 @@
 pub mod affine;
 pub mod embedding;
 pub mod recurrent;
+pub mod recurrent_layer;
 pub mod softmax_loss;
 
 pub use affine::TimeAffine;
 pub use embedding::TimeEmbedding;
 pub use recurrent::{CellStep, StateMode, TimeRecurrent};
+pub use recurrent_layer::RecurrentLayer;
 pub use softmax_loss::TimeSoftmaxWithLoss;
 
 /// The book's `TimeRNN`: [`TimeRecurrent`] over the tanh cell.

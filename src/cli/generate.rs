@@ -1,0 +1,71 @@
+//! `recur generate`: text from a trained language model, primed with start words.
+
+use clap::Args;
+use recur::data::EOS;
+use recur::io::run_dir::RunDir;
+use recur::models::{generate, Sampling};
+use recur::tensor::Rng;
+use recur::{Error, Result};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Run directory written by `recur train` (or a PyTorch model in the same layout).
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
+    /// Words that prime the state (default: the sentence start `<eos>`).
+    #[arg(long, default_value = "")]
+    start: String,
+    /// Words to generate.
+    #[arg(long, default_value_t = 100)]
+    words: usize,
+    /// Softmax temperature (0 = always the most likely word).
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f64,
+    /// Sample among the K most likely words only (0 = all).
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    top_k: usize,
+    /// Words never generated.
+    #[arg(long, value_delimiter = ',', default_value = "<unk>")]
+    skip: Vec<String>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+pub fn run(args: GenerateArgs) -> Result<()> {
+    if !(args.temperature.is_finite() && args.temperature >= 0.0) {
+        return Err(Error::msg(format!("--temperature must be 0 or positive (got {})", args.temperature)));
+    }
+    let mut loaded = RunDir::open(&args.model)?.load_lm()?;
+    let vocab = &loaded.vocab;
+    let words = loaded.config.tokenizer.words(&args.start);
+    let mut start = Vec::with_capacity(words.len() + 1);
+    // Prime from a sentence start, as the model saw every sentence in training.
+    start.extend(vocab.id(EOS));
+    for w in &words {
+        start.push(vocab.id_or_unk(w).map_err(|m| Error::msg(format!("--start: {m}")))?);
+    }
+    if start.is_empty() {
+        return Err(Error::msg(format!(
+            "--start is empty and the vocabulary has no {EOS}: give start words"
+        )));
+    }
+    // Words to skip that the vocabulary lacks are simply never generated.
+    let skip = args.skip.iter().filter_map(|w| vocab.id(w.trim())).collect();
+    let sampling = Sampling { temperature: args.temperature, top_k: args.top_k, skip };
+    let ids = generate(&mut loaded.model, &start, args.words, &sampling, &mut Rng::new(args.seed));
+    let mut text = words.join(" ");
+    for id in ids {
+        let word = vocab.word(id);
+        if word == EOS {
+            text.push('\n');
+        } else {
+            if !(text.is_empty() || text.ends_with('\n')) {
+                text.push(' ');
+            }
+            text.push_str(word);
+        }
+    }
+    println!("{text}");
+    Ok(())
+}

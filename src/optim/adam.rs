@@ -1,0 +1,50 @@
+//! Adam (Kingma & Ba), in the book's form: the bias corrections folded into the step size,
+//! `lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)`, `m += (1 - beta1)(g - m)`,
+//! `v += (1 - beta2)(g^2 - v)`, `w -= lr_t * m / (sqrt(v) + eps)`.
+
+use crate::params::Params;
+use crate::tensor::Real;
+use ndarray::ArrayD;
+
+#[derive(Clone, Debug)]
+pub struct Adam<F: Real> {
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    /// Steps taken (t).
+    pub steps: u64,
+    m: Vec<ArrayD<F>>,
+    v: Vec<ArrayD<F>>,
+}
+
+impl<F: Real> Adam<F> {
+    /// The book's defaults: beta1 0.9, beta2 0.999, eps 1e-7.
+    pub fn new(lr: f64) -> Self {
+        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-7, steps: 0, m: Vec::new(), v: Vec::new() }
+    }
+
+    pub fn step(&mut self, params: &mut Params<F>) {
+        if self.m.is_empty() {
+            self.m = params.grads_mut().map(|g| ArrayD::zeros(g.raw_dim())).collect();
+            self.v = self.m.clone();
+        }
+        self.steps += 1;
+        let t = self.steps as i32;
+        let lr_t = self.lr * (1.0 - self.beta2.powi(t)).sqrt() / (1.0 - self.beta1.powi(t));
+        let (lr_t, b1, b2, eps) = (F::of(lr_t), F::of(self.beta1), F::of(self.beta2), F::of(self.eps));
+        let one = F::one();
+        for (((value, grad), m), v) in params.values_and_grads_mut().zip(&mut self.m).zip(&mut self.v) {
+            ndarray::Zip::from(value).and(grad).and(m).and(v).for_each(|w, &g, m, v| {
+                *m += (one - b1) * (g - *m);
+                *v += (one - b2) * (g * g - *v);
+                *w -= lr_t * *m / (v.sqrt() + eps);
+            });
+        }
+    }
+
+    /// First and second moments, in parameter-store order (optimizer state for checkpoints).
+    pub fn state(&self) -> (&[ArrayD<F>], &[ArrayD<F>]) {
+        (&self.m, &self.v)
+    }
+}

@@ -1,0 +1,35 @@
+//! SGD with momentum (the book's `Momentum`): `v = momentum * v - lr * dw; w += v`.
+
+use crate::params::Params;
+use crate::tensor::Real;
+use ndarray::ArrayD;
+
+#[derive(Clone, Debug)]
+pub struct Momentum<F: Real> {
+    pub lr: f64,
+    pub momentum: f64,
+    /// One velocity per parameter, in store order; created at the first step.
+    velocity: Vec<ArrayD<F>>,
+}
+
+impl<F: Real> Momentum<F> {
+    pub fn new(lr: f64, momentum: f64) -> Self {
+        Momentum { lr, momentum, velocity: Vec::new() }
+    }
+
+    pub fn step(&mut self, params: &mut Params<F>) {
+        if self.velocity.is_empty() {
+            self.velocity = params.grads_mut().map(|g| ArrayD::zeros(g.raw_dim())).collect();
+        }
+        let (lr, mu) = (F::of(self.lr), F::of(self.momentum));
+        for ((value, grad), v) in params.values_and_grads_mut().zip(&mut self.velocity) {
+            ndarray::Zip::from(&mut *v).and(grad).for_each(|v, &g| *v = mu * *v - lr * g);
+            *value += &*v;
+        }
+    }
+
+    /// The velocities, in parameter-store order (optimizer state for checkpoints).
+    pub fn state(&self) -> &[ArrayD<F>] {
+        &self.velocity
+    }
+}

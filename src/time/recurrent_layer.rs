@@ -1,0 +1,135 @@
+//! `RecurrentLayer`: a [`TimeRecurrent`] whose cell is chosen at run time (from a config), so
+//! models are written once for every cell. Each method forwards to the one time loop; the enum
+//! only picks the monomorphised copy, once per call, never per step.
+
+use super::{StateMode, TimeRecurrent};
+use crate::layers::{CellKind, GruCell, LstmCell, RnnCell};
+use crate::params::{ParamId, Params};
+use crate::tensor::Real;
+use ndarray::{ArrayView2, ArrayView3};
+
+#[derive(Clone, Debug)]
+pub enum RecurrentLayer<F: Real> {
+    Rnn(TimeRecurrent<F, RnnCell>),
+    Lstm(TimeRecurrent<F, LstmCell>),
+    Gru(TimeRecurrent<F, GruCell>),
+}
+
+/// Runs `$body` with `$layer` bound to the inner `TimeRecurrent`, whatever its cell.
+macro_rules! each_cell {
+    ($self:expr, $layer:ident => $body:expr) => {
+        match $self {
+            RecurrentLayer::Rnn($layer) => $body,
+            RecurrentLayer::Lstm($layer) => $body,
+            RecurrentLayer::Gru($layer) => $body,
+        }
+    };
+}
+
+impl<F: Real> RecurrentLayer<F> {
+    /// Adds the layer's parameters under PyTorch's names (see [`TimeRecurrent::new`]).
+    pub fn new(
+        cell: CellKind,
+        params: &mut Params<F>,
+        prefix: &str,
+        layer: usize,
+        input_size: usize,
+        hidden_size: usize,
+        mode: StateMode,
+    ) -> Self {
+        match cell {
+            CellKind::Rnn => {
+                Self::Rnn(TimeRecurrent::new(params, prefix, layer, input_size, hidden_size, mode))
+            }
+            CellKind::Lstm => {
+                Self::Lstm(TimeRecurrent::new(params, prefix, layer, input_size, hidden_size, mode))
+            }
+            CellKind::Gru => {
+                Self::Gru(TimeRecurrent::new(params, prefix, layer, input_size, hidden_size, mode))
+            }
+        }
+    }
+
+    pub fn cell(&self) -> CellKind {
+        match self {
+            Self::Rnn(_) => CellKind::Rnn,
+            Self::Lstm(_) => CellKind::Lstm,
+            Self::Gru(_) => CellKind::Gru,
+        }
+    }
+
+    /// `w_ih`, `w_hh`, `b_ih` and, for GRU, `b_hh`.
+    pub fn param_ids(&self) -> Vec<ParamId> {
+        each_cell!(self, l => {
+            let mut ids = vec![l.w_ih, l.w_hh, l.b_ih];
+            ids.extend(l.b_hh);
+            ids
+        })
+    }
+
+    /// Whether the layer keeps a separate recurrent bias `b_hh` (GRU).
+    pub fn has_hidden_bias(&self) -> bool {
+        each_cell!(self, l => l.b_hh.is_some())
+    }
+
+    pub fn w_ih(&self) -> ParamId {
+        each_cell!(self, l => l.w_ih)
+    }
+
+    pub fn w_hh(&self) -> ParamId {
+        each_cell!(self, l => l.w_hh)
+    }
+
+    pub fn b_ih(&self) -> ParamId {
+        each_cell!(self, l => l.b_ih)
+    }
+
+    pub fn input_size(&self) -> usize {
+        each_cell!(self, l => l.input_size())
+    }
+
+    pub fn hidden_size(&self) -> usize {
+        each_cell!(self, l => l.hidden_size())
+    }
+
+    /// State width: H, or 2H (`[h | c]`) for LSTM.
+    pub fn state_size(&self) -> usize {
+        match self {
+            Self::Lstm(l) => 2 * l.hidden_size(),
+            _ => self.hidden_size(),
+        }
+    }
+
+    pub fn set_state(&mut self, state: ArrayView2<F>) {
+        each_cell!(self, l => l.set_state(state))
+    }
+
+    pub fn reset_state(&mut self) {
+        each_cell!(self, l => l.reset_state())
+    }
+
+    pub fn final_state(&self) -> ArrayView2<'_, F> {
+        each_cell!(self, l => l.final_state())
+    }
+
+    pub fn initial_state_grad(&self) -> ArrayView2<'_, F> {
+        each_cell!(self, l => l.initial_state_grad())
+    }
+
+    pub fn forward(&mut self, params: &Params<F>, xs: ArrayView3<F>) -> ArrayView3<'_, F> {
+        each_cell!(self, l => l.forward(params, xs))
+    }
+
+    pub fn backward(&mut self, params: &mut Params<F>, dhs: ArrayView3<F>) -> ArrayView3<'_, F> {
+        each_cell!(self, l => l.backward(params, dhs))
+    }
+
+    pub fn backward_from_final(
+        &mut self,
+        params: &mut Params<F>,
+        dhs: ArrayView3<F>,
+        dfinal: ArrayView2<F>,
+    ) -> ArrayView3<'_, F> {
+        each_cell!(self, l => l.backward_from_final(params, dhs, dfinal))
+    }
+}
