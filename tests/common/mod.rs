@@ -2,6 +2,8 @@
 //! data folder.
 #![allow(dead_code)]
 
+pub mod cli;
+
 use ndarray::{ArrayD, ArrayViewD};
 use recur::params::Params;
 use recur::tensor::Rng;
