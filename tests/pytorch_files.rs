@@ -90,15 +90,18 @@ fn loss(model: &mut Lm<f32>, ex: &Expected) -> f64 {
 
 fn assert_rel(what: &str, ours: f64, theirs: f64, rtol: f64) {
     let rel = (ours - theirs).abs() / theirs.abs();
-    assert!(rel <= rtol, "{what}: recur {ours:.9} vs {theirs:.9}: relative difference {rel:.1e} > {rtol:.0e}");
+    assert!(
+        rel <= rtol,
+        "{what}: recur {ours:.9} vs {theirs:.9}: relative difference {rel:.1e} > {rtol:.0e}"
+    );
 }
 
-/// Moves every weight by a small deterministic amount, so the model is one PyTorch never saw.
+/// Moves every weight by a deterministic amount (up to 0.3), so the model is one PyTorch never saw.
 fn perturb(model: &mut Lm<f32>) {
     let ids: Vec<_> = model.params.ids().collect();
     for (j, id) in ids.into_iter().enumerate() {
         for (k, v) in model.params.value_mut(id).iter_mut().enumerate() {
-            *v += 0.05 * ((k as f32) * 0.7 + j as f32).sin();
+            *v += 0.3 * ((k as f32) * 0.7 + j as f32).sin();
         }
     }
 }
@@ -148,7 +151,11 @@ fn recur_files_have_pytorch_names_shapes_and_dtype() {
             if label == "as loaded" {
                 assert_rel(&format!("{what}: loss"), before, ex.loss_f32, RTOL);
             } else {
-                assert!((before - ex.loss_f32).abs() > 1e-3, "{what}: perturb changed nothing");
+                assert!(
+                    (before - ex.loss_f32).abs() > 1e-2,
+                    "{what}: perturb changed nothing ({before} vs {})",
+                    ex.loss_f32
+                );
             }
 
             // A full run directory: recur's config and vocab, the weights by checkpoint::save.
