@@ -5,14 +5,17 @@
 //! their one-step layer: one product over all rows, no loop over t.
 
 pub mod affine;
+pub mod bidirectional;
 pub mod embedding;
 pub mod recurrent;
 pub mod recurrent_layer;
+mod reverse;
 pub mod softmax_loss;
 
 pub use affine::TimeAffine;
+pub use bidirectional::Bidirectional;
 pub use embedding::TimeEmbedding;
-pub use recurrent::{CellStep, StateMode, TimeRecurrent};
+pub use recurrent::{CellStep, Direction, StateMode, TimeRecurrent};
 pub use recurrent_layer::RecurrentLayer;
 pub use softmax_loss::TimeSoftmaxWithLoss;
 

@@ -15,10 +15,25 @@
 //! BPTT over a long stream); [`StateMode::Stateless`] starts every call from zeros. In both modes
 //! [`TimeRecurrent::set_state`] sets the initial state of the next call.
 //!
+//! Lengths ([`TimeRecurrent::forward_with_lengths`]): sequence n of a padded batch has
+//! `len[n] <= T` real steps. At a step t >= len[n] its state is carried unchanged
+//! (`state_{t+1} = state_t`) and its output is zero, so the final state is the one after its
+//! last real step; backward ignores `dhs[n, t]` there, passes the state gradient through
+//! unchanged and gives zero pre-activation gradients, so padded steps add nothing to any weight
+//! gradient and their input gradient is zero. Padded inputs are never read (they may hold
+//! anything). Without lengths the loop does no per-row work at all.
+//!
+//! Direction: a [`Direction::Reverse`] layer reads each sequence from its last real step back
+//! to its first: the input copy made before the loop is reversed within each row's length, the
+//! same loop runs, and the outputs are put back in time order (`reverse.rs`). Its final state
+//! is the one after reading `x[n, 0]`; its parameters carry PyTorch's `_reverse` suffix.
+//!
 //! Buffers (all sized once per (N, T)): `xw` (N*T, G*H) rows in (n, t) order, `states`
 //! (T+1, N, S*H) with the initial state at index 0, `hw` and `dhw` (T, N, G*H), `cache`
-//! (T, N, C*H), output `hs` (N, T, H).
+//! (T, N, C*H), output `hs` (N, T, H). `xs`, `states`, `cache`, `hw`, `dxw` and `dhw` are in
+//! reading order (reversed for a reverse layer); `hs` and `dxs` are in time order.
 
+use super::reverse::{reverse_in_place, reverse_into, zero_padding};
 use crate::layers::Cell;
 use crate::params::{ParamId, Params};
 use crate::tensor::{fit, matmul, Accumulate, Real};
@@ -34,6 +49,15 @@ pub enum StateMode {
     Stateless,
 }
 
+/// The order in which a recurrent layer reads each sequence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// From x[n, 0] to x[n, len-1].
+    Forward,
+    /// From x[n, len-1] back to x[n, 0] (the second half of a bidirectional layer).
+    Reverse,
+}
+
 #[derive(Clone, Debug)]
 pub struct TimeRecurrent<F: Real, C: Cell> {
     pub w_ih: ParamId,         // (G*H, D)
@@ -43,6 +67,11 @@ pub struct TimeRecurrent<F: Real, C: Cell> {
     input_size: usize,
     hidden_size: usize,
     mode: StateMode,
+    direction: Direction,
+    /// The last forward's sequence lengths, kept for its backward; empty unless `masked`.
+    lengths: Vec<usize>,
+    /// Whether some sequence of the last forward ended before T (only then is any row masked).
+    masked: bool,
     /// The initial state of the next call: carried (stateful) or given by `set_state`.
     next_initial: Option<Array2<F>>, // (N, S*H)
     xs: Array2<F>,     // (N*T, D) the last input
@@ -55,7 +84,8 @@ pub struct TimeRecurrent<F: Real, C: Cell> {
     dhw: Array3<F>,    // (T, N, G*H)
     dstate: Array2<F>, // (N, S*H) gradient flowing back through time
     dstate_prev: Array2<F>,
-    dxs: Array2<F>, // (N*T, D)
+    dxs: Array2<F>,     // (N*T, D)
+    dhs_rev: Array3<F>, // (N, T, H) reverse layers: dhs in reading order
     _cell: PhantomData<C>,
 }
 
@@ -72,11 +102,40 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         hidden_size: usize,
         mode: StateMode,
     ) -> Self {
+        Self::with_direction(params, prefix, layer, input_size, hidden_size, mode, Direction::Forward)
+    }
+
+    /// A [`Direction::Reverse`] layer, its parameters named as PyTorch's reverse direction:
+    /// `{prefix}.weight_ih_l{layer}_reverse` and so on.
+    pub fn new_reverse(
+        params: &mut Params<F>,
+        prefix: &str,
+        layer: usize,
+        input_size: usize,
+        hidden_size: usize,
+        mode: StateMode,
+    ) -> Self {
+        Self::with_direction(params, prefix, layer, input_size, hidden_size, mode, Direction::Reverse)
+    }
+
+    fn with_direction(
+        params: &mut Params<F>,
+        prefix: &str,
+        layer: usize,
+        input_size: usize,
+        hidden_size: usize,
+        mode: StateMode,
+        direction: Direction,
+    ) -> Self {
         let gh = C::GATES * hidden_size;
-        let w_ih = params.add(&format!("{prefix}.weight_ih_l{layer}"), &[gh, input_size]);
-        let w_hh = params.add(&format!("{prefix}.weight_hh_l{layer}"), &[gh, hidden_size]);
-        let b_ih = params.add(&format!("{prefix}.bias_ih_l{layer}"), &[gh]);
-        let b_hh = C::HIDDEN_BIAS.then(|| params.add(&format!("{prefix}.bias_hh_l{layer}"), &[gh]));
+        let sfx = match direction {
+            Direction::Forward => "",
+            Direction::Reverse => "_reverse",
+        };
+        let w_ih = params.add(&format!("{prefix}.weight_ih_l{layer}{sfx}"), &[gh, input_size]);
+        let w_hh = params.add(&format!("{prefix}.weight_hh_l{layer}{sfx}"), &[gh, hidden_size]);
+        let b_ih = params.add(&format!("{prefix}.bias_ih_l{layer}{sfx}"), &[gh]);
+        let b_hh = C::HIDDEN_BIAS.then(|| params.add(&format!("{prefix}.bias_hh_l{layer}{sfx}"), &[gh]));
         let e2 = || Array2::zeros((0, 0));
         let e3 = || Array3::zeros((0, 0, 0));
         TimeRecurrent {
@@ -87,6 +146,9 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
             input_size,
             hidden_size,
             mode,
+            direction,
+            lengths: Vec::new(),
+            masked: false,
             next_initial: None,
             xs: e2(),
             xw: e2(),
@@ -99,6 +161,7 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
             dstate: e2(),
             dstate_prev: e2(),
             dxs: e2(),
+            dhs_rev: e3(),
             _cell: PhantomData,
         }
     }
@@ -113,6 +176,15 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
 
     pub fn mode(&self) -> StateMode {
         self.mode
+    }
+
+    pub fn direction(&self) -> Direction {
+        self.direction
+    }
+
+    /// The last forward's sequence lengths; `None` when every sequence filled its T steps.
+    pub fn lengths(&self) -> Option<&[usize]> {
+        self.masked.then_some(self.lengths.as_slice())
     }
 
     /// Sets the initial state of the next call, (N, S*H): `h`, or `[h | c]` for LSTM.
@@ -133,7 +205,8 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         self.next_initial = None;
     }
 
-    /// The state after the last step of the last call, (N, S*H).
+    /// The state after the last step of the last call, (N, S*H): for each sequence, the state
+    /// after its last real step (a reverse layer: after reading `x[n, 0]`).
     pub fn final_state(&self) -> ArrayView2<'_, F> {
         let t = self.states.len_of(Axis(0)) - 1;
         self.states.index_axis(Axis(0), t)
@@ -144,10 +217,24 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         self.dstate.view()
     }
 
-    /// xs (N, T, D) -> hs (N, T, H).
+    /// xs (N, T, D) -> hs (N, T, H), every sequence T steps long.
     pub fn forward(&mut self, params: &Params<F>, xs: ArrayView3<F>) -> ArrayView3<'_, F> {
+        self.forward_with_lengths(params, xs, None)
+    }
+
+    /// xs (N, T, D) -> hs (N, T, H) for a padded batch: sequence n is `lengths[n]` steps long
+    /// (0 to T), `None` meaning all T. Past its end its outputs are zero and its state stays the
+    /// one after its last real step; the matching backward gives padded steps no gradient.
+    /// Panics unless there are N lengths, each at most T.
+    pub fn forward_with_lengths(
+        &mut self,
+        params: &Params<F>,
+        xs: ArrayView3<F>,
+        lengths: Option<&[usize]>,
+    ) -> ArrayView3<'_, F> {
         let (n, t, d) = xs.dim();
         assert_eq!(d, self.input_size, "TimeRecurrent: input width {d}, layer expects {}", self.input_size);
+        self.set_lengths(n, t, lengths);
         let (h, gh, sh) = (self.hidden_size, C::GATES * self.hidden_size, C::STATE * self.hidden_size);
         fit(&mut self.xs, Ix2(n * t, d));
         fit(&mut self.xw, Ix2(n * t, gh));
@@ -156,8 +243,23 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         fit(&mut self.cache, Ix3(t, n, C::CACHE * h));
         fit(&mut self.hs, Ix3(n, t, h));
 
+        // The input in reading order. Padded steps read zeros, so nothing in the padding (not even
+        // a NaN) reaches a product.
+        let lengths = self.masked.then_some(self.lengths.as_slice());
+        match self.direction {
+            Direction::Forward => {
+                self.xs.assign(&xs.to_shape((n * t, d)).expect("(N, T, D) reshapes to (N*T, D)"));
+                if let Some(lengths) = lengths {
+                    zero_padding(self.xs.view_mut().into_shape_with_order((n, t, d)).unwrap(), lengths);
+                }
+            }
+            Direction::Reverse => {
+                let xs_rev = self.xs.view_mut().into_shape_with_order((n, t, d)).expect("xs is contiguous");
+                reverse_into(xs_rev, xs, lengths);
+            }
+        }
+
         // Input product for every step at once: xw = X W_ih^T + b_ih.
-        self.xs.assign(&xs.to_shape((n * t, d)).expect("(N, T, D) reshapes to (N*T, D)"));
         self.xw.assign(&params.vec(self.b_ih).broadcast((n * t, gh)).unwrap());
         matmul(self.xw.view_mut(), self.xs.view(), params.mat(self.w_ih).t(), Accumulate::Add);
 
@@ -198,6 +300,16 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
                 self.cache.index_axis_mut(Axis(0), step),
             );
             self.hs.index_axis_mut(Axis(1), step).assign(&next.slice(s![.., ..h]));
+            if let Some(lengths) = lengths {
+                // Sequences that have ended keep their state and output zeros.
+                for (row, _) in lengths.iter().enumerate().filter(|&(_, &len)| len <= step) {
+                    next.row_mut(row).assign(&prev.row(row));
+                    self.hs.slice_mut(s![row, step, ..]).fill(F::zero());
+                }
+            }
+        }
+        if self.direction == Direction::Reverse {
+            reverse_in_place(self.hs.view_mut(), lengths);
         }
         if self.mode == StateMode::Stateful {
             self.next_initial = Some(self.states.index_axis(Axis(0), t).to_owned());
@@ -205,8 +317,28 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         self.hs.view()
     }
 
+    /// Checks and keeps the lengths of the batch about to run (N sequences of at most T steps).
+    fn set_lengths(&mut self, n: usize, t: usize, lengths: Option<&[usize]>) {
+        self.lengths.clear();
+        self.masked = false;
+        if let Some(lengths) = lengths {
+            assert_eq!(
+                lengths.len(),
+                n,
+                "TimeRecurrent: {} lengths for a batch of {n} sequences",
+                lengths.len()
+            );
+            if let Some((row, len)) = lengths.iter().enumerate().find(|&(_, &len)| len > t) {
+                panic!("TimeRecurrent: sequence {row} has length {len}, more than the batch's {t} steps");
+            }
+            self.masked = lengths.iter().any(|&len| len < t);
+            self.lengths.extend_from_slice(lengths);
+        }
+    }
+
     /// dhs (N, T, H) -> dxs (N, T, D); adds into the weight and bias gradients. The final state
     /// is taken to feed nothing but the outputs (truncated BPTT: the next block sends nothing back).
+    /// With lengths, `dhs` at padded steps is ignored and `dxs` there is zero.
     pub fn backward(&mut self, params: &mut Params<F>, dhs: ArrayView3<F>) -> ArrayView3<'_, F> {
         self.backward_impl(params, dhs, None)
     }
@@ -242,6 +374,15 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         fit(&mut self.dstate, Ix2(n, sh));
         fit(&mut self.dstate_prev, Ix2(n, sh));
         fit(&mut self.dxs, Ix2(n * t, d));
+        let lengths = self.masked.then_some(self.lengths.as_slice());
+        let dhs = match self.direction {
+            Direction::Forward => dhs,
+            Direction::Reverse => {
+                fit(&mut self.dhs_rev, Ix3(n, t, h));
+                reverse_into(self.dhs_rev.view_mut(), dhs, lengths);
+                self.dhs_rev.view()
+            }
+        };
 
         match dfinal {
             Some(dfinal) => {
@@ -259,7 +400,16 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         {
             let w_hh = params.mat(self.w_hh);
             for step in (0..t).rev() {
-                self.dstate.slice_mut(s![.., ..h]).scaled_add(F::one(), &dhs.index_axis(Axis(1), step));
+                let dhs_t = dhs.index_axis(Axis(1), step);
+                match lengths {
+                    None => self.dstate.slice_mut(s![.., ..h]).scaled_add(F::one(), &dhs_t),
+                    // A sequence that has ended by this step takes nothing from above.
+                    Some(lengths) => {
+                        for (row, _) in lengths.iter().enumerate().filter(|&(_, &len)| step < len) {
+                            self.dstate.slice_mut(s![row, ..h]).scaled_add(F::one(), &dhs_t.row(row));
+                        }
+                    }
+                }
                 let mut dhw = self.dhw.index_axis_mut(Axis(0), step);
                 C::backward(
                     h,
@@ -272,6 +422,15 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
                     dhw.view_mut(),
                     self.dstate_prev.view_mut(),
                 );
+                if let Some(lengths) = lengths {
+                    // Past its end a sequence's state was copied: its gradient passes through
+                    // unchanged and nothing reaches the products.
+                    for (row, _) in lengths.iter().enumerate().filter(|&(_, &len)| len <= step) {
+                        self.dxw.row_mut(row * t + step).fill(F::zero());
+                        dhw.row_mut(row).fill(F::zero());
+                        self.dstate_prev.row_mut(row).assign(&self.dstate.row(row));
+                    }
+                }
                 matmul(self.dstate_prev.slice_mut(s![.., ..h]), dhw.view(), w_hh, Accumulate::Add);
                 std::mem::swap(&mut self.dstate, &mut self.dstate_prev);
             }
@@ -288,6 +447,10 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         matmul(params.grad_mat_mut(self.w_ih), self.dxw.t(), self.xs.view(), Accumulate::Add);
         params.grad_vec_mut(self.b_ih).scaled_add(F::one(), &self.dxw.sum_axis(Axis(0)));
         matmul(self.dxs.view_mut(), self.dxw.view(), params.mat(self.w_ih), Accumulate::Overwrite);
+        if self.direction == Direction::Reverse {
+            let dxs = self.dxs.view_mut().into_shape_with_order((n, t, d)).expect("dxs is contiguous");
+            reverse_in_place(dxs, lengths);
+        }
         self.dxs.view().into_shape_with_order((n, t, d)).expect("dxs is contiguous")
     }
 }

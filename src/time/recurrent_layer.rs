@@ -2,7 +2,7 @@
 //! models are written once for every cell. Each method forwards to the one time loop; the enum
 //! only picks the monomorphised copy, once per call, never per step.
 
-use super::{StateMode, TimeRecurrent};
+use super::{Direction, StateMode, TimeRecurrent};
 use crate::layers::{CellKind, GruCell, LstmCell, RnnCell};
 use crate::params::{ParamId, Params};
 use crate::tensor::Real;
@@ -50,6 +50,30 @@ impl<F: Real> RecurrentLayer<F> {
         }
     }
 
+    /// A reverse-direction layer (see [`TimeRecurrent::new_reverse`]): parameters named
+    /// `{prefix}.weight_ih_l{layer}_reverse` and so on.
+    pub fn new_reverse(
+        cell: CellKind,
+        params: &mut Params<F>,
+        prefix: &str,
+        layer: usize,
+        input_size: usize,
+        hidden_size: usize,
+        mode: StateMode,
+    ) -> Self {
+        match cell {
+            CellKind::Rnn => {
+                Self::Rnn(TimeRecurrent::new_reverse(params, prefix, layer, input_size, hidden_size, mode))
+            }
+            CellKind::Lstm => {
+                Self::Lstm(TimeRecurrent::new_reverse(params, prefix, layer, input_size, hidden_size, mode))
+            }
+            CellKind::Gru => {
+                Self::Gru(TimeRecurrent::new_reverse(params, prefix, layer, input_size, hidden_size, mode))
+            }
+        }
+    }
+
     pub fn cell(&self) -> CellKind {
         match self {
             Self::Rnn(_) => CellKind::Rnn,
@@ -92,6 +116,15 @@ impl<F: Real> RecurrentLayer<F> {
         each_cell!(self, l => l.hidden_size())
     }
 
+    pub fn direction(&self) -> Direction {
+        each_cell!(self, l => l.direction())
+    }
+
+    /// The last forward's sequence lengths; `None` when every sequence filled its T steps.
+    pub fn lengths(&self) -> Option<&[usize]> {
+        each_cell!(self, l => l.lengths())
+    }
+
     /// State width: H, or 2H (`[h | c]`) for LSTM.
     pub fn state_size(&self) -> usize {
         match self {
@@ -118,6 +151,16 @@ impl<F: Real> RecurrentLayer<F> {
 
     pub fn forward(&mut self, params: &Params<F>, xs: ArrayView3<F>) -> ArrayView3<'_, F> {
         each_cell!(self, l => l.forward(params, xs))
+    }
+
+    /// A padded batch: see [`TimeRecurrent::forward_with_lengths`].
+    pub fn forward_with_lengths(
+        &mut self,
+        params: &Params<F>,
+        xs: ArrayView3<F>,
+        lengths: Option<&[usize]>,
+    ) -> ArrayView3<'_, F> {
+        each_cell!(self, l => l.forward_with_lengths(params, xs, lengths))
     }
 
     pub fn backward(&mut self, params: &mut Params<F>, dhs: ArrayView3<F>) -> ArrayView3<'_, F> {
