@@ -4,6 +4,7 @@
 mod bench;
 mod data;
 mod eval;
+mod forecast;
 mod generate;
 mod presets;
 mod score;
@@ -36,6 +37,9 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Layers, tensor shapes and parameter counts of a trained model.
     Summary(summary::SummaryArgs),
+    /// Time-series forecasting: an RNN against the baselines, on a CSV column or synthetic series.
+    #[command(subcommand)]
+    Forecast(forecast::ForecastCommand),
     /// Download datasets.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -50,6 +54,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Score(args) => score::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Summary(args) => summary::run(args),
+        Command::Forecast(cmd) => forecast::run(cmd),
         Command::Data(cmd) => data::run(cmd),
         Command::Bench(args) => bench::run(args),
     }

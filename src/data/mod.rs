@@ -1,9 +1,11 @@
 //! Corpora and vocabularies: PTB, plain text, the built-in demo corpus.
 
 pub mod corpus;
+pub mod csv;
 pub mod demo;
 pub mod fetch;
 pub mod ptb;
+pub mod series;
 pub mod vocab;
 
 pub use corpus::{Corpus, Tokenizer};

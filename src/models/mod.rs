@@ -1,9 +1,11 @@
 //! Models: a config, the layers as named fields, `forward` and `backward` (the forward in
 //! reverse), and the mapping to PyTorch's state_dict names.
 
+pub mod forecaster;
 pub mod generate;
 pub mod lm;
 
+pub use forecaster::{ForecastMode, Forecaster, ForecasterConfig};
 pub use generate::{generate, Sampling};
 pub use lm::{Init, Lm, LmConfig, SimpleRnnlm};
 

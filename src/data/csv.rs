@@ -1,0 +1,151 @@
+//! CSV time series: one numeric column of a file with a header row (`date,value`, `Date,Temp`).
+//!
+//! Rules: the first non-blank line is the header; fields are separated by commas and may be
+//! quoted (`"date","value"`, `""` inside quotes is one quote); CRLF line ends, a UTF-8 byte-order
+//! mark and blank lines are accepted. Every data row must have as many fields as the header and a
+//! number in the chosen column: a missing value is an error naming the file, the line and the
+//! column, never a silent zero or a dropped row (a forecaster's time steps must stay evenly spaced).
+//!
+//! The column: the one named (exact match, else the only case-insensitive match), else `value`
+//! (any case), else the last column whose first data row holds a number.
+
+use crate::error::{Error, Result};
+use crate::io::read_text;
+use std::path::Path;
+
+/// One column of a CSV file, in file order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    /// The header of the chosen column.
+    pub name: String,
+    pub values: Vec<f64>,
+    /// The first column's text of each row (dates), when the first column is not the chosen one.
+    pub labels: Option<Vec<String>>,
+}
+
+/// Reads `column` (see the module header for the default) of the CSV file at `path`.
+pub fn read_column(path: &Path, column: Option<&str>) -> Result<Column> {
+    parse_column(&read_text(path)?, path, column)
+}
+
+/// Like [`read_column`] on text already read; `path` names the source in errors.
+pub fn parse_column(text: &str, path: &Path, column: Option<&str>) -> Result<Column> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rows = text
+        .split('\n')
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.strip_suffix('\r').unwrap_or(line)))
+        .filter(|(_, line)| !line.trim().is_empty());
+    let (header_line, header) = rows
+        .next()
+        .ok_or_else(|| Error::file(path, "empty file; expected a header row such as `date,value`"))?;
+    let header = split_fields(header).map_err(|m| Error::line(path, header_line, m))?;
+    let rows: Vec<(usize, Vec<String>)> = rows
+        .map(|(n, line)| {
+            let fields = split_fields(line).map_err(|m| Error::line(path, n, m))?;
+            if fields.len() != header.len() {
+                return Err(Error::line(
+                    path,
+                    n,
+                    format!(
+                        "expected {} comma-separated fields (as in the header `{}`), found {}",
+                        header.len(),
+                        header.join(","),
+                        fields.len()
+                    ),
+                ));
+            }
+            Ok((n, fields))
+        })
+        .collect::<Result<_>>()?;
+    let Some((_, first)) = rows.first() else {
+        return Err(Error::file(path, "no data rows after the header; expected one value per line"));
+    };
+    let index = choose_column(&header, first, column).map_err(|m| Error::line(path, header_line, m))?;
+    let name = header[index].clone();
+    let values = rows
+        .iter()
+        .map(|(n, fields)| {
+            let field = fields[index].trim();
+            match field.parse::<f64>() {
+                Ok(v) if v.is_finite() => Ok(v),
+                _ if field.is_empty() => Err(Error::line(
+                    path,
+                    *n,
+                    format!("column `{name}`: expected a number, found an empty field (missing values are not supported)"),
+                )),
+                _ => Err(Error::line(path, *n, format!("column `{name}`: expected a number, found `{field}`"))),
+            }
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    let labels = (index != 0).then(|| rows.iter().map(|(_, f)| f[0].trim().to_string()).collect());
+    Ok(Column { name, values, labels })
+}
+
+fn choose_column(
+    header: &[String],
+    first: &[String],
+    column: Option<&str>,
+) -> std::result::Result<usize, String> {
+    let names = || header.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ");
+    if let Some(want) = column {
+        if let Some(i) = header.iter().position(|h| h == want) {
+            return Ok(i);
+        }
+        let folded: Vec<usize> =
+            (0..header.len()).filter(|&i| header[i].eq_ignore_ascii_case(want)).collect();
+        return match folded[..] {
+            [i] => Ok(i),
+            _ => Err(format!("no column `{want}`; the header has {}", names())),
+        };
+    }
+    if let Some(i) = header.iter().position(|h| h.eq_ignore_ascii_case("value")) {
+        return Ok(i);
+    }
+    (0..header.len()).rev().find(|&i| first[i].trim().parse::<f64>().is_ok()).ok_or_else(|| {
+        format!(
+            "no numeric column (the first data row has no number); the header has {}; pass --column NAME",
+            names()
+        )
+    })
+}
+
+/// Splits one line at commas outside double quotes; quotes are removed, `""` inside quotes is `"`.
+fn split_fields(line: &str) -> std::result::Result<Vec<String>, String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if field.trim().is_empty() => {
+                field.clear();
+                quoted = true;
+            }
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    if quoted {
+        return Err("a quoted field is not closed; expected a closing `\"`".into());
+    }
+    fields.push(field);
+    Ok(fields.into_iter().map(|f| f.trim().to_string()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_fields_and_escaped_quotes() {
+        assert_eq!(split_fields(r#""date","value""#).unwrap(), ["date", "value"]);
+        assert_eq!(split_fields(r#"a,"b,c","say ""hi""""#).unwrap(), ["a", "b,c", r#"say "hi""#]);
+        assert!(split_fields(r#""open,1"#).is_err());
+    }
+}

@@ -1,0 +1,357 @@
+//! The forecaster: stacked stateless recurrent layers over a window of a series, then an affine
+//! head, trained with the mean squared error (Hands-On ML chapter 15's deep RNN).
+//!
+//! ```text
+//! xs (N, T, 1) -> RecurrentLayer x L (each from zeros; inner layers pass every step on)
+//!   seq2vec: h of the last step (N, H)   -> Affine -> ys (N, 1, k)  the k steps after the window
+//!   seq2seq: h of every step (N*T, H)    -> Affine -> ys (N, T, k)  the k steps after each step
+//! loss = MSE(ys, ts) over all elements
+//! ```
+//!
+//! Backward is the forward in reverse: MSE -> head -> (seq2vec: the gradient enters only the last
+//! step's h) -> the recurrent layers top to bottom. Parameter names are PyTorch's `nn.RNN` /
+//! `nn.LSTM` / `nn.GRU` names under `rnn.` and `nn.Linear`'s under `head.`; the saved file carries a
+//! zero `rnn.bias_hh_l{k}` for cells with one bias, so PyTorch loads it strictly.
+//!
+//! Initialisation is Keras' (what Hands-On ML trains with): input weights Glorot-uniform over the
+//! packed gates, recurrent weights orthogonal, biases zero except the LSTM forget gate's (1), head
+//! Glorot-uniform.
+
+use super::LayerSummary;
+use crate::layers::{Affine, CellKind, MseLoss};
+use crate::optim::{clip_grad_norm, Optimizer};
+use crate::params::{ParamId, Params};
+use crate::tensor::{fit, Real, Rng};
+use crate::time::{RecurrentLayer, StateMode};
+use ndarray::{s, Array2, Array3, ArrayD, ArrayView3, Axis, Ix2, Ix3, IxDyn};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where the head reads the recurrent layers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForecastMode {
+    /// The last step's state predicts the k steps after the window.
+    Seq2vec,
+    /// Every step predicts the k steps after it (more gradient signal per window).
+    Seq2seq,
+}
+
+impl ForecastMode {
+    /// `"seq2vec"` or `"seq2seq"`, as in configs and flags.
+    pub fn name(self) -> &'static str {
+        match self {
+            ForecastMode::Seq2vec => "seq2vec",
+            ForecastMode::Seq2seq => "seq2seq",
+        }
+    }
+}
+
+/// Everything needed to rebuild a forecaster.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForecasterConfig {
+    pub cell: CellKind,
+    /// D: values per time step (1 for a univariate series).
+    pub input_size: usize,
+    /// H.
+    pub hidden_size: usize,
+    /// L: stacked recurrent layers.
+    pub num_layers: usize,
+    /// k: steps forecast at once.
+    pub horizon: usize,
+    pub mode: ForecastMode,
+}
+
+impl ForecasterConfig {
+    pub fn check(&self) -> Result<(), String> {
+        if self.input_size == 0 || self.hidden_size == 0 || self.num_layers == 0 || self.horizon == 0 {
+            return Err(format!(
+                "input_size, hidden_size, num_layers and horizon must be at least 1 (got {}, {}, {}, {})",
+                self.input_size, self.hidden_size, self.num_layers, self.horizon
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Forecaster<F: Real> {
+    pub config: ForecasterConfig,
+    pub params: Params<F>,
+    pub rnns: Vec<RecurrentLayer<F>>,
+    pub head: Affine<F>,
+    loss: MseLoss<F>,
+    ys: Array3<F>,  // (N, 1, k) or (N, T, k)
+    dhs: Array3<F>, // (N, T, H) gradient into the top layer's outputs
+    steps: usize,   // T of the last forward
+}
+
+impl<F: Real> Forecaster<F> {
+    /// Builds the layers and draws the weights from `rng`. Panics on a config that
+    /// [`ForecasterConfig::check`] rejects.
+    pub fn new(config: ForecasterConfig, rng: &mut Rng) -> Self {
+        if let Err(message) = config.check() {
+            panic!("invalid ForecasterConfig: {message}");
+        }
+        let (d, h) = (config.input_size, config.hidden_size);
+        let mut params = Params::new();
+        let rnns = (0..config.num_layers)
+            .map(|k| {
+                let input = if k == 0 { d } else { h };
+                RecurrentLayer::new(config.cell, &mut params, "rnn", k, input, h, StateMode::Stateless)
+            })
+            .collect();
+        let head = Affine::new(&mut params, "head", h, config.horizon);
+        let mut model = Forecaster {
+            config,
+            params,
+            rnns,
+            head,
+            loss: MseLoss::new(),
+            ys: Array3::zeros((0, 0, 0)),
+            dhs: Array3::zeros((0, 0, 0)),
+            steps: 0,
+        };
+        model.init_weights(rng);
+        model
+    }
+
+    fn init_weights(&mut self, rng: &mut Rng) {
+        let glorot = |shape: &[usize]| (6.0 / (shape[0] + shape[1]) as f64).sqrt();
+        for rnn in &self.rnns {
+            let w_ih = rnn.w_ih();
+            let limit = glorot(self.params.value(w_ih).shape());
+            rng.fill_uniform(self.params.value_mut(w_ih), limit);
+            let w_hh = rnn.w_hh();
+            let (rows, cols) = self.params.mat(w_hh).dim();
+            let q = orthonormal_columns(rows, cols, rng);
+            self.params.value_mut(w_hh).assign(&q.mapv(F::of).into_dyn());
+            if rnn.cell() == CellKind::Lstm {
+                let h = rnn.hidden_size();
+                // Gate order i, f, g, o: the forget gate is the second block.
+                let b = self.params.value_mut(rnn.b_ih());
+                b.slice_mut(s![h..2 * h]).fill(F::one());
+            }
+        }
+        let limit = glorot(self.params.value(self.head.weight).shape());
+        rng.fill_uniform(self.params.value_mut(self.head.weight), limit);
+    }
+
+    /// Output steps per window: 1 (seq2vec) or T (seq2seq).
+    pub fn output_steps(&self, steps: usize) -> usize {
+        match self.config.mode {
+            ForecastMode::Seq2vec => 1,
+            ForecastMode::Seq2seq => steps,
+        }
+    }
+
+    /// xs (N, T, D) -> ys (N, 1, k) (seq2vec) or (N, T, k) (seq2seq).
+    pub fn predict(&mut self, xs: ArrayView3<F>) -> ArrayView3<'_, F> {
+        let (n, t, _) = xs.dim();
+        let (k, mode) = (self.config.horizon, self.config.mode);
+        self.steps = t;
+        let mut hs = xs;
+        for rnn in self.rnns.iter_mut() {
+            hs = rnn.forward(&self.params, hs);
+        }
+        let h = hs.dim().2;
+        match mode {
+            ForecastMode::Seq2vec => {
+                fit(&mut self.ys, Ix3(n, 1, k));
+                let y = self.head.forward(&self.params, hs.index_axis(Axis(1), t - 1));
+                self.ys.index_axis_mut(Axis(1), 0).assign(&y);
+            }
+            ForecastMode::Seq2seq => {
+                fit(&mut self.ys, Ix3(n, t, k));
+                let flat = hs.to_shape((n * t, h)).expect("(N, T, H) reshapes to (N*T, H)");
+                let y = self.head.forward(&self.params, flat.view());
+                self.ys.assign(&y.into_shape_with_order((n, t, k)).expect("head output is contiguous"));
+            }
+        }
+        self.ys.view()
+    }
+
+    /// Mean squared error of predicting `ts` (shaped as [`Forecaster::predict`]'s output).
+    pub fn forward(&mut self, xs: ArrayView3<F>, ts: ArrayView3<F>) -> F {
+        self.predict(xs);
+        self.loss.forward(self.ys.view().into_dyn(), ts.into_dyn())
+    }
+
+    /// Adds the gradient of the last `forward`'s loss into `params`' gradients.
+    pub fn backward(&mut self) {
+        let (n, _, k) = self.ys.dim();
+        let (t, h) = (self.steps, self.config.hidden_size);
+        let dys = self.loss.backward(F::one());
+        fit(&mut self.dhs, Ix3(n, t, h));
+        match self.config.mode {
+            ForecastMode::Seq2vec => {
+                let dy = dys.into_shape_with_order(Ix2(n, k)).expect("dys is (N, 1, k)");
+                let dh = self.head.backward(&mut self.params, dy);
+                self.dhs.fill(F::zero());
+                self.dhs.index_axis_mut(Axis(1), t - 1).assign(&dh);
+            }
+            ForecastMode::Seq2seq => {
+                let dy = dys.into_shape_with_order(Ix2(n * t, k)).expect("dys is (N, T, k)");
+                let dh = self.head.backward(&mut self.params, dy);
+                self.dhs.assign(&dh.into_shape_with_order((n, t, h)).expect("dh is contiguous"));
+            }
+        }
+        let mut dhs = self.dhs.view();
+        for rnn in self.rnns.iter_mut().rev() {
+            dhs = rnn.backward(&mut self.params, dhs);
+        }
+    }
+
+    /// Each layer with its tensors and parameter count.
+    pub fn summary(&self) -> Vec<LayerSummary> {
+        let entry = |layer: String, ids: Vec<ParamId>| LayerSummary {
+            params: ids.iter().map(|&id| self.params.value(id).len()).sum(),
+            tensors: ids
+                .iter()
+                .map(|&id| (self.params.name(id).to_string(), self.params.value(id).shape().to_vec()))
+                .collect(),
+            layer,
+        };
+        let mut rows: Vec<LayerSummary> = self
+            .rnns
+            .iter()
+            .enumerate()
+            .map(|(k, rnn)| entry(format!("Time{}[{k}]", rnn.cell().name().to_uppercase()), rnn.param_ids()))
+            .collect();
+        rows.push(entry("Affine (head)".into(), vec![self.head.weight, self.head.bias]));
+        rows
+    }
+
+    /// The tensors to save, under PyTorch's names (a zero `rnn.bias_hh_l{k}` for one-bias cells).
+    pub fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
+        let mut out: Vec<(String, ArrayD<F>)> = self
+            .params
+            .ids()
+            .map(|id| (self.params.name(id).to_string(), self.params.value(id).to_owned()))
+            .collect();
+        for (k, rnn) in self.rnns.iter().enumerate() {
+            if !rnn.has_hidden_bias() {
+                let len = self.params.value(rnn.b_ih()).len();
+                out.push((format!("rnn.bias_hh_l{k}"), ArrayD::zeros(IxDyn(&[len]))));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Sets every parameter from `tensors` (names as in [`Forecaster::state_dict`]); a one-bias
+    /// cell takes `bias_ih + bias_hh`. Errors name the missing, extra or misshapen tensor.
+    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> Result<(), String> {
+        for (k, rnn) in self.rnns.iter().enumerate() {
+            if rnn.has_hidden_bias() {
+                continue;
+            }
+            let name = format!("rnn.bias_hh_l{k}");
+            let b_hh = tensors.remove(&name).ok_or_else(|| format!("missing tensor `{name}`"))?;
+            let ih_name = self.params.name(rnn.b_ih()).to_string();
+            let b_ih = tensors.get_mut(&ih_name).ok_or_else(|| format!("missing tensor `{ih_name}`"))?;
+            if b_ih.shape() != b_hh.shape() {
+                return Err(format!(
+                    "`{name}` has shape {:?} but `{ih_name}` has {:?}",
+                    b_hh.shape(),
+                    b_ih.shape()
+                ));
+            }
+            *b_ih += &b_hh;
+        }
+        let ids: Vec<_> = self.params.ids().collect();
+        for id in ids {
+            let name = self.params.name(id).to_string();
+            let value = tensors.remove(&name).ok_or_else(|| format!("missing tensor `{name}`"))?;
+            let want = self.params.value(id).shape().to_vec();
+            if value.shape() != want.as_slice() {
+                return Err(format!(
+                    "tensor `{name}` has shape {:?}, the config needs {want:?}",
+                    value.shape()
+                ));
+            }
+            self.params.value_mut(id).assign(&value);
+        }
+        if let Some(extra) = tensors.keys().next() {
+            return Err(format!("unexpected tensor `{extra}` (the config describes no such layer)"));
+        }
+        Ok(())
+    }
+}
+
+/// A (rows, cols) matrix with orthonormal columns (rows >= cols; orthonormal rows otherwise):
+/// Gram-Schmidt on standard normal draws, Keras' `Orthogonal` initializer in PyTorch's layout.
+fn orthonormal_columns(rows: usize, cols: usize, rng: &mut Rng) -> Array2<f64> {
+    if rows < cols {
+        return orthonormal_columns(cols, rows, rng).reversed_axes();
+    }
+    let mut q = Array2::<f64>::zeros((rows, cols));
+    rng.fill_normal(&mut q, 1.0);
+    for j in 0..cols {
+        for p in 0..j {
+            let dot = q.column(p).dot(&q.column(j));
+            let prev = q.column(p).to_owned();
+            q.column_mut(j).scaled_add(-dot, &prev);
+        }
+        let norm = q.column(j).dot(&q.column(j)).sqrt().max(1e-12);
+        q.column_mut(j).mapv_inplace(|v| v / norm);
+    }
+    q
+}
+
+/// One pass over `inputs` (M, T, D) / `targets` (M, T_out, k) in shuffled mini-batches of
+/// `batch_size` (the last one smaller), each a forward, backward, optional global-norm clip and
+/// optimizer step. Returns the mean loss over the rows.
+pub fn train_epoch<F: Real>(
+    model: &mut Forecaster<F>,
+    inputs: ArrayView3<F>,
+    targets: ArrayView3<F>,
+    batch_size: usize,
+    optimizer: &mut Optimizer<F>,
+    clip: Option<f64>,
+    rng: &mut Rng,
+) -> f64 {
+    let m = inputs.len_of(Axis(0));
+    assert_eq!(m, targets.len_of(Axis(0)), "train_epoch: inputs and targets differ in rows");
+    let mut order: Vec<usize> = (0..m).collect();
+    for i in (1..m).rev() {
+        order.swap(i, rng.below(i + 1)); // Fisher-Yates
+    }
+    let (mut xb, mut tb) = (Array3::zeros((0, 0, 0)), Array3::zeros((0, 0, 0)));
+    let mut total = 0.0;
+    for rows in order.chunks(batch_size.max(1)) {
+        gather(&mut xb, inputs, rows);
+        gather(&mut tb, targets, rows);
+        model.params.zero_grad();
+        let loss = model.forward(xb.view(), tb.view()).to_f64();
+        model.backward();
+        if let Some(max_norm) = clip {
+            clip_grad_norm(&mut model.params, max_norm);
+        }
+        optimizer.step(&mut model.params);
+        total += loss * rows.len() as f64;
+    }
+    total / m.max(1) as f64
+}
+
+/// Forecasts of the k steps after each window, (M, k): the last output step, in batches.
+pub fn forecast<F: Real>(model: &mut Forecaster<F>, inputs: ArrayView3<F>, batch_size: usize) -> Array2<F> {
+    let (m, k) = (inputs.len_of(Axis(0)), model.config.horizon);
+    let mut out = Array2::zeros((m, k));
+    let batch = batch_size.max(1);
+    for start in (0..m).step_by(batch) {
+        let end = (start + batch).min(m);
+        let ys = model.predict(inputs.slice(s![start..end, .., ..]));
+        let last = ys.len_of(Axis(1)) - 1;
+        out.slice_mut(s![start..end, ..]).assign(&ys.index_axis(Axis(1), last));
+    }
+    out
+}
+
+fn gather<F: Real>(buf: &mut Array3<F>, src: ArrayView3<F>, rows: &[usize]) {
+    let (_, t, d) = src.dim();
+    fit(buf, Ix3(rows.len(), t, d));
+    for (i, &r) in rows.iter().enumerate() {
+        buf.index_axis_mut(Axis(0), i).assign(&src.index_axis(Axis(0), r));
+    }
+}
