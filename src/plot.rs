@@ -340,7 +340,8 @@ fn legend_position(chart: &Chart, x: &Range<f64>, y: &Range<f64>) -> SeriesLabel
 /// very large or very small magnitudes.
 fn format_tick(v: f64) -> String {
     let a = v.abs();
-    if a == 0.0 {
+    // Tick positions are computed by repeated addition, so "zero" can arrive as 1.1e-16.
+    if a < 1e-12 {
         return "0".to_string();
     }
     if !(1e-3..1e6).contains(&a) {
