@@ -8,6 +8,7 @@ mod forecast;
 mod generate;
 mod presets;
 mod score;
+mod seq2seq;
 mod summary;
 mod train;
 
@@ -37,6 +38,9 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Layers, tensor shapes and parameter counts of a trained model.
     Summary(summary::SummaryArgs),
+    /// Encoder-decoder on `input<TAB>output` pairs or the built-in addition task (train, eval).
+    #[command(subcommand)]
+    Seq2seq(seq2seq::Seq2seqCommand),
     /// Time-series forecasting: an RNN against the baselines, on a CSV column or synthetic series.
     #[command(subcommand)]
     Forecast(forecast::ForecastCommand),
@@ -54,6 +58,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Score(args) => score::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Summary(args) => summary::run(args),
+        Command::Seq2seq(cmd) => seq2seq::run(cmd),
         Command::Forecast(cmd) => forecast::run(cmd),
         Command::Data(cmd) => data::run(cmd),
         Command::Bench(args) => bench::run(args),

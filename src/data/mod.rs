@@ -4,6 +4,7 @@ pub mod corpus;
 pub mod csv;
 pub mod demo;
 pub mod fetch;
+pub mod pairs;
 pub mod ptb;
 pub mod series;
 pub mod vocab;

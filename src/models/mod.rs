@@ -4,10 +4,12 @@
 pub mod forecaster;
 pub mod generate;
 pub mod lm;
+pub mod seq2seq;
 
 pub use forecaster::{ForecastMode, Forecaster, ForecasterConfig};
 pub use generate::{generate, Sampling};
 pub use lm::{Init, Lm, LmConfig, SimpleRnnlm};
+pub use seq2seq::{Seq2seq, Seq2seqConfig};
 
 /// One line of a model summary (Keras' `summary()`): a layer, its tensors, its parameter count.
 #[derive(Clone, Debug, PartialEq, Eq)]
