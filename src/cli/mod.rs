@@ -2,6 +2,7 @@
 //! back as `recur::Error`; `main` prints them on one line and exits with code 2.
 
 mod bench;
+mod classify;
 mod data;
 mod eval;
 mod forecast;
@@ -44,6 +45,9 @@ enum Command {
     /// Time-series forecasting: an RNN against the baselines, on a CSV column or synthetic series.
     #[command(subcommand)]
     Forecast(forecast::ForecastCommand),
+    /// Text classification on `text<TAB>label` files (train, eval, predict, summary).
+    #[command(subcommand)]
+    Classify(classify::ClassifyCommand),
     /// Download datasets.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -60,6 +64,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Summary(args) => summary::run(args),
         Command::Seq2seq(cmd) => seq2seq::run(cmd),
         Command::Forecast(cmd) => forecast::run(cmd),
+        Command::Classify(cmd) => classify::run(cmd),
         Command::Data(cmd) => data::run(cmd),
         Command::Bench(args) => bench::run(args),
     }

@@ -13,6 +13,9 @@ pub struct SummaryArgs {
 }
 
 pub fn run(args: SummaryArgs) -> Result<()> {
+    if super::classify::is_classifier_run(&args.model) {
+        return super::classify::print_summary_of(&args.model);
+    }
     let loaded = RunDir::open(&args.model)?.load_lm()?;
     let rows = loaded.model.summary();
     println!("{:<16} {:<28} {:>14} {:>12}", "layer", "tensor", "shape", "params");

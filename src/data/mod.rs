@@ -7,6 +7,7 @@ pub mod fetch;
 pub mod pairs;
 pub mod ptb;
 pub mod series;
+pub mod tsv;
 pub mod vocab;
 
 pub use corpus::{Corpus, Tokenizer};

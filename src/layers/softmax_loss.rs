@@ -7,6 +7,7 @@
 
 use crate::tensor::{fit, Real};
 use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
 
 /// A target that contributes nothing to the loss or the gradient (the book's -1).
 pub const IGNORE: u32 = u32::MAX;
@@ -41,20 +42,28 @@ impl<F: Real> SoftmaxWithLoss<F> {
         fit(&mut self.probs, scores.raw_dim());
         self.probs.assign(&scores);
         let vocab = scores.ncols();
-        let mut total = 0.0f64;
-        let mut count = 0;
-        for (mut row, &t) in self.probs.rows_mut().into_iter().zip(targets) {
-            // -log softmax(x)[t] = log(sum_j exp(x_j - max)) - (x_t - max), exact in the limit
-            // where the target's probability underflows (no log(0), no +1e-7 fudge).
-            let shifted_target = shift_by_max(row.as_slice_mut().expect("rows are contiguous"), t);
-            let sum = exp_normalize(row.as_slice_mut().expect("rows are contiguous"));
-            if t == IGNORE {
-                continue;
-            }
-            assert!((t as usize) < vocab, "SoftmaxWithLoss: target {t} >= {vocab} classes");
-            total += sum.to_f64().ln() - shifted_target.to_f64();
-            count += 1;
+        if let Some(&t) = targets.iter().find(|&&t| t != IGNORE && t as usize >= vocab) {
+            panic!("SoftmaxWithLoss: target {t} >= {vocab} classes");
         }
+        // Rows are independent: large batches (a 10,000-word vocabulary) are split into fixed
+        // blocks of rows run on both cores. The blocks' sums are added in block order, so the
+        // loss does not depend on the number of threads.
+        let (block, width) = (rows_per_block(vocab), vocab.max(1));
+        let probs = self.probs.as_slice_mut().expect("probs are contiguous");
+        let per_block: Vec<(f64, usize)> = if probs.len() >= PARALLEL_MIN_ELEMENTS {
+            probs
+                .par_chunks_mut(block * width)
+                .zip(targets.par_chunks(block))
+                .map(|(p, t)| softmax_loss_rows(p, t, width))
+                .collect()
+        } else {
+            probs
+                .chunks_mut(block * width)
+                .zip(targets.chunks(block))
+                .map(|(p, t)| softmax_loss_rows(p, t, width))
+                .collect()
+        };
+        let (total, count) = per_block.iter().fold((0.0, 0), |(s, c), &(bs, bc)| (s + bs, c + bc));
         self.targets.clear();
         self.targets.extend_from_slice(targets);
         self.count = count;
@@ -69,16 +78,51 @@ impl<F: Real> SoftmaxWithLoss<F> {
     /// dx (M, V) for an upstream gradient `dloss` (1 for a loss at the top).
     pub fn backward(&mut self, dloss: F) -> ArrayView2<'_, F> {
         let scale = if self.count == 0 { F::zero() } else { dloss / F::of(self.count as f64) };
-        for (mut row, &t) in self.probs.rows_mut().into_iter().zip(&self.targets) {
-            if t == IGNORE {
-                row.fill(F::zero());
-            } else {
-                row[t as usize] -= F::one();
-                row.mapv_inplace(|p| p * scale);
+        let vocab = self.probs.ncols().max(1);
+        let block = rows_per_block(vocab);
+        let probs = self.probs.as_slice_mut().expect("probs are contiguous");
+        let rows = |(p, t): (&mut [F], &[u32])| {
+            for (row, &t) in p.chunks_mut(vocab).zip(t) {
+                if t == IGNORE {
+                    row.fill(F::zero());
+                } else {
+                    row[t as usize] -= F::one();
+                    row.iter_mut().for_each(|p| *p *= scale);
+                }
             }
+        };
+        if probs.len() >= PARALLEL_MIN_ELEMENTS {
+            probs.par_chunks_mut(block * vocab).zip(self.targets.par_chunks(block)).for_each(rows);
+        } else {
+            probs.chunks_mut(block * vocab).zip(self.targets.chunks(block)).for_each(rows);
         }
         self.probs.view()
     }
+}
+
+/// Below this many scores the rows run on the calling thread (a thread hand-off costs more).
+const PARALLEL_MIN_ELEMENTS: usize = 1 << 20;
+
+/// Rows per block of parallel work: about 64k scores, at least one row.
+fn rows_per_block(vocab: usize) -> usize {
+    (65_536 / vocab.max(1)).max(1)
+}
+
+/// Softmax in place over consecutive rows of width `vocab`; returns the summed cross-entropy
+/// of the non-ignored rows and their count.
+fn softmax_loss_rows<F: Real>(probs: &mut [F], targets: &[u32], vocab: usize) -> (f64, usize) {
+    let (mut total, mut count) = (0.0, 0);
+    for (row, &t) in probs.chunks_mut(vocab).zip(targets) {
+        // -log softmax(x)[t] = log(sum_j exp(x_j - max)) - (x_t - max), exact in the limit
+        // where the target's probability underflows (no log(0), no +1e-7 fudge).
+        let shifted_target = shift_by_max(row, t);
+        let sum = exp_normalize(row);
+        if t != IGNORE {
+            total += sum.to_f64().ln() - shifted_target.to_f64();
+            count += 1;
+        }
+    }
+    (total, count)
 }
 
 /// Row-wise softmax, in place, stable (the row maximum is subtracted before exp).

@@ -1,11 +1,13 @@
 //! Models: a config, the layers as named fields, `forward` and `backward` (the forward in
 //! reverse), and the mapping to PyTorch's state_dict names.
 
+pub mod classifier;
 pub mod forecaster;
 pub mod generate;
 pub mod lm;
 pub mod seq2seq;
 
+pub use classifier::{Classifier, ClassifierConfig, Pool};
 pub use forecaster::{ForecastMode, Forecaster, ForecasterConfig};
 pub use generate::{generate, Sampling};
 pub use lm::{Init, Lm, LmConfig, SimpleRnnlm};

@@ -1,0 +1,909 @@
+//! The text classifier: an embedding, stacked recurrent layers (optionally bidirectional), a
+//! dense head on the last layer's final state, and a sigmoid (2 classes) or softmax (more) loss.
+//!
+//! ```text
+//! ids (N, T), lengths (N)          padded to the batch's longest text; padding is never read
+//!   -> Embedding -> [Dropout(embed_dropout)]                          (N, T, D)
+//!   -> (RecurrentLayer | Bidirectional) x L, every layer given the lengths:
+//!        layers 0..L-1 return every step -> [Dropout(dropout)]       (N, T, H or 2H)
+//!        layer L-1 returns its final state's h                         (N, H) or (N, 2H) = [fwd | rev]
+//!   -> [Dropout(dropout)] -> Affine                                    (N, 1) or (N, C)
+//!   -> SigmoidWithLoss (C = 2: one output, p(class 1)) | SoftmaxWithLoss (C > 2)
+//! ```
+//!
+//! With `pool: Max | Mean` (`--pool`) the head reads the last layer's outputs instead, pooled
+//! over each text's real steps (max: the gradient goes to the step each feature came from).
+//!
+//! The primer's stacking: inner layers hand every step to the next layer, the last hands on only
+//! its final state. For row n that is the state after its last real step `lengths[n] - 1` (a
+//! reverse direction: after reading `x[n, 0]`), whatever the padding holds. For LSTM the head
+//! reads `h` of the state `[h | c]`.
+//!
+//! Backward is the forward in reverse: the loss's gradient through the head gives `dh_final`,
+//! which enters the last layer through `backward_from_final` (with a zero `dc` for LSTM and zero
+//! gradients for its per-step outputs, which nothing read); the inner layers run their plain
+//! `backward`; the embedding scatters last.
+//!
+//! Names (PyTorch's): `embedding.weight` (V, D), `rnn.weight_ih_l{k}[_reverse]`,
+//! `rnn.weight_hh_l{k}[_reverse]`, `rnn.bias_ih_l{k}[_reverse]` (and `bias_hh` for GRU),
+//! `fc.weight` (O, H or 2H), `fc.bias` (O). The saved file also carries a zero `bias_hh` for
+//! one-bias cells, as the language model's does. Initialisation is Keras' (what the primer
+//! trains with): embedding uniform in [-0.05, 0.05], input weights Glorot-uniform, recurrent
+//! weights orthogonal, biases zero except the LSTM forget gate's (1), head Glorot-uniform.
+
+use super::LayerSummary;
+use crate::layers::softmax_loss::softmax_rows_inplace;
+use crate::layers::{Affine, CellKind, Dropout, SigmoidWithLoss, SoftmaxWithLoss};
+use crate::optim::{clip_grad_norm, Optimizer};
+use crate::params::{ParamId, Params};
+use crate::tensor::{fit, Real, Rng};
+use crate::time::{Bidirectional, RecurrentLayer, StateMode, TimeEmbedding};
+use ndarray::{s, Array1, Array2, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewMut2, Axis, Ix2, Ix3};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Everything needed to rebuild a classifier (a classify run's `config.json` `"model"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassifierConfig {
+    pub cell: CellKind,
+    /// V: vocabulary size (`<unk>` included).
+    pub vocab_size: usize,
+    /// D: word-vector width.
+    pub embed_size: usize,
+    /// H: hidden width of each direction.
+    pub hidden_size: usize,
+    /// L: stacked recurrent layers.
+    pub num_layers: usize,
+    /// Each layer reads both ways; its output and final state are `[fwd | rev]`, 2H wide.
+    #[serde(default)]
+    pub bidirectional: bool,
+    /// Dropout on the word vectors (0 = none).
+    #[serde(default)]
+    pub embed_dropout: f64,
+    /// Dropout between recurrent layers and on the final state before the head (0 = none).
+    #[serde(default)]
+    pub dropout: f64,
+    /// C: classes (2: one sigmoid output; more: softmax).
+    pub num_classes: usize,
+    /// What the head reads of the last layer: its final state (the primer's stacking, the
+    /// default) or its outputs pooled over each text's real steps.
+    #[serde(default)]
+    pub pool: Pool,
+}
+
+/// What the head reads of the last recurrent layer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pool {
+    /// The final state's h (for a bidirectional layer `[fwd final | rev final]`).
+    #[default]
+    Last,
+    /// The element-wise maximum of the outputs over the real steps (InferSent's BiLSTM-max).
+    Max,
+    /// The mean of the outputs over the real steps.
+    Mean,
+}
+
+/// The output layer and its loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Head {
+    /// One output, `p(class 1) = sigmoid(score)`, binary cross-entropy (2 classes).
+    Sigmoid,
+    /// C outputs, softmax cross-entropy (more than 2 classes).
+    Softmax,
+}
+
+impl ClassifierConfig {
+    /// Why this config cannot be built, if it cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if self.vocab_size == 0 || self.embed_size == 0 || self.hidden_size == 0 || self.num_layers == 0 {
+            return Err(format!(
+                "vocab_size, embed_size, hidden_size and num_layers must be at least 1 (got {}, {}, {}, {})",
+                self.vocab_size, self.embed_size, self.hidden_size, self.num_layers
+            ));
+        }
+        if self.num_classes < 2 {
+            return Err(format!("a classifier needs at least 2 classes (got {})", self.num_classes));
+        }
+        for (name, p) in [("embed_dropout", self.embed_dropout), ("dropout", self.dropout)] {
+            if !(0.0..1.0).contains(&p) {
+                return Err(format!("{name} must be in [0, 1) (got {p})"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn head(&self) -> Head {
+        if self.num_classes == 2 {
+            Head::Sigmoid
+        } else {
+            Head::Softmax
+        }
+    }
+
+    /// O: outputs of the head (1 for two classes, else C).
+    pub fn outputs(&self) -> usize {
+        match self.head() {
+            Head::Sigmoid => 1,
+            Head::Softmax => self.num_classes,
+        }
+    }
+
+    /// Width of what each layer hands on: H, or 2H when bidirectional.
+    pub fn layer_output_size(&self) -> usize {
+        if self.bidirectional {
+            2 * self.hidden_size
+        } else {
+            self.hidden_size
+        }
+    }
+}
+
+/// One layer of the stack: one direction, or both.
+// A model holds a handful of these, built once: boxing the larger variant would only add an
+// indirection.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum StackLayer<F: Real> {
+    Uni(RecurrentLayer<F>),
+    Bi(Bidirectional<F>),
+}
+
+impl<F: Real> StackLayer<F> {
+    /// The recurrent layers inside (one, or forward then reverse).
+    pub fn directions(&self) -> Vec<&RecurrentLayer<F>> {
+        match self {
+            StackLayer::Uni(l) => vec![l],
+            StackLayer::Bi(b) => vec![&b.fwd, &b.rev],
+        }
+    }
+
+    pub fn param_ids(&self) -> Vec<ParamId> {
+        match self {
+            StackLayer::Uni(l) => l.param_ids(),
+            StackLayer::Bi(b) => b.param_ids(),
+        }
+    }
+
+    /// H or 2H.
+    pub fn output_size(&self) -> usize {
+        match self {
+            StackLayer::Uni(l) => l.hidden_size(),
+            StackLayer::Bi(b) => b.output_size(),
+        }
+    }
+
+    /// xs (N, T, D) -> hs (N, T, H or 2H), row n `lengths[n]` steps long.
+    pub fn forward(&mut self, params: &Params<F>, xs: ArrayView3<F>, lengths: &[usize]) -> ArrayView3<'_, F> {
+        match self {
+            StackLayer::Uni(l) => l.forward_with_lengths(params, xs, Some(lengths)),
+            StackLayer::Bi(b) => b.forward_with_lengths(params, xs, Some(lengths)),
+        }
+    }
+
+    pub fn backward(&mut self, params: &mut Params<F>, dhs: ArrayView3<F>) -> ArrayView3<'_, F> {
+        match self {
+            StackLayer::Uni(l) => l.backward(params, dhs),
+            StackLayer::Bi(b) => b.backward(params, dhs),
+        }
+    }
+
+    /// `h` of the final state(s) into `out` (N, H or 2H): `[fwd | rev]` when bidirectional.
+    pub fn final_h(&self, mut out: ArrayViewMut2<F>) {
+        match self {
+            StackLayer::Uni(l) => {
+                let h = l.hidden_size();
+                out.assign(&l.final_state().slice(s![.., ..h]));
+            }
+            StackLayer::Bi(b) => {
+                let h = b.hidden_size();
+                let (fwd, rev) = b.final_states();
+                out.slice_mut(s![.., ..h]).assign(&fwd.slice(s![.., ..h]));
+                out.slice_mut(s![.., h..]).assign(&rev.slice(s![.., ..h]));
+            }
+        }
+    }
+}
+
+/// A text classifier (see the module docs).
+#[derive(Clone, Debug)]
+pub struct Classifier<F: Real> {
+    pub config: ClassifierConfig,
+    pub params: Params<F>,
+    pub embed: TimeEmbedding<F>,
+    pub layers: Vec<StackLayer<F>>,
+    pub head: Affine<F>,
+    embed_drop: Dropout<F>,
+    /// After each inner layer (L - 1 of them).
+    inner_drops: Vec<Dropout<F>>,
+    /// On the final state, before the head.
+    final_drop: Dropout<F>,
+    sigmoid: SigmoidWithLoss<F>,
+    softmax: SoftmaxWithLoss<F>,
+    targets: Array1<F>,     // (N) labels as numbers, for the sigmoid loss
+    features: Array2<F>,    // (N, H or 2H) the last layer's final h
+    logits: Array2<F>,      // (N, O) the head's output
+    dhs_last: Array3<F>,    // (N, T, H or 2H) gradient of the last layer's outputs (0 for Last)
+    lengths: Vec<usize>,    // (N) of the last forward
+    argmax: Array2<usize>,  // (N, H or 2H) Pool::Max: the step each feature came from
+    dfinal: [Array2<F>; 2], // (N, S*H) per direction: dh from the head, dc = 0
+    dropout_rng: Rng,
+    training: bool,
+    /// Whether the last forward applied dropout (backward replays the same masks).
+    dropped: bool,
+}
+
+impl<F: Real> Classifier<F> {
+    /// Builds the layers and draws the weights (then the dropout generator's seed) from `rng`.
+    /// Panics on a config that [`ClassifierConfig::check`] rejects.
+    pub fn new(config: ClassifierConfig, rng: &mut Rng) -> Self {
+        if let Err(message) = config.check() {
+            panic!("invalid ClassifierConfig: {message}");
+        }
+        let (v, d, h) = (config.vocab_size, config.embed_size, config.hidden_size);
+        let mut params = Params::new();
+        let embed = TimeEmbedding::new(&mut params, "embedding", v, d);
+        let layers = (0..config.num_layers)
+            .map(|k| {
+                let input = if k == 0 { d } else { config.layer_output_size() };
+                let mode = StateMode::Stateless;
+                if config.bidirectional {
+                    StackLayer::Bi(Bidirectional::new(config.cell, &mut params, "rnn", k, input, h, mode))
+                } else {
+                    StackLayer::Uni(RecurrentLayer::new(config.cell, &mut params, "rnn", k, input, h, mode))
+                }
+            })
+            .collect();
+        let head = Affine::new(&mut params, "fc", config.layer_output_size(), config.outputs());
+        let e2 = || Array2::zeros((0, 0));
+        let mut model = Classifier {
+            embed_drop: Dropout::new(config.embed_dropout),
+            inner_drops: (1..config.num_layers).map(|_| Dropout::new(config.dropout)).collect(),
+            final_drop: Dropout::new(config.dropout),
+            config,
+            params,
+            embed,
+            layers,
+            head,
+            sigmoid: SigmoidWithLoss::new(),
+            softmax: SoftmaxWithLoss::new(),
+            targets: Array1::zeros(0),
+            features: e2(),
+            logits: e2(),
+            dhs_last: Array3::zeros((0, 0, 0)),
+            lengths: Vec::new(),
+            argmax: Array2::zeros((0, 0)),
+            dfinal: [e2(), e2()],
+            dropout_rng: Rng::new(0),
+            training: true,
+            dropped: false,
+        };
+        model.init_weights(rng);
+        model.dropout_rng = Rng::new(rng.next_u64());
+        model
+    }
+
+    /// Keras' initialisers (see the module docs).
+    fn init_weights(&mut self, rng: &mut Rng) {
+        let glorot = |shape: &[usize]| (6.0 / (shape[0] + shape[1]) as f64).sqrt();
+        rng.fill_uniform(self.params.value_mut(self.embed.inner.weight), 0.05);
+        for layer in &self.layers {
+            for rnn in layer.directions() {
+                let w_ih = rnn.w_ih();
+                let limit = glorot(self.params.value(w_ih).shape());
+                rng.fill_uniform(self.params.value_mut(w_ih), limit);
+                let (rows, cols) = self.params.mat(rnn.w_hh()).dim();
+                let q = orthonormal_columns(rows, cols, rng);
+                self.params.value_mut(rnn.w_hh()).assign(&q.mapv(F::of).into_dyn());
+                if rnn.cell() == CellKind::Lstm {
+                    // Gate order i, f, g, o: the forget gate is the second block.
+                    let h = rnn.hidden_size();
+                    self.params.value_mut(rnn.b_ih()).slice_mut(s![h..2 * h]).fill(F::one());
+                }
+            }
+        }
+        let limit = glorot(self.params.value(self.head.weight).shape());
+        rng.fill_uniform(self.params.value_mut(self.head.weight), limit);
+    }
+
+    /// Training mode applies dropout; evaluation mode does not. Models start in training mode.
+    pub fn set_training(&mut self, training: bool) {
+        self.training = training;
+    }
+
+    pub fn is_training(&self) -> bool {
+        self.training
+    }
+
+    /// The generator of the dropout masks (tests rewind it to replay a forward's masks).
+    pub fn dropout_rng_mut(&mut self) -> &mut Rng {
+        &mut self.dropout_rng
+    }
+
+    /// Head outputs (N, O) for the padded batch `ids` (N, T) whose row n is `lengths[n]` words
+    /// long (ids past that are never read). O = 1 (the logit of class 1) or C.
+    pub fn scores(&mut self, ids: ArrayView2<u32>, lengths: &[usize]) -> ArrayView2<'_, F> {
+        self.run(ids, lengths);
+        self.logits.view()
+    }
+
+    /// Mean cross-entropy of the classes `labels` (N) for the batch.
+    pub fn forward(&mut self, ids: ArrayView2<u32>, lengths: &[usize], labels: &[u32]) -> F {
+        let n = ids.nrows();
+        assert_eq!(labels.len(), n, "Classifier: {} labels for a batch of {n}", labels.len());
+        let c = self.config.num_classes;
+        if let Some(&bad) = labels.iter().find(|&&l| l as usize >= c) {
+            panic!("Classifier: label {bad} but the model has {c} classes");
+        }
+        self.run(ids, lengths);
+        match self.config.head() {
+            Head::Sigmoid => {
+                fit(&mut self.targets, ndarray::Ix1(n));
+                self.targets.iter_mut().zip(labels).for_each(|(t, &l)| *t = F::of(l as f64));
+                self.sigmoid.forward(self.logits.column(0), self.targets.view())
+            }
+            Head::Softmax => self.softmax.forward(self.logits.view(), labels),
+        }
+    }
+
+    /// The forward chain up to the head's output, kept in `self.logits`.
+    fn run(&mut self, ids: ArrayView2<u32>, lengths: &[usize]) {
+        let (n, t) = ids.dim();
+        assert_eq!(lengths.len(), n, "Classifier: {} lengths for a batch of {n}", lengths.len());
+        self.dropped = self.training && (self.config.dropout > 0.0 || self.config.embed_dropout > 0.0);
+        let dropped = self.dropped;
+        let rng = &mut self.dropout_rng;
+        let mut hs = self.embed.forward(&self.params, ids);
+        if dropped && self.embed_drop.is_active() {
+            hs = as3(self.embed_drop.forward(hs.into_dyn(), rng));
+        }
+        let last = self.layers.len() - 1;
+        let mut drops = self.inner_drops.iter_mut();
+        for (k, layer) in self.layers.iter_mut().enumerate() {
+            hs = layer.forward(&self.params, hs, lengths);
+            if k < last {
+                let drop = drops.next().expect("one dropout after each inner layer");
+                if dropped && drop.is_active() {
+                    hs = as3(drop.forward(hs.into_dyn(), rng));
+                }
+            }
+        }
+        let width = self.config.layer_output_size();
+        fit(&mut self.features, Ix2(n, width));
+        self.lengths.clear();
+        self.lengths.extend_from_slice(lengths);
+        match self.config.pool {
+            Pool::Last => self.layers[last].final_h(self.features.view_mut()),
+            Pool::Max => {
+                // A text of length 0 has no step to take a maximum over: its features are 0.
+                self.features.fill(F::zero());
+                self.argmax = Array2::zeros((n, width));
+                for (row, &len) in lengths.iter().enumerate().filter(|&(_, &len)| len > 0) {
+                    for j in 0..width {
+                        let steps = hs.slice(s![row, ..len, j]);
+                        let best = (1..len).fold(0, |b, t| if steps[t] > steps[b] { t } else { b });
+                        self.argmax[[row, j]] = best;
+                        self.features[[row, j]] = steps[best];
+                    }
+                }
+            }
+            Pool::Mean => {
+                for (row, &len) in lengths.iter().enumerate() {
+                    let mut f = self.features.row_mut(row);
+                    f.fill(F::zero());
+                    if len > 0 {
+                        f.assign(&hs.slice(s![row, ..len, ..]).sum_axis(Axis(0)));
+                        f.mapv_inplace(|v| v / F::of(len as f64));
+                    }
+                }
+            }
+        }
+        let mut features = self.features.view();
+        if dropped && self.final_drop.is_active() {
+            features = as2(self.final_drop.forward(features.into_dyn(), rng));
+        }
+        let logits = self.head.forward(&self.params, features);
+        fit(&mut self.logits, logits.raw_dim());
+        self.logits.assign(&logits);
+        fit(&mut self.dhs_last, Ix3(n, t, width));
+    }
+
+    /// Adds the gradient of the last `forward`'s loss into `params`' gradients.
+    pub fn backward(&mut self) {
+        let one = F::one();
+        let dscores = match self.config.head() {
+            Head::Sigmoid => self.sigmoid.backward(one).insert_axis(Axis(1)), // (N, 1)
+            Head::Softmax => self.softmax.backward(one),                      // (N, C)
+        };
+        let mut dfeatures = self.head.backward(&mut self.params, dscores);
+        if self.dropped && self.final_drop.is_active() {
+            dfeatures = as2(self.final_drop.backward(dfeatures.into_dyn()));
+        }
+
+        // The last layer: with Pool::Last its final h feeds the head and its per-step outputs
+        // feed nothing; pooled, its outputs feed the head and its final state nothing.
+        let n = dfeatures.nrows();
+        let top = self.layers.len() - 1;
+        let (inner, last) = self.layers.split_at_mut(top);
+        self.dhs_last.fill(F::zero());
+        let [dfinal_fwd, dfinal_rev] = &mut self.dfinal;
+        let pool = self.config.pool;
+        for (row, &len) in self.lengths.iter().enumerate().filter(|&(_, &len)| len > 0 && pool != Pool::Last)
+        {
+            for (j, &g) in dfeatures.row(row).iter().enumerate() {
+                match pool {
+                    Pool::Max => self.dhs_last[[row, self.argmax[[row, j]], j]] = g,
+                    _ => self.dhs_last.slice_mut(s![row, ..len, j]).fill(g / F::of(len as f64)),
+                }
+            }
+        }
+        let mut dhs = match &mut last[0] {
+            layer if pool != Pool::Last => layer.backward(&mut self.params, self.dhs_last.view()),
+            StackLayer::Uni(l) => {
+                let h = l.hidden_size();
+                fit(dfinal_fwd, Ix2(n, l.state_size()));
+                dfinal_fwd.fill(F::zero());
+                dfinal_fwd.slice_mut(s![.., ..h]).assign(&dfeatures);
+                l.backward_from_final(&mut self.params, self.dhs_last.view(), dfinal_fwd.view())
+            }
+            StackLayer::Bi(b) => {
+                let h = b.hidden_size();
+                let state = b.fwd.state_size();
+                for (dfinal, part) in [(&mut *dfinal_fwd, s![.., ..h]), (&mut *dfinal_rev, s![.., h..])] {
+                    fit(dfinal, Ix2(n, state));
+                    dfinal.fill(F::zero());
+                    dfinal.slice_mut(s![.., ..h]).assign(&dfeatures.slice(part));
+                }
+                b.backward_from_final(
+                    &mut self.params,
+                    self.dhs_last.view(),
+                    dfinal_fwd.view(),
+                    dfinal_rev.view(),
+                )
+            }
+        };
+
+        let mut drops = self.inner_drops.iter_mut().rev();
+        for layer in inner.iter_mut().rev() {
+            let drop = drops.next().expect("one dropout after each inner layer");
+            if self.dropped && drop.is_active() {
+                dhs = as3(drop.backward(dhs.into_dyn()));
+            }
+            dhs = layer.backward(&mut self.params, dhs);
+        }
+        if self.dropped && self.embed_drop.is_active() {
+            dhs = as3(self.embed_drop.backward(dhs.into_dyn()));
+        }
+        self.embed.backward(&mut self.params, dhs);
+    }
+
+    /// The predicted class of each row of the last forward (argmax; logit > 0 for sigmoid).
+    pub fn predicted(&self) -> Vec<u32> {
+        match self.config.head() {
+            Head::Sigmoid => self.logits.column(0).iter().map(|&x| u32::from(x > F::zero())).collect(),
+            Head::Softmax => self
+                .logits
+                .rows()
+                .into_iter()
+                .map(|row| {
+                    let mut best = 0;
+                    for (j, &v) in row.iter().enumerate() {
+                        if v > row[best] {
+                            best = j;
+                        }
+                    }
+                    best as u32
+                })
+                .collect(),
+        }
+    }
+
+    /// Class probabilities (N, C) of the last forward: `[1 - p, p]` for two classes.
+    pub fn probabilities(&self) -> Array2<f64> {
+        let n = self.logits.nrows();
+        let c = self.config.num_classes;
+        let mut out = Array2::zeros((n, c));
+        match self.config.head() {
+            Head::Sigmoid => {
+                for (mut row, &x) in out.rows_mut().into_iter().zip(self.logits.column(0)) {
+                    let x = x.to_f64();
+                    // sigmoid, stable for either sign
+                    let p = if x >= 0.0 { 1.0 / (1.0 + (-x).exp()) } else { x.exp() / (1.0 + x.exp()) };
+                    row[0] = 1.0 - p;
+                    row[1] = p;
+                }
+            }
+            Head::Softmax => {
+                out.assign(&self.logits.mapv(|x| x.to_f64()));
+                softmax_rows_inplace(&mut out);
+            }
+        }
+        out
+    }
+
+    /// Each layer with its tensors (PyTorch names and shapes) and parameter count. A recurrent
+    /// layer counts `W_ih` + `W_hh` + biases per direction: with 4 inputs and 3 RNN units,
+    /// 12 + 9 + 3 = 24.
+    pub fn summary(&self) -> Vec<LayerSummary> {
+        let entry = |layer: String, ids: Vec<ParamId>| LayerSummary {
+            params: ids.iter().map(|&id| self.params.value(id).len()).sum(),
+            tensors: ids
+                .iter()
+                .map(|&id| (self.params.name(id).to_string(), self.params.value(id).shape().to_vec()))
+                .collect(),
+            layer,
+        };
+        let mut rows = vec![entry("TimeEmbedding".into(), vec![self.embed.inner.weight])];
+        if self.config.embed_dropout > 0.0 {
+            rows.push(entry(format!("TimeDropout({})", self.config.embed_dropout), vec![]));
+        }
+        let p = self.config.dropout;
+        let last = self.layers.len() - 1;
+        let pooled = match self.config.pool {
+            Pool::Last => None,
+            Pool::Max => Some("max over steps"),
+            Pool::Mean => Some("mean over steps"),
+        };
+        for (k, layer) in self.layers.iter().enumerate() {
+            let cell = format!("Time{}", self.config.cell.name().to_uppercase());
+            let name = match layer {
+                StackLayer::Uni(_) => format!("{cell}[{k}]"),
+                StackLayer::Bi(_) => format!("Bidirectional({cell})[{k}]"),
+            };
+            rows.push(entry(name, layer.param_ids()));
+            if let Some(pooled) = pooled.filter(|_| k == last) {
+                rows.push(entry(format!("Pool ({pooled})"), vec![]));
+            }
+            if p > 0.0 {
+                let what = if k < last { "TimeDropout" } else { "Dropout" };
+                rows.push(entry(format!("{what}({p})"), vec![]));
+            }
+        }
+        let head = match self.config.head() {
+            Head::Sigmoid => "Affine (sigmoid)",
+            Head::Softmax => "Affine (softmax)",
+        };
+        rows.push(entry(head.into(), vec![self.head.weight, self.head.bias]));
+        rows
+    }
+
+    /// The tensors to save, under PyTorch's names, plus a zero `bias_hh` for one-bias cells.
+    pub fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
+        let mut out: Vec<(String, ArrayD<F>)> = self
+            .params
+            .ids()
+            .map(|id| (self.params.name(id).to_string(), self.params.value(id).to_owned()))
+            .collect();
+        for rnn in self.layers.iter().flat_map(|l| l.directions()) {
+            if !rnn.has_hidden_bias() {
+                let b_ih = self.params.value(rnn.b_ih());
+                out.push((hidden_bias_name(self.params.name(rnn.b_ih())), ArrayD::zeros(b_ih.raw_dim())));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Sets every parameter from `tensors` (names as in [`Classifier::state_dict`]); a one-bias
+    /// cell takes `bias_ih + bias_hh`. Errors name the missing, extra or misshapen tensor.
+    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> Result<(), String> {
+        for rnn in self.layers.iter().flat_map(|l| l.directions()) {
+            if rnn.has_hidden_bias() {
+                continue;
+            }
+            let ih_name = self.params.name(rnn.b_ih()).to_string();
+            let name = hidden_bias_name(&ih_name);
+            let b_hh = tensors.remove(&name).ok_or_else(|| format!("missing tensor `{name}`"))?;
+            let b_ih = tensors.get_mut(&ih_name).ok_or_else(|| format!("missing tensor `{ih_name}`"))?;
+            if b_ih.shape() != b_hh.shape() {
+                return Err(format!(
+                    "`{name}` has shape {:?} but `{ih_name}` has {:?}",
+                    b_hh.shape(),
+                    b_ih.shape()
+                ));
+            }
+            *b_ih += &b_hh;
+        }
+        let ids: Vec<_> = self.params.ids().collect();
+        for id in ids {
+            let name = self.params.name(id).to_string();
+            let value = tensors.remove(&name).ok_or_else(|| format!("missing tensor `{name}`"))?;
+            let want = self.params.value(id).shape().to_vec();
+            if value.shape() != want.as_slice() {
+                return Err(format!(
+                    "tensor `{name}` has shape {:?}, the config needs {want:?}",
+                    value.shape()
+                ));
+            }
+            self.params.value_mut(id).assign(&value);
+        }
+        if let Some(extra) = tensors.keys().next() {
+            return Err(format!("unexpected tensor `{extra}` (the config describes no such layer)"));
+        }
+        Ok(())
+    }
+}
+
+/// `rnn.bias_ih_l0_reverse` -> `rnn.bias_hh_l0_reverse`.
+fn hidden_bias_name(ih_name: &str) -> String {
+    ih_name.replacen("bias_ih", "bias_hh", 1)
+}
+
+fn as3<F: Real>(a: ndarray::ArrayViewD<'_, F>) -> ArrayView3<'_, F> {
+    a.into_dimensionality::<Ix3>().expect("dropout keeps the (N, T, H) shape")
+}
+
+fn as2<F: Real>(a: ndarray::ArrayViewD<'_, F>) -> ArrayView2<'_, F> {
+    a.into_dimensionality::<Ix2>().expect("dropout keeps the (N, H) shape")
+}
+
+/// A (rows, cols) matrix with orthonormal columns (rows >= cols; orthonormal rows otherwise):
+/// Gram-Schmidt on standard normal draws, Keras' `Orthogonal` initializer in PyTorch's layout.
+fn orthonormal_columns(rows: usize, cols: usize, rng: &mut Rng) -> Array2<f64> {
+    if rows < cols {
+        return orthonormal_columns(cols, rows, rng).reversed_axes();
+    }
+    let mut q = Array2::<f64>::zeros((rows, cols));
+    rng.fill_normal(&mut q, 1.0);
+    for j in 0..cols {
+        for p in 0..j {
+            let dot = q.column(p).dot(&q.column(j));
+            let prev = q.column(p).to_owned();
+            q.column_mut(j).scaled_add(-dot, &prev);
+        }
+        let norm = q.column(j).dot(&q.column(j)).sqrt().max(1e-12);
+        q.column_mut(j).mapv_inplace(|v| v / norm);
+    }
+    q
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batches, training with early stopping, evaluation.
+
+/// Texts as id sequences with their classes (one split of a data set).
+#[derive(Clone, Debug, Default)]
+pub struct Labelled {
+    pub seqs: Vec<Vec<u32>>,
+    pub labels: Vec<u32>,
+}
+
+impl Labelled {
+    pub fn len(&self) -> usize {
+        self.seqs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seqs.is_empty()
+    }
+}
+
+/// Pads `seqs` into ids (N, T) with T the longest length (at least 1); returns the lengths.
+/// Padded positions hold id 0, which the recurrent layers never read.
+pub fn pad_batch<'a>(seqs: impl IntoIterator<Item = &'a [u32]>, ids: &mut Array2<u32>) -> Vec<usize> {
+    let seqs: Vec<&[u32]> = seqs.into_iter().collect();
+    let lengths: Vec<usize> = seqs.iter().map(|s| s.len()).collect();
+    let t = lengths.iter().copied().max().unwrap_or(0).max(1);
+    *ids = Array2::zeros((seqs.len(), t));
+    for (mut row, seq) in ids.rows_mut().into_iter().zip(&seqs) {
+        row.slice_mut(s![..seq.len()]).assign(&ndarray::aview1(seq));
+    }
+    lengths
+}
+
+/// Optimisation settings of [`train_early_stopping`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitSettings {
+    pub batch_size: usize,
+    /// At most this many passes over the training texts.
+    pub epochs: usize,
+    /// Stop after this many epochs without a lower validation loss (0 = never stop early).
+    pub patience: usize,
+    /// Global-norm gradient clipping (None = off).
+    pub clip: Option<f64>,
+    /// Decoupled weight decay (AdamW's): after each step every weight matrix (not the biases)
+    /// is multiplied by `1 - lr * weight_decay`.
+    pub weight_decay: f64,
+    /// Word dropout: each word of a training text is replaced by `<unk>` (id 0) with this
+    /// probability, anew each epoch (0 = off). Evaluation never drops words.
+    #[serde(default)]
+    pub word_dropout: f64,
+}
+
+/// One epoch of [`train_early_stopping`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochLine {
+    /// Cross-validation fold (from 1), absent for a plain run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fold: Option<usize>,
+    /// Ensemble member (from 1), absent for a single model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<usize>,
+    pub epoch: usize,
+    /// Mean training loss and accuracy (dropout on, weights changing during the epoch).
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub valid_loss: f64,
+    pub valid_accuracy: f64,
+    pub seconds: f64,
+}
+
+/// Loss, accuracy and confusion matrix of a model on labelled texts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    pub loss: f64,
+    pub accuracy: f64,
+    /// `confusion[true class][predicted class]` counts.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+/// One pass over `data` in shuffled mini-batches (words dropped to `<unk>` at
+/// `settings.word_dropout`), each a forward, backward, optional clip, optimizer step and
+/// optional weight decay. Returns (mean loss, accuracy) over the texts.
+pub fn train_epoch<F: Real>(
+    model: &mut Classifier<F>,
+    data: &Labelled,
+    settings: &FitSettings,
+    optimizer: &mut Optimizer<F>,
+    rng: &mut Rng,
+) -> (f64, f64) {
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    crate::data::tsv::shuffle(&mut order, rng);
+    model.set_training(true);
+    let (mut ids, mut labels) = (Array2::zeros((0, 0)), Vec::new());
+    let (mut total, mut correct) = (0.0, 0);
+    for rows in order.chunks(settings.batch_size.max(1)) {
+        let lengths = pad_batch(rows.iter().map(|&i| data.seqs[i].as_slice()), &mut ids);
+        if settings.word_dropout > 0.0 {
+            for (mut row, &len) in ids.rows_mut().into_iter().zip(&lengths) {
+                row.slice_mut(s![..len])
+                    .iter_mut()
+                    .filter(|_| rng.uniform() < settings.word_dropout)
+                    .for_each(|id| *id = 0);
+            }
+        }
+        labels.clear();
+        labels.extend(rows.iter().map(|&i| data.labels[i]));
+        model.params.zero_grad();
+        let loss = model.forward(ids.view(), &lengths, &labels).to_f64();
+        correct += model.predicted().iter().zip(&labels).filter(|(p, l)| p == l).count();
+        model.backward();
+        if let Some(max_norm) = settings.clip {
+            clip_grad_norm(&mut model.params, max_norm);
+        }
+        optimizer.step(&mut model.params);
+        if settings.weight_decay > 0.0 {
+            let keep = F::of(1.0 - optimizer.lr() * settings.weight_decay);
+            for (value, _) in model.params.values_and_grads_mut().filter(|(v, _)| v.ndim() == 2) {
+                value.mapv_inplace(|w| w * keep);
+            }
+        }
+        total += loss * rows.len() as f64;
+    }
+    let m = data.len().max(1) as f64;
+    (total / m, correct as f64 / m)
+}
+
+/// Loss, accuracy and confusion matrix on `data`, in evaluation mode (the mode is restored).
+pub fn evaluate<F: Real>(model: &mut Classifier<F>, data: &Labelled, batch_size: usize) -> Evaluation {
+    let was_training = model.is_training();
+    model.set_training(false);
+    let c = model.config.num_classes;
+    let mut confusion = vec![vec![0; c]; c];
+    let mut ids = Array2::zeros((0, 0));
+    let mut total = 0.0;
+    let rows: Vec<usize> = (0..data.len()).collect();
+    for chunk in rows.chunks(batch_size.max(1)) {
+        let lengths = pad_batch(chunk.iter().map(|&i| data.seqs[i].as_slice()), &mut ids);
+        let labels: Vec<u32> = chunk.iter().map(|&i| data.labels[i]).collect();
+        total += model.forward(ids.view(), &lengths, &labels).to_f64() * chunk.len() as f64;
+        for (&p, &l) in model.predicted().iter().zip(&labels) {
+            confusion[l as usize][p as usize] += 1;
+        }
+    }
+    model.set_training(was_training);
+    let m = data.len().max(1) as f64;
+    let correct: usize = (0..c).map(|i| confusion[i][i]).sum();
+    Evaluation { loss: total / m, accuracy: correct as f64 / m, confusion }
+}
+
+/// Loss (mean cross-entropy), accuracy and confusion matrix of class probabilities (M, C)
+/// against `labels` (M): the prediction is the most probable class (the first of equals).
+/// For averaged probabilities (an ensemble).
+pub fn evaluation_of(probs: ArrayView2<f64>, labels: &[u32]) -> Evaluation {
+    assert_eq!(
+        probs.nrows(),
+        labels.len(),
+        "evaluation_of: {} rows but {} labels",
+        probs.nrows(),
+        labels.len()
+    );
+    let c = probs.ncols();
+    let mut confusion = vec![vec![0; c]; c];
+    let mut total = 0.0;
+    for (row, &label) in probs.rows().into_iter().zip(labels) {
+        let best = (0..c).fold(0, |b, j| if row[j] > row[b] { j } else { b });
+        confusion[label as usize][best] += 1;
+        total -= row[label as usize].max(f64::MIN_POSITIVE).ln();
+    }
+    let m = labels.len().max(1) as f64;
+    let correct: usize = (0..c).map(|i| confusion[i][i]).sum();
+    Evaluation { loss: total / m, accuracy: correct as f64 / m, confusion }
+}
+
+/// Class probabilities (M, C) of `seqs`, in evaluation mode (the mode is restored).
+pub fn predict_probabilities<F: Real>(
+    model: &mut Classifier<F>,
+    seqs: &[Vec<u32>],
+    batch_size: usize,
+) -> Array2<f64> {
+    let was_training = model.is_training();
+    model.set_training(false);
+    let mut out = Array2::zeros((seqs.len(), model.config.num_classes));
+    let mut ids = Array2::zeros((0, 0));
+    for (b, chunk) in seqs.chunks(batch_size.max(1)).enumerate() {
+        let lengths = pad_batch(chunk.iter().map(Vec::as_slice), &mut ids);
+        model.scores(ids.view(), &lengths);
+        let start = b * batch_size.max(1);
+        out.slice_mut(s![start..start + chunk.len(), ..]).assign(&model.probabilities());
+    }
+    model.set_training(was_training);
+    out
+}
+
+/// What [`train_early_stopping`] ends with: the model holds the best epoch's weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitResult {
+    pub best_epoch: usize,
+    /// The best epoch's validation figures.
+    pub best: Evaluation,
+    pub history: Vec<EpochLine>,
+}
+
+/// Trains on `train` for up to `settings.epochs` epochs, measuring `valid` after each; stops
+/// after `settings.patience` epochs without a lower validation loss and restores the weights of
+/// the epoch with the lowest one. `on_epoch` sees each epoch's line as it ends.
+pub fn train_early_stopping<F: Real>(
+    model: &mut Classifier<F>,
+    train: &Labelled,
+    valid: &Labelled,
+    settings: &FitSettings,
+    optimizer: &mut Optimizer<F>,
+    rng: &mut Rng,
+    mut on_epoch: impl FnMut(&EpochLine),
+) -> FitResult {
+    assert!(
+        !train.is_empty() && !valid.is_empty(),
+        "train_early_stopping: empty training or validation data"
+    );
+    let mut history = Vec::new();
+    let mut best: Option<(usize, Evaluation, Vec<ArrayD<F>>)> = None;
+    for epoch in 1..=settings.epochs.max(1) {
+        let start = std::time::Instant::now();
+        let (train_loss, train_accuracy) = train_epoch(model, train, settings, optimizer, rng);
+        let eval = evaluate(model, valid, settings.batch_size.max(64));
+        let line = EpochLine {
+            fold: None,
+            member: None,
+            epoch,
+            train_loss,
+            train_accuracy,
+            valid_loss: eval.loss,
+            valid_accuracy: eval.accuracy,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        on_epoch(&line);
+        history.push(line);
+        if best.as_ref().is_none_or(|(_, b, _)| eval.loss < b.loss) {
+            let weights = model.params.ids().map(|id| model.params.value(id).to_owned()).collect();
+            best = Some((epoch, eval, weights));
+        } else if settings.patience > 0 && epoch - best.as_ref().map_or(0, |b| b.0) >= settings.patience {
+            break;
+        }
+    }
+    let (best_epoch, best, weights) = best.expect("at least one epoch");
+    let ids: Vec<_> = model.params.ids().collect();
+    for (id, w) in ids.into_iter().zip(weights) {
+        model.params.value_mut(id).assign(&w);
+    }
+    FitResult { best_epoch, best, history }
+}
