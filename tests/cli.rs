@@ -129,6 +129,7 @@ fn train_writes_a_complete_run_directory() {
     assert_eq!(
         names,
         [
+            "checkpoint.safetensors",
             "config.json",
             "metrics.jsonl",
             "model.safetensors",

@@ -8,7 +8,7 @@ mod common;
 use common::cli::*;
 use recur::io::checkpoint;
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn train(s: &Scratch, out: &Path, args: &[&str]) -> String {
     let mut all: Vec<&OsStr> = vec!["train".as_ref(), "--out".as_ref(), out.as_os_str()];
@@ -106,25 +106,6 @@ fn gru_adam_and_momentum_lower_the_training_perplexity() {
             name.split('-').nth(1).unwrap()
         );
     }
-}
-
-/// A PTB-shaped folder with a small vocabulary, for validated runs.
-fn tiny_ptb(s: &Scratch) -> PathBuf {
-    let dir = s.path("ptb");
-    std::fs::create_dir_all(&dir).unwrap();
-    let words = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "to", "<unk>", "park", "and"];
-    let mut rng = recur::tensor::Rng::new(5);
-    for (file, lines) in [("ptb.train.txt", 300), ("ptb.valid.txt", 80), ("ptb.test.txt", 80)] {
-        let text: String = (0..lines)
-            .map(|_| {
-                let n = 3 + rng.below(6);
-                let line: Vec<&str> = (0..n).map(|_| words[rng.below(words.len())]).collect();
-                format!(" {} \n", line.join(" "))
-            })
-            .collect();
-        std::fs::write(dir.join(file), text).unwrap();
-    }
-    dir
 }
 
 #[test]

@@ -155,6 +155,10 @@ pub struct TrainArgs {
     /// own early stopping (1 = one model).
     #[arg(long, default_value_t = 1, value_name = "M")]
     ensemble: usize,
+    /// Each ensemble member holds out its own stratified --valid-split for its early stopping,
+    /// so that together the members train on every text (default: one split for all members).
+    #[arg(long)]
+    split_per_member: bool,
     /// Seed of the splits, the folds, the weights, the batch order and the dropout masks.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -183,6 +187,8 @@ pub struct TrainSettings {
     pub momentum: f64,
     #[serde(flatten)]
     pub fit: FitSettings,
+    #[serde(default)]
+    pub split_per_member: bool,
     pub seed: u64,
 }
 
@@ -327,6 +333,7 @@ fn train(args: TrainArgs) -> Result<()> {
             weight_decay: args.weight_decay,
             word_dropout: args.word_dropout,
         },
+        split_per_member: args.split_per_member,
         seed: args.seed,
     };
 
@@ -350,16 +357,26 @@ fn train(args: TrainArgs) -> Result<()> {
         write_atomic(&run.path(CV), format!("{json}\n").as_bytes())?;
     }
 
-    // The model to keep: all the texts but the validation ones.
+    // The model to keep: all the texts but the validation ones (with --split-per-member, each
+    // member's own).
+    let per_member = args.split_per_member && valid_file.is_none();
     let (fit_texts, valid_texts) = match valid_file {
         Some(valid) => (all, valid),
+        None if per_member => {
+            let rows: Vec<usize> = (0..all.labels.len()).collect();
+            let (_, held) = stratified_split(&rows, &all.labels, args.valid_split, &mut seeds.clone());
+            check_split(&all, &all.subset(&held), &args)?;
+            (all, Texts { words: Vec::new(), labels: Vec::new() })
+        }
         None => {
             let rows: Vec<usize> = (0..all.labels.len()).collect();
             let (kept, held) = stratified_split(&rows, &all.labels, args.valid_split, &mut seeds);
             (all.subset(&kept), all.subset(&held))
         }
     };
-    check_split(&fit_texts, &valid_texts, &args)?;
+    if !per_member {
+        check_split(&fit_texts, &valid_texts, &args)?;
+    }
     let vocab = vocabulary(&fit_texts, &args);
     let model_config = model_config(&args, vocab.len(), classes.len());
     let config = ClassifyRunConfig {
@@ -374,12 +391,22 @@ fn train(args: TrainArgs) -> Result<()> {
     write_atomic(&run.path(CONFIG), format!("{json}\n").as_bytes())?;
     run.write_vocab(&vocab)?;
 
-    println!(
-        "training on {} texts, validating on {} (vocabulary {} words, <unk> included)",
-        fit_texts.labels.len(),
-        valid_texts.labels.len(),
-        vocab.len()
-    );
+    if per_member {
+        println!(
+            "training on {} texts, each member holding out its own {} for validation (vocabulary {} words, <unk> \
+             included)",
+            fit_texts.labels.len(),
+            args.valid_split,
+            vocab.len()
+        );
+    } else {
+        println!(
+            "training on {} texts, validating on {} (vocabulary {} words, <unk> included)",
+            fit_texts.labels.len(),
+            valid_texts.labels.len(),
+            vocab.len()
+        );
+    }
     print_summary(&Classifier::<f32>::new(model_config.clone(), &mut Rng::new(0)).summary(), args.ensemble);
     println!(
         "batch {}, {:?} lr {}{}{}, up to {} epochs, early stopping after {} without a lower validation loss",
@@ -392,21 +419,27 @@ fn train(args: TrainArgs) -> Result<()> {
         settings.fit.patience,
     );
     let (train_set, valid_set) = (fit_texts.encode(&vocab), valid_texts.encode(&vocab));
+    let holdout = if per_member {
+        Holdout::PerMember { pool: &train_set, share: args.valid_split }
+    } else {
+        Holdout::Shared { fit: &train_set, valid: &valid_set }
+    };
     let (mut models, results) =
-        train_members(&args, &settings, &model_config, &train_set, &valid_set, &mut seeds, Verbose::Epochs)?;
+        train_members(&args, &settings, &model_config, &holdout, &mut seeds, Verbose::Epochs)?;
     for result in &results {
         history.extend(result.history.iter().cloned());
     }
     write_metrics(&run, &history)?;
     run.save_tensors(&state_dict_of(&models))?;
 
-    let valid = evaluate_members(&mut models, &valid_set);
+    let valid = holdout_figures(&mut models, &holdout, &results);
     let best_epochs: Vec<usize> = results.iter().map(|r| r.best_epoch).collect();
     println!(
-        "best epoch{} {best_epochs:?}: valid loss {:.4}, accuracy {:.4}; {} saved",
+        "best epoch{} {best_epochs:?}: valid loss {:.4}, accuracy {:.4}{}; {} saved",
         if best_epochs.len() > 1 { "s (one per member)" } else { "" },
         valid.loss,
         valid.accuracy,
+        if per_member { " (the mean of each member's own validation texts)" } else { "" },
         if best_epochs.len() > 1 { "their weights are" } else { "its weights are" }
     );
     print_confusion("validation", &classes, &valid.confusion);
@@ -456,22 +489,21 @@ fn cross_validate(
         let (fit_texts, valid_texts, test_texts) =
             (all.subset(&kept), all.subset(&held), all.subset(&test_rows));
         check_split(&fit_texts, &valid_texts, args)?;
+        // With a split per member, the fold's members share every training text between them.
+        let fit_texts = if args.split_per_member { all.subset(&rest) } else { fit_texts };
         if test_texts.labels.is_empty() {
             return Err(Error::msg(format!("--folds {k}: fold {} has no texts (only {n} texts)", fold + 1)));
         }
         let vocab = vocabulary(&fit_texts, args);
         let config = model_config(args, vocab.len(), num_classes);
-        let valid_set = valid_texts.encode(&vocab);
-        let (mut models, results) = train_members(
-            args,
-            settings,
-            &config,
-            &fit_texts.encode(&vocab),
-            &valid_set,
-            seeds,
-            Verbose::Quiet,
-        )?;
-        let valid = evaluate_members(&mut models, &valid_set);
+        let (train_set, valid_set) = (fit_texts.encode(&vocab), valid_texts.encode(&vocab));
+        let holdout = if args.split_per_member {
+            Holdout::PerMember { pool: &train_set, share: args.valid_split }
+        } else {
+            Holdout::Shared { fit: &train_set, valid: &valid_set }
+        };
+        let (mut models, results) = train_members(args, settings, &config, &holdout, seeds, Verbose::Quiet)?;
+        let valid = holdout_figures(&mut models, &holdout, &results);
         let test = evaluate_members(&mut models, &test_texts.encode(&vocab));
         let best_epochs: Vec<usize> = results.iter().map(|r| r.best_epoch).collect();
         println!(
@@ -706,20 +738,59 @@ enum Verbose {
     Quiet,
 }
 
+/// The texts each ensemble member trains on and stops early on.
+enum Holdout<'a> {
+    /// Every member trains on `fit` and stops on `valid` (a --valid file, or one split).
+    Shared { fit: &'a Labelled, valid: &'a Labelled },
+    /// Each member holds out its own stratified `share` of `pool` (--split-per-member).
+    PerMember { pool: &'a Labelled, share: f64 },
+}
+
+/// The validation figures of trained members: the ensemble's on the shared texts, or, when each
+/// member had its own, the mean of the members' best-epoch figures (confusions summed).
+fn holdout_figures(models: &mut [Classifier<f32>], holdout: &Holdout, results: &[FitResult]) -> Evaluation {
+    match holdout {
+        Holdout::Shared { valid, .. } => evaluate_members(models, valid),
+        Holdout::PerMember { .. } => {
+            let m = results.len() as f64;
+            let mut confusion = results[0].best.confusion.clone();
+            for r in &results[1..] {
+                for (row, add) in confusion.iter_mut().zip(&r.best.confusion) {
+                    row.iter_mut().zip(add).for_each(|(a, b)| *a += b);
+                }
+            }
+            Evaluation {
+                loss: results.iter().map(|r| r.best.loss).sum::<f64>() / m,
+                accuracy: results.iter().map(|r| r.best.accuracy).sum::<f64>() / m,
+                confusion,
+            }
+        }
+    }
+}
+
 /// `args.ensemble` models, each from its own seed (drawn from `seeds`), trained with early
-/// stopping on `valid`.
+/// stopping as `holdout` says.
 fn train_members(
     args: &TrainArgs,
     settings: &TrainSettings,
     config: &ClassifierConfig,
-    train: &Labelled,
-    valid: &Labelled,
+    holdout: &Holdout,
     seeds: &mut Rng,
     verbose: Verbose,
 ) -> Result<(Vec<Classifier<f32>>, Vec<FitResult>)> {
     let (mut models, mut results) = (Vec::new(), Vec::new());
     for member in 1..=args.ensemble {
         let mut rng = Rng::new(seeds.next_u64());
+        let own_split;
+        let (train, valid) = match *holdout {
+            Holdout::Shared { fit, valid } => (fit, valid),
+            Holdout::PerMember { pool, share } => {
+                let rows: Vec<usize> = (0..pool.len()).collect();
+                let (kept, held) = stratified_split(&rows, &pool.labels, share, &mut rng);
+                own_split = (pool.subset(&kept), pool.subset(&held));
+                (&own_split.0, &own_split.1)
+            }
+        };
         let mut model: Classifier<f32> = Classifier::new(config.clone(), &mut rng);
         let mut optimizer = Optimizer::new(settings.optimizer, settings.lr, settings.momentum);
         if verbose == Verbose::Epochs && args.ensemble > 1 {

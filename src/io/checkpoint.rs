@@ -14,6 +14,16 @@ use std::path::Path;
 
 /// Writes `tensors` to `path` (temporary file, then rename).
 pub fn save<F: Real>(path: &Path, tensors: &[(String, ArrayD<F>)]) -> Result<()> {
+    save_with_metadata(path, tensors, &[])
+}
+
+/// [`save`] with extra `__metadata__` entries beside `"format": "pt"` (the header's free-form
+/// strings; a training checkpoint keeps its progress there, so one atomic write holds it all).
+pub fn save_with_metadata<F: Real>(
+    path: &Path,
+    tensors: &[(String, ArrayD<F>)],
+    extra: &[(&str, String)],
+) -> Result<()> {
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .iter()
         .map(|(name, a)| {
@@ -32,7 +42,9 @@ pub fn save<F: Real>(path: &Path, tensors: &[(String, ArrayD<F>)]) -> Result<()>
             Ok((name.as_str(), view))
         })
         .collect::<Result<Vec<_>>>()?;
-    let metadata = Some(std::collections::HashMap::from([("format".to_string(), "pt".to_string())]));
+    let mut metadata = std::collections::HashMap::from([("format".to_string(), "pt".to_string())]);
+    metadata.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    let metadata = Some(metadata);
     let encoded = safetensors::serialize(views, metadata)
         .map_err(|e| Error::file(path, format!("cannot encode safetensors: {e}")))?;
     write_atomic(path, &encoded)

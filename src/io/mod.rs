@@ -4,6 +4,7 @@
 pub mod atomic;
 pub mod checkpoint;
 pub mod run_dir;
+pub mod train_state;
 
 pub use atomic::write_atomic;
 

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::io::{atomic::write_atomic, checkpoint, read_text};
 use crate::models::LmConfig;
 use crate::optim::{LrRule, LrSchedule, OptimizerKind};
-use crate::train::EpochStats;
+use crate::train::{EpochStats, OnNan};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -59,6 +59,13 @@ pub struct TrainSettings {
     pub eval_batch_size: usize,
     #[serde(default = "default_eval_time")]
     pub eval_time_size: usize,
+    /// What a batch with a non-finite loss or gradient does.
+    #[serde(default = "default_on_nan")]
+    pub on_nan: OnNan,
+}
+
+fn default_on_nan() -> OnNan {
+    OnNan::Stop
 }
 
 fn default_optimizer() -> OptimizerKind {

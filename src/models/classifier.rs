@@ -675,6 +675,14 @@ impl Labelled {
     pub fn is_empty(&self) -> bool {
         self.seqs.is_empty()
     }
+
+    /// The examples at `rows`, in that order.
+    pub fn subset(&self, rows: &[usize]) -> Labelled {
+        Labelled {
+            seqs: rows.iter().map(|&i| self.seqs[i].clone()).collect(),
+            labels: rows.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
 }
 
 /// Pads `seqs` into ids (N, T) with T the longest length (at least 1); returns the lengths.

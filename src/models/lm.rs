@@ -264,6 +264,21 @@ impl<F: Real> Lm<F> {
         self.rnns.iter_mut().for_each(|r| r.reset_state());
     }
 
+    /// Each layer's state for the next call (`None`: zeros), for training checkpoints.
+    pub fn carried_states(&self) -> Vec<Option<ndarray::Array2<F>>> {
+        self.rnns.iter().map(|r| r.carried_state().map(|s| s.to_owned())).collect()
+    }
+
+    /// Restores what [`Lm::carried_states`] returned.
+    pub fn set_carried_states(&mut self, states: &[Option<ndarray::Array2<F>>]) {
+        for (rnn, state) in self.rnns.iter_mut().zip(states) {
+            match state {
+                Some(s) => rnn.set_state(s.view()),
+                None => rnn.reset_state(),
+            }
+        }
+    }
+
     /// Each layer with its tensors (PyTorch names and shapes) and parameter count. A tied
     /// decoder lists only its bias: its weight is the embedding's, counted once.
     pub fn summary(&self) -> Vec<LayerSummary> {

@@ -47,4 +47,9 @@ impl<F: Real> Adam<F> {
     pub fn state(&self) -> (&[ArrayD<F>], &[ArrayD<F>]) {
         (&self.m, &self.v)
     }
+
+    /// Restores moments taken from [`Adam::state`] after `steps` steps (empty: none yet).
+    pub fn set_state(&mut self, m: Vec<ArrayD<F>>, v: Vec<ArrayD<F>>, steps: u64) {
+        (self.m, self.v, self.steps) = (m, v, steps);
+    }
 }

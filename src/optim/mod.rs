@@ -15,6 +15,7 @@ pub use sgd::Sgd;
 
 use crate::params::Params;
 use crate::tensor::Real;
+use ndarray::ArrayD;
 
 /// Which optimizer (a config's `"optimizer"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
@@ -24,6 +25,9 @@ pub enum OptimizerKind {
     Momentum,
     Adam,
 }
+
+/// One of an optimizer's per-parameter tensor lists, by name (`velocity`, `m`, `v`).
+pub type StateBuffer<F> = (&'static str, Vec<ArrayD<F>>);
 
 /// An optimizer chosen at run time.
 #[derive(Clone, Debug)]
@@ -56,6 +60,31 @@ impl<F: Real> Optimizer<F> {
             Optimizer::Sgd(o) => o.lr,
             Optimizer::Momentum(o) => o.lr,
             Optimizer::Adam(o) => o.lr,
+        }
+    }
+
+    /// The optimizer's own tensors, each a list in parameter-store order (empty before the first
+    /// step), and its step count: what a training checkpoint must keep.
+    pub fn state(&self) -> (Vec<StateBuffer<F>>, u64) {
+        match self {
+            Optimizer::Sgd(_) => (Vec::new(), 0),
+            Optimizer::Momentum(o) => (vec![("velocity", o.state().to_vec())], 0),
+            Optimizer::Adam(o) => {
+                let (m, v) = o.state();
+                (vec![("m", m.to_vec()), ("v", v.to_vec())], o.steps)
+            }
+        }
+    }
+
+    /// Restores what [`Optimizer::state`] returned; `buffers` looks a state list up by name.
+    pub fn set_state(&mut self, mut buffers: impl FnMut(&str) -> Vec<ArrayD<F>>, steps: u64) {
+        match self {
+            Optimizer::Sgd(_) => {}
+            Optimizer::Momentum(o) => o.set_state(buffers("velocity")),
+            Optimizer::Adam(o) => {
+                let (m, v) = (buffers("m"), buffers("v"));
+                o.set_state(m, v, steps)
+            }
         }
     }
 

@@ -32,4 +32,9 @@ impl<F: Real> Momentum<F> {
     pub fn state(&self) -> &[ArrayD<F>] {
         &self.velocity
     }
+
+    /// Restores velocities taken from [`Momentum::state`] (empty: none yet).
+    pub fn set_state(&mut self, velocity: Vec<ArrayD<F>>) {
+        self.velocity = velocity;
+    }
 }

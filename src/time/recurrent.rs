@@ -205,6 +205,11 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         self.next_initial = None;
     }
 
+    /// The state the next call starts from, if any (carried or set); `None` means zeros.
+    pub fn carried_state(&self) -> Option<ArrayView2<'_, F>> {
+        self.next_initial.as_ref().map(|s| s.view())
+    }
+
     /// The state after the last step of the last call, (N, S*H): for each sequence, the state
     /// after its last real step (a reverse layer: after reading `x[n, 0]`).
     pub fn final_state(&self) -> ArrayView2<'_, F> {

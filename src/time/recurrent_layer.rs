@@ -141,6 +141,10 @@ impl<F: Real> RecurrentLayer<F> {
         each_cell!(self, l => l.reset_state())
     }
 
+    pub fn carried_state(&self) -> Option<ArrayView2<'_, F>> {
+        each_cell!(self, l => l.carried_state())
+    }
+
     pub fn final_state(&self) -> ArrayView2<'_, F> {
         each_cell!(self, l => l.final_state())
     }

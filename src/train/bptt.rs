@@ -59,6 +59,11 @@ impl BpttBatcher {
         self.cursor
     }
 
+    /// Puts the cursor where a checkpoint left it.
+    pub fn set_cursor(&mut self, cursor: usize) {
+        self.cursor = cursor;
+    }
+
     /// Fills `xs` and `ts` (N, T) with the next block of every stream and advances the cursor.
     pub fn next_batch(&mut self, corpus: &[u32], xs: &mut Array2<u32>, ts: &mut Array2<u32>) {
         let data_size = corpus.len() - 1;

@@ -5,4 +5,7 @@ pub mod bptt;
 pub mod trainer;
 
 pub use bptt::BpttBatcher;
-pub use trainer::{eval_perplexity, train_epoch, EpochStats, LanguageModel};
+pub use trainer::{
+    eval_perplexity, resident_mib, train_epoch, train_epoch_from, EpochCursor, EpochEnd, EpochOptions,
+    EpochStats, LanguageModel, OnNan,
+};

@@ -97,3 +97,22 @@ pub fn read_json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// A PTB-shaped folder with a small vocabulary, for validated runs.
+pub fn tiny_ptb(s: &Scratch) -> PathBuf {
+    let dir = s.path("ptb");
+    std::fs::create_dir_all(&dir).unwrap();
+    let words = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "to", "<unk>", "park", "and"];
+    let mut rng = recur::tensor::Rng::new(5);
+    for (file, lines) in [("ptb.train.txt", 300), ("ptb.valid.txt", 80), ("ptb.test.txt", 80)] {
+        let text: String = (0..lines)
+            .map(|_| {
+                let n = 3 + rng.below(6);
+                let line: Vec<&str> = (0..n).map(|_| words[rng.below(words.len())]).collect();
+                format!(" {} \n", line.join(" "))
+            })
+            .collect();
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    dir
+}

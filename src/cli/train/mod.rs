@@ -4,21 +4,23 @@
 //! With validation on (PTB presets), every epoch ends with the validation perplexity; the best
 //! epoch's weights are the ones saved, and the test perplexity is measured on them at the end.
 
+mod session;
+
 use super::presets::{Preset, Recipe};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 use recur::data::ptb::Split;
 use recur::data::{demo, ptb, Corpus, Tokenizer};
-use recur::io::run_dir::{RunConfig, RunDir, RunResult, TrainSettings, METRICS, MODEL, PLOT_STEM, RESULT};
+use recur::io::run_dir::{RunConfig, RunDir, TrainSettings, METRICS, MODEL, PLOT_STEM, RESULT};
+use recur::io::train_state::{Progress, CHECKPOINT};
 use recur::layers::CellKind;
 use recur::models::{Init, Lm, LmConfig};
 use recur::optim::{LrRule, LrSchedule, Optimizer, OptimizerKind};
 use recur::plot::{write_chart, Chart, Series};
 use recur::tensor::Rng;
-use recur::train::{eval_perplexity, train_epoch, BpttBatcher, EpochStats};
+use recur::train::{BpttBatcher, EpochStats, OnNan};
 use recur::{Error, Result};
+use session::{ResumeOverrides, Session};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CorpusKind {
@@ -118,9 +120,57 @@ pub struct TrainArgs {
     /// Allow --out to name a directory that already holds a trained model (it is replaced).
     #[arg(long)]
     overwrite: bool,
+    /// What a batch with a NaN or infinite loss or gradient does: stop the run (naming the
+    /// epoch, the batch and the last good checkpoint) or skip the batch.
+    #[arg(long, value_enum)]
+    on_nan: Option<OnNan>,
+    /// Continue the run in DIR from its checkpoint (written every epoch and on Ctrl-C). Only
+    /// --data-dir, --lr, --epochs and --on-nan may be given beside it.
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
 }
 
 impl TrainArgs {
+    /// `--resume` takes everything from the run; other flags would be silently ignored.
+    fn check_resume_flags(&self) -> Result<()> {
+        let given = [
+            ("--corpus", self.corpus.is_some()),
+            ("--text", self.text.is_some()),
+            ("--corpus-size", self.corpus_size != 0),
+            ("--cell", self.cell.is_some()),
+            ("--layers", self.layers.is_some()),
+            ("--wordvec-size", self.wordvec_size.is_some()),
+            ("--hidden-size", self.hidden_size.is_some()),
+            ("--dropout", self.dropout.is_some()),
+            ("--tie-weights", self.tie_weights.is_some()),
+            ("--init", self.init.is_some()),
+            ("--init-scale", self.init_scale.is_some()),
+            ("--batch-size", self.batch_size.is_some()),
+            ("--time-size", self.time_size.is_some()),
+            ("--optimizer", self.optimizer.is_some()),
+            ("--momentum", self.momentum.is_some()),
+            ("--clip", self.clip.is_some()),
+            ("--lr-schedule", self.lr_schedule.is_some()),
+            ("--lr-factor", self.lr_factor.is_some()),
+            ("--decay-after", self.decay_after.is_some()),
+            ("--validate", self.validate.is_some()),
+            ("--out", self.out.is_some()),
+            ("--init-from", self.init_from.is_some()),
+            ("--overwrite", self.overwrite),
+            ("--preset", self.preset != Preset::BookCh5),
+            ("--seed", self.seed != 1),
+        ];
+        let clashing: Vec<&str> = given.iter().filter(|(_, g)| *g).map(|(f, _)| *f).collect();
+        if !clashing.is_empty() {
+            return Err(Error::msg(format!(
+                "--resume continues a run with the settings in its config.json; {} cannot change them \
+                 (only --data-dir, --lr, --epochs and --on-nan can)",
+                clashing.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
     /// The preset's recipe with the given flags applied.
     fn recipe(&self) -> Recipe {
         let mut r = self.preset.recipe();
@@ -135,19 +185,44 @@ impl TrainArgs {
 }
 
 /// What training reads: the training ids and, for validated runs, the validation and test ids.
-struct Data {
-    train: Corpus,
-    tokenizer: Tokenizer,
-    name: String,
-    valid_test: Option<(Vec<u32>, Vec<u32>)>,
+pub struct Data {
+    pub train: Corpus,
+    pub tokenizer: Tokenizer,
+    pub name: String,
+    pub valid_test: Option<(Vec<u32>, Vec<u32>)>,
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
+    let session = match &args.resume {
+        Some(dir) => {
+            args.check_resume_flags()?;
+            let overrides = ResumeOverrides {
+                data_dir: args.data_dir.as_deref(),
+                lr: args.lr,
+                epochs: args.epochs,
+                on_nan: args.on_nan,
+            };
+            Session::resume(dir, overrides)?
+        }
+        None => start(&args)?,
+    };
+    session.train()
+}
+
+/// A new run: the recipe, the data, the run directory, a freshly drawn model.
+fn start(args: &TrainArgs) -> Result<Session> {
     let recipe = args.recipe();
     check_recipe(&recipe)?;
-    let data = load_data(&args, &recipe)?;
+    let source = DataSource {
+        corpus: recipe.corpus,
+        data_dir: args.data_dir.clone(),
+        text: args.text.clone(),
+        corpus_size: args.corpus_size,
+        validate: recipe.validate,
+    };
+    let data = load_data(&source)?;
     let corpus = &data.train;
-    let mut batcher = BpttBatcher::new(corpus.ids.len(), recipe.batch_size, recipe.time_size)?;
+    let batcher = BpttBatcher::new(corpus.ids.len(), recipe.batch_size, recipe.time_size)?;
 
     let model_config = LmConfig {
         cell: recipe.cell,
@@ -181,6 +256,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         validate: recipe.validate,
         eval_batch_size: 10,
         eval_time_size: 35,
+        on_nan: args.on_nan.unwrap_or(OnNan::Stop),
     };
 
     let run = RunDir::create(&choose_out_dir(args.out.as_deref(), args.overwrite)?)?;
@@ -188,7 +264,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         RunConfig { model: model_config.clone(), tokenizer: data.tokenizer, train: Some(settings.clone()) };
     // A run being replaced (--overwrite) loses its outputs before the new config is written, so
     // a failed new run never leaves the old weights beside a config they do not fit.
-    for stale in [MODEL, METRICS, RESULT, "perplexity.png", "perplexity.svg"] {
+    for stale in [MODEL, METRICS, RESULT, CHECKPOINT, "perplexity.png", "perplexity.svg"] {
         let path = run.path(stale);
         if path.exists() {
             std::fs::remove_file(&path).map_err(|e| Error::io(&path, "remove the replaced run's file", e))?;
@@ -205,9 +281,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
             .load_state_dict(tensors)
             .map_err(|m| Error::file(path, format!("{m}; expected weights for this corpus and sizes")))?;
     }
-    let mut optimizer = Optimizer::new(settings.optimizer, settings.lr, settings.momentum);
+    let optimizer = Optimizer::new(settings.optimizer, settings.lr, settings.momentum);
     let iters = batcher.iters_per_epoch(corpus.ids.len());
-    let tokens_per_epoch = (iters * settings.batch_size * settings.time_size) as f64;
     println!(
         "training {} x {} {} (V {}, D {}, H {}{}{}, {} parameters) on {} tokens of {}",
         model_config.num_layers,
@@ -238,124 +313,17 @@ pub fn run(args: TrainArgs) -> Result<()> {
         settings.epochs,
         if settings.validate { ", validating every epoch" } else { "" },
     );
-
-    let bar = ProgressBar::new((iters * settings.epochs) as u64);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} batches  epoch {msg}  {per_sec}  elapsed {elapsed}  left {eta}",
-        )
-        .expect("the progress template is valid"),
-    );
-    let mut history: Vec<EpochStats> = Vec::with_capacity(settings.epochs);
-    let mut best: Option<(usize, f64, Vec<ndarray::ArrayD<f32>>)> = None;
-    let mut lr = settings.lr;
-    let mut improved = true;
-    let mut last_save = Instant::now();
-    for epoch in 1..=settings.epochs {
-        lr = settings.lr_rule.rate(epoch, settings.lr, lr, improved);
-        optimizer.set_lr(lr);
-        bar.set_message(format!("{epoch}/{}", settings.epochs));
-        let start = Instant::now();
-        model.set_training(true);
-        let loss = train_epoch(
-            &mut model,
-            &corpus.ids,
-            &mut batcher,
-            &mut optimizer,
-            settings.clip,
-            &mut |i, loss| {
-                bar.inc(1);
-                // Logs (no terminal, so no bar) get a line every tenth of a long epoch instead.
-                let tenth = iters / 10;
-                if bar.is_hidden() && iters >= 100 && (i + 1) % tenth == 0 && i + 1 < iters {
-                    let elapsed = start.elapsed().as_secs_f64();
-                    let done = (i + 1) as f64 / iters as f64;
-                    println!(
-                        "  epoch {epoch}: batch {}/{iters}, batch perplexity {:.2}, {:.0} tokens/s, epoch ends in {:.0} s",
-                        i + 1,
-                        loss.exp(),
-                        (i + 1) as f64 * tokens_per_epoch / iters as f64 / elapsed,
-                        elapsed * (1.0 - done) / done
-                    );
-                }
-            },
-        );
-        let seconds = start.elapsed().as_secs_f64();
-        let train_ppl = loss.exp();
-        if !train_ppl.is_finite() {
-            bar.abandon();
-            return Err(Error::msg(format!(
-                "epoch {epoch}: the training loss is not finite ({loss}); lower --lr (now {lr}) or set --clip"
-            )));
-        }
-        let valid_ppl = match &data.valid_test {
-            Some((valid, _)) => {
-                Some(eval_perplexity(&mut model, valid, settings.eval_batch_size, settings.eval_time_size)?)
-            }
-            None => None,
-        };
-        let stats =
-            EpochStats { epoch, train_ppl, valid_ppl, seconds, tokens_per_s: tokens_per_epoch / seconds, lr };
-        let line = format!(
-            "| epoch {epoch:3} | lr {lr:7.4} | train perplexity {train_ppl:9.2} |{} {seconds:.1} s | {:.0} tokens/s",
-            valid_ppl.map(|v| format!(" valid perplexity {v:8.2} |")).unwrap_or_default(),
-            stats.tokens_per_s
-        );
-        // Without a terminal the bar is hidden and so would be its println.
-        if bar.is_hidden() {
-            println!("{line}");
-        } else {
-            bar.println(line);
-        }
-        history.push(stats);
-        match valid_ppl {
-            Some(v) => {
-                improved = best.as_ref().is_none_or(|(_, b, _)| v < *b);
-                if improved {
-                    let weights = model.params.ids().map(|id| model.params.value(id).to_owned()).collect();
-                    best = Some((epoch, v, weights));
-                    run.save_tensors(&model.state_dict())?;
-                }
-                run.write_metrics(&history)?;
-            }
-            // Long unvalidated runs are saved as they go; short ones only at the end (each save
-            // syncs to disk).
-            None if last_save.elapsed() > Duration::from_secs(30) => {
-                run.save_tensors(&model.state_dict())?;
-                run.write_metrics(&history)?;
-                last_save = Instant::now();
-            }
-            None => {}
-        }
-    }
-    bar.finish_and_clear();
-    run.write_metrics(&history)?;
-    let (png, svg) = write_plot(&run, &history)?;
-    let last = history.last().expect("at least one epoch");
-    match (&data.valid_test, best) {
-        (Some((_, test)), Some((best_epoch, best_valid_ppl, weights))) => {
-            let ids: Vec<_> = model.params.ids().collect();
-            for (id, w) in ids.into_iter().zip(weights) {
-                model.params.value_mut(id).assign(&w);
-            }
-            let test_ppl =
-                eval_perplexity(&mut model, test, settings.eval_batch_size, settings.eval_time_size)?;
-            run.write_result(&RunResult { best_epoch, best_valid_ppl, test_ppl })?;
-            println!("best validation perplexity {best_valid_ppl:.2} (epoch {best_epoch}); on its weights:");
-            println!("test perplexity {test_ppl:.2}");
-        }
-        _ => {
-            run.save_tensors(&model.state_dict())?;
-            println!("final perplexity {:.2} after {} epochs", last.train_ppl, last.epoch);
-        }
-    }
-    println!(
-        "wrote {} (model, config, vocab, metrics) and {}, {}",
-        run.root.display(),
-        png.display(),
-        svg.display()
-    );
-    Ok(())
+    Ok(Session {
+        run,
+        progress: Progress::start(settings.lr),
+        settings,
+        corpus: data.train,
+        valid_test: data.valid_test,
+        model,
+        optimizer,
+        batcher,
+        best_weights: None,
+    })
 }
 
 fn check_recipe(r: &Recipe) -> Result<()> {
@@ -376,20 +344,56 @@ fn check_recipe(r: &Recipe) -> Result<()> {
     Ok(())
 }
 
-/// `--data-dir`, else `$RECUR_DATA/ptb`, else `data/ptb`.
-fn ptb_dir(args: &TrainArgs) -> PathBuf {
-    args.data_dir.clone().unwrap_or_else(|| match std::env::var_os("RECUR_DATA") {
-        Some(root) => Path::new(&root).join("ptb"),
-        None => PathBuf::from("data/ptb"),
-    })
+/// Where the training text comes from: the flags of a new run, or the settings a run recorded.
+pub struct DataSource {
+    pub corpus: CorpusKind,
+    pub data_dir: Option<PathBuf>,
+    pub text: Option<PathBuf>,
+    /// Keep the first N tokens (0 = all).
+    pub corpus_size: usize,
+    pub validate: bool,
 }
 
-fn load_data(args: &TrainArgs, recipe: &Recipe) -> Result<Data> {
-    let (mut train, tokenizer, name) = match recipe.corpus {
+impl DataSource {
+    /// The source a run recorded in its settings (`demo`, `ptb:DIR`, `text:FILE`); `data_dir`
+    /// replaces the recorded PTB folder (the data moved).
+    pub fn recorded(settings: &TrainSettings, data_dir: Option<&Path>) -> Result<Self> {
+        let (kind, place) = settings.corpus.split_once(':').unwrap_or((settings.corpus.as_str(), ""));
+        let (corpus, data_dir, text) = match kind {
+            "demo" => (CorpusKind::Demo, None, None),
+            "ptb" => (
+                CorpusKind::Ptb,
+                Some(data_dir.map_or_else(|| PathBuf::from(place), Path::to_path_buf)),
+                None,
+            ),
+            "text" => (CorpusKind::Text, None, Some(PathBuf::from(place))),
+            _ => {
+                return Err(Error::msg(format!(
+                    "the run's corpus `{}` is not one recur records (demo, ptb:DIR, text:FILE)",
+                    settings.corpus
+                )))
+            }
+        };
+        // A validated run always read the whole corpus; others kept its first `corpus_size` tokens.
+        let corpus_size = if settings.validate { 0 } else { settings.corpus_size };
+        Ok(DataSource { corpus, data_dir, text, corpus_size, validate: settings.validate })
+    }
+
+    /// `--data-dir`, else `$RECUR_DATA/ptb`, else `data/ptb`.
+    fn ptb_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| match std::env::var_os("RECUR_DATA") {
+            Some(root) => Path::new(&root).join("ptb"),
+            None => PathBuf::from("data/ptb"),
+        })
+    }
+}
+
+pub fn load_data(source: &DataSource) -> Result<Data> {
+    let (mut train, tokenizer, name) = match source.corpus {
         CorpusKind::Demo => (demo::demo_corpus(), Tokenizer::Text, "demo".to_string()),
         CorpusKind::Ptb => {
-            let dir = ptb_dir(args);
-            if !dir.join("ptb.train.txt").exists() && args.data_dir.is_none() {
+            let dir = source.ptb_dir();
+            if !dir.join("ptb.train.txt").exists() && source.data_dir.is_none() {
                 return Err(Error::file(
                     &dir.join("ptb.train.txt"),
                     "not found; download PTB with `recur data fetch ptb` or pass --data-dir DIR",
@@ -398,19 +402,19 @@ fn load_data(args: &TrainArgs, recipe: &Recipe) -> Result<Data> {
             (ptb::load_train(&dir)?, ptb::TOKENIZER, format!("ptb:{}", dir.display()))
         }
         CorpusKind::Text => {
-            let path = args.text.as_deref().ok_or_else(|| Error::msg("--corpus text needs --text FILE"))?;
+            let path = source.text.as_deref().ok_or_else(|| Error::msg("--corpus text needs --text FILE"))?;
             (Corpus::read(path, Tokenizer::Text)?, Tokenizer::Text, format!("text:{}", path.display()))
         }
     };
-    train.truncate(args.corpus_size)?;
-    let valid_test = if recipe.validate {
-        if recipe.corpus != CorpusKind::Ptb || args.corpus_size != 0 {
+    train.truncate(source.corpus_size)?;
+    let valid_test = if source.validate {
+        if source.corpus != CorpusKind::Ptb || source.corpus_size != 0 {
             return Err(Error::msg(
                 "--validate needs the whole PTB (--corpus ptb without --corpus-size): the valid and \
                  test splits are read with the training vocabulary; pass --validate false",
             ));
         }
-        let dir = ptb_dir(args);
+        let dir = source.ptb_dir();
         Some((
             ptb::load_split(&dir, Split::Valid, &train.vocab)?,
             ptb::load_split(&dir, Split::Test, &train.vocab)?,
