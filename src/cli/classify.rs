@@ -81,6 +81,10 @@ pub struct TrainArgs {
     /// Share of the training texts held out (per class) for early stopping when there is no --valid.
     #[arg(long, default_value_t = 0.1, value_name = "SHARE")]
     valid_split: f64,
+    /// More labelled texts (e.g. another domain's) added to the training texts of every model,
+    /// cross-validation folds included; never validated or tested on. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    extra: Vec<PathBuf>,
     /// Test texts, measured once on the saved model's weights at the end.
     #[arg(long, value_name = "FILE")]
     test: Option<PathBuf>,
@@ -189,6 +193,9 @@ pub struct TrainSettings {
     pub fit: FitSettings,
     #[serde(default)]
     pub split_per_member: bool,
+    /// `--extra` files: more training texts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<String>,
     pub seed: u64,
 }
 
@@ -285,6 +292,13 @@ impl Texts {
         Ok(Texts { words, labels })
     }
 
+    /// These texts followed by `more`'s.
+    fn with(mut self, more: &Texts) -> Texts {
+        self.words.extend(more.words.iter().cloned());
+        self.labels.extend(&more.labels);
+        self
+    }
+
     fn subset(&self, rows: &[usize]) -> Texts {
         Texts {
             words: rows.iter().map(|&i| self.words[i].clone()).collect(),
@@ -314,6 +328,10 @@ fn train(args: TrainArgs) -> Result<()> {
     let all = Texts::read(&args.data, &encoding, &classes)?;
     let valid_file = args.valid.as_deref().map(|p| Texts::read(p, &encoding, &classes)).transpose()?;
     let test_file = args.test.as_deref().map(|p| Texts::read(p, &encoding, &classes)).transpose()?;
+    let mut extra = Texts { words: Vec::new(), labels: Vec::new() };
+    for path in &args.extra {
+        extra = extra.with(&Texts::read(path, &encoding, &classes)?);
+    }
     let settings = TrainSettings {
         data: args.data.display().to_string(),
         valid: args.valid.as_ref().map(|p| p.display().to_string()),
@@ -334,10 +352,11 @@ fn train(args: TrainArgs) -> Result<()> {
             word_dropout: args.word_dropout,
         },
         split_per_member: args.split_per_member,
+        extra: args.extra.iter().map(|p| p.display().to_string()).collect(),
         seed: args.seed,
     };
 
-    let run = RunDir::create(&choose_out_dir(args.out.as_deref(), args.overwrite)?)?;
+    let run = RunDir::create(&super::choose_out_dir(args.out.as_deref(), args.overwrite, "run")?)?;
     // A replaced run loses its outputs first, so a failed new run never leaves old weights
     // beside a config they do not fit.
     for stale in [MODEL, METRICS, RESULT, CV, VOCAB, CONFIG] {
@@ -352,7 +371,7 @@ fn train(args: TrainArgs) -> Result<()> {
     let mut seeds = Rng::new(args.seed);
 
     if args.folds >= 2 {
-        let cv = cross_validate(&args, &settings, &all, &classes, &mut seeds, &run, &mut history)?;
+        let cv = cross_validate(&args, &settings, &all, &extra, &classes, &mut seeds, &run, &mut history)?;
         let json = serde_json::to_string_pretty(&cv).expect("a CvResult always serialises");
         write_atomic(&run.path(CV), format!("{json}\n").as_bytes())?;
     }
@@ -377,6 +396,7 @@ fn train(args: TrainArgs) -> Result<()> {
     if !per_member {
         check_split(&fit_texts, &valid_texts, &args)?;
     }
+    let fit_texts = fit_texts.with(&extra);
     let vocab = vocabulary(&fit_texts, &args);
     let model_config = model_config(&args, vocab.len(), classes.len());
     let config = ClassifyRunConfig {
@@ -461,10 +481,12 @@ fn train(args: TrainArgs) -> Result<()> {
 }
 
 /// K-fold cross-validation: one model per fold, tested once on its fold.
+#[allow(clippy::too_many_arguments)]
 fn cross_validate(
     args: &TrainArgs,
     settings: &TrainSettings,
     all: &Texts,
+    extra: &Texts,
     classes: &Classes,
     seeds: &mut Rng,
     run: &RunDir,
@@ -490,7 +512,7 @@ fn cross_validate(
             (all.subset(&kept), all.subset(&held), all.subset(&test_rows));
         check_split(&fit_texts, &valid_texts, args)?;
         // With a split per member, the fold's members share every training text between them.
-        let fit_texts = if args.split_per_member { all.subset(&rest) } else { fit_texts };
+        let fit_texts = if args.split_per_member { all.subset(&rest) } else { fit_texts }.with(extra);
         if test_texts.labels.is_empty() {
             return Err(Error::msg(format!("--folds {k}: fold {} has no texts (only {n} texts)", fold + 1)));
         }
@@ -657,25 +679,6 @@ fn write_metrics(run: &RunDir, history: &[EpochLine]) -> Result<()> {
         text.push('\n');
     }
     write_atomic(&run.path(METRICS), text.as_bytes())
-}
-
-/// `--out` if given (refusing to replace a trained model unless `--overwrite`), else the first
-/// free `runs/run-NNN`.
-fn choose_out_dir(out: Option<&Path>, overwrite: bool) -> Result<PathBuf> {
-    if let Some(dir) = out {
-        let model = dir.join(MODEL);
-        if model.exists() && !overwrite {
-            return Err(Error::file(
-                &model,
-                "a trained model is already here; choose another --out or pass --overwrite",
-            ));
-        }
-        return Ok(dir.to_path_buf());
-    }
-    (1..10_000)
-        .map(|i| PathBuf::from(format!("runs/run-{i:03}")))
-        .find(|p| !p.exists())
-        .ok_or_else(|| Error::msg("runs/ holds 9999 runs already; pass --out DIR"))
 }
 
 /// `confusion[true][predicted]` as a table, rows the true classes.

@@ -308,7 +308,7 @@ fn train(args: TrainArgs) -> Result<()> {
             seed: args.seed,
         },
     };
-    let run = RunDir::create(&choose_out_dir(args.out.as_deref(), args.overwrite)?)?;
+    let run = RunDir::create(&super::choose_out_dir(args.out.as_deref(), args.overwrite, "forecast")?)?;
     for stale in [MODEL, METRICS, RESULT, "loss.png", "loss.svg", "forecast.png", "forecast.svg"] {
         let path = run.path(stale);
         if path.exists() {
@@ -624,23 +624,4 @@ fn write_forecast_plot(
     };
     let chart = Chart { title, x_label, y_label: "value", log_y: false, series: &series };
     write_chart(&run.path("forecast"), &chart).map(|_| ())
-}
-
-/// `--out` if given (refusing to replace a trained model unless `--overwrite`), else the first
-/// free `runs/forecast-NNN`.
-fn choose_out_dir(out: Option<&Path>, overwrite: bool) -> Result<PathBuf> {
-    if let Some(dir) = out {
-        let model = dir.join(MODEL);
-        if model.exists() && !overwrite {
-            return Err(Error::file(
-                &model,
-                "a trained model is already here; choose another --out or pass --overwrite",
-            ));
-        }
-        return Ok(dir.to_path_buf());
-    }
-    (1..10_000)
-        .map(|i| PathBuf::from(format!("runs/forecast-{i:03}")))
-        .find(|p| !p.exists())
-        .ok_or_else(|| Error::msg("runs/ holds 9999 forecast runs already; pass --out DIR"))
 }

@@ -14,7 +14,9 @@ mod summary;
 mod train;
 
 use clap::{Parser, Subcommand};
-use recur::Result;
+use recur::io::run_dir::MODEL;
+use recur::{Error, Result};
+use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -68,4 +70,23 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Data(cmd) => data::run(cmd),
         Command::Bench(args) => bench::run(args),
     }
+}
+
+/// `--out` if given (refusing to replace a trained model unless `--overwrite`), else the first
+/// free `runs/<stem>-NNN`.
+pub(crate) fn choose_out_dir(out: Option<&Path>, overwrite: bool, stem: &str) -> Result<PathBuf> {
+    if let Some(dir) = out {
+        let model = dir.join(MODEL);
+        if model.exists() && !overwrite {
+            return Err(Error::file(
+                &model,
+                "a trained model is already here; choose another --out or pass --overwrite",
+            ));
+        }
+        return Ok(dir.to_path_buf());
+    }
+    (1..10_000)
+        .map(|i| PathBuf::from(format!("runs/{stem}-{i:03}")))
+        .find(|p| !p.exists())
+        .ok_or_else(|| Error::msg(format!("runs/ holds 9999 {stem} directories already; pass --out DIR")))
 }

@@ -22,7 +22,7 @@ use recur::plot::{write_chart, Chart, Series};
 use recur::tensor::Rng;
 use recur::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 const CONFIG: &str = "config.json";
@@ -233,7 +233,7 @@ fn train(args: TrainArgs) -> Result<()> {
     let config =
         RunConfig { task: TASK.into(), model: model_config.clone(), layout, train: settings.clone() };
 
-    let run = RunDir::create(&choose_out_dir(args.out.as_deref(), args.overwrite)?)?;
+    let run = RunDir::create(&super::choose_out_dir(args.out.as_deref(), args.overwrite, "seq2seq")?)?;
     // A run being replaced (--overwrite) loses its outputs before the new config is written, so
     // a failed new run never leaves the old weights beside a config they do not fit.
     for stale in [MODEL, METRICS, "accuracy.png", "accuracy.svg"] {
@@ -424,23 +424,4 @@ fn write_metrics(run: &RunDir, history: &[EpochStats]) -> Result<()> {
     let text: String =
         history.iter().map(|e| serde_json::to_string(e).expect("EpochStats serialises") + "\n").collect();
     write_atomic(&run.path(METRICS), text.as_bytes())
-}
-
-/// `--out` if given (refusing to replace a trained model unless `--overwrite`), else the first
-/// free `runs/seq2seq-NNN`.
-fn choose_out_dir(out: Option<&Path>, overwrite: bool) -> Result<PathBuf> {
-    if let Some(dir) = out {
-        let model = dir.join(MODEL);
-        if model.exists() && !overwrite {
-            return Err(Error::file(
-                &model,
-                "a trained model is already here; choose another --out or pass --overwrite",
-            ));
-        }
-        return Ok(dir.to_path_buf());
-    }
-    (1..10_000)
-        .map(|i| PathBuf::from(format!("runs/seq2seq-{i:03}")))
-        .find(|p| !p.exists())
-        .ok_or_else(|| Error::msg("runs/ holds 9999 seq2seq runs already; pass --out DIR"))
 }

@@ -259,7 +259,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         on_nan: args.on_nan.unwrap_or(OnNan::Stop),
     };
 
-    let run = RunDir::create(&choose_out_dir(args.out.as_deref(), args.overwrite)?)?;
+    let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "run")?)?;
     let config =
         RunConfig { model: model_config.clone(), tokenizer: data.tokenizer, train: Some(settings.clone()) };
     // A run being replaced (--overwrite) loses its outputs before the new config is written, so
@@ -423,25 +423,6 @@ pub fn load_data(source: &DataSource) -> Result<Data> {
         None
     };
     Ok(Data { train, tokenizer, name, valid_test })
-}
-
-/// `--out` if given (refusing to replace a trained model unless `--overwrite`), else the first
-/// free `runs/run-NNN`.
-fn choose_out_dir(out: Option<&Path>, overwrite: bool) -> Result<PathBuf> {
-    if let Some(dir) = out {
-        let model = dir.join(MODEL);
-        if model.exists() && !overwrite {
-            return Err(Error::file(
-                &model,
-                "a trained model is already here; choose another --out or pass --overwrite",
-            ));
-        }
-        return Ok(dir.to_path_buf());
-    }
-    (1..10_000)
-        .map(|i| PathBuf::from(format!("runs/run-{i:03}")))
-        .find(|p| !p.exists())
-        .ok_or_else(|| Error::msg("runs/ holds 9999 runs already; pass --out DIR"))
 }
 
 fn write_plot(run: &RunDir, history: &[EpochStats]) -> Result<(PathBuf, PathBuf)> {
