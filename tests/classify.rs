@@ -450,3 +450,47 @@ fn cli_ensemble_saves_and_reads_every_member() {
     let out = success("summary", &recur(&dir.root, ["classify", "summary", "--model", run.as_str()]));
     assert!(out.contains("2 ensemble members"), "{out}");
 }
+
+#[test]
+fn cli_extra_texts_train_every_fold_and_are_never_tested() {
+    let dir = Scratch::new("classify-extra");
+    let data = dir.file("train.tsv", synthetic(120, 5));
+    let extra = dir.file("extra.tsv", synthetic(90, 6));
+    let run = dir.path("run");
+    let mut args: Vec<String> = ["classify", "train", "--folds", "3", "--epochs", "3", "--ensemble", "2"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(["--data".into(), data.display().to_string(), "--extra".into(), extra.display().to_string()]);
+    args.extend(["--out".into(), run.display().to_string()]);
+    success("classify train --extra", &recur(&dir.root, &args));
+    let cv = read_json(&run.join("cv.json"));
+    for fold in cv["per_fold"].as_array().unwrap() {
+        // 80 of the 120 texts are the fold's training part; 8 of them are held out; the 90
+        // extra texts are added to the training texts only.
+        assert_eq!(fold["train_texts"].as_u64().unwrap(), 72 + 90, "{fold}");
+        assert_eq!(fold["valid_texts"].as_u64().unwrap(), 8, "{fold}");
+        assert_eq!(fold["test_texts"].as_u64().unwrap(), 40, "{fold}");
+    }
+    let config = read_json(&run.join("config.json"));
+    assert_eq!(config["train"]["extra"][0], extra.display().to_string());
+    let result = read_json(&run.join("result.json"));
+    assert_eq!(result["valid"]["texts"].as_u64().unwrap(), 12, "validation is from --data only");
+
+    // Each member may hold out its own split instead: all the fold's texts are then training texts.
+    let run2 = dir.path("run2");
+    let n = args.len();
+    args[n - 1] = run2.display().to_string();
+    args.push("--split-per-member".into());
+    success("classify train --split-per-member", &recur(&dir.root, &args));
+    let cv = read_json(&run2.join("cv.json"));
+    for fold in cv["per_fold"].as_array().unwrap() {
+        assert_eq!(fold["train_texts"].as_u64().unwrap(), 80 + 90, "{fold}");
+    }
+
+    // An extra file with a label the data does not have is refused, naming it.
+    let odd = dir.file("odd.tsv", "fine film\t1\nstrange film\t7\n").display().to_string();
+    let out =
+        recur(&dir.root, ["classify", "train", "--data", data.to_str().unwrap(), "--extra", odd.as_str()]);
+    failure("unknown label in --extra", &out, &["odd.tsv:2", "7"]);
+}
