@@ -4,8 +4,8 @@
 //! Backward: `dx = dy W`, `dW += dy^T x`, `db += sum over rows of dy`.
 
 use crate::params::{ParamId, Params};
-use crate::tensor::{fit, matmul, Accumulate, Real};
-use ndarray::{Array2, ArrayView2, Axis, Ix2};
+use crate::tensor::{add_row_sums, fit, matmul, Accumulate, Real};
+use ndarray::{Array2, ArrayView2, Ix2};
 
 #[derive(Clone, Debug)]
 pub struct Affine<F: Real> {
@@ -48,7 +48,7 @@ impl<F: Real> Affine<F> {
         fit(&mut self.dx, self.x.raw_dim());
         matmul(self.dx.view_mut(), dy, params.mat(self.weight), Accumulate::Overwrite);
         matmul(params.grad_mat_mut(self.weight), dy.t(), self.x.view(), Accumulate::Add);
-        params.grad_vec_mut(self.bias).scaled_add(F::one(), &dy.sum_axis(Axis(0)));
+        add_row_sums(params.grad_vec_mut(self.bias), dy);
         self.dx.view()
     }
 }

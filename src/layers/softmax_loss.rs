@@ -17,6 +17,8 @@ pub struct SoftmaxWithLoss<F: Real> {
     probs: Array2<F>, // (M, V) softmax of the last scores; turned into dx by backward
     targets: Vec<u32>,
     count: usize,
+    /// (loss sum, counted rows) of each block of rows; kept to reuse its allocation.
+    block_sums: Vec<(f64, usize)>,
 }
 
 impl<F: Real> Default for SoftmaxWithLoss<F> {
@@ -27,7 +29,12 @@ impl<F: Real> Default for SoftmaxWithLoss<F> {
 
 impl<F: Real> SoftmaxWithLoss<F> {
     pub fn new() -> Self {
-        SoftmaxWithLoss { probs: Array2::zeros((0, 0)), targets: Vec::new(), count: 0 }
+        SoftmaxWithLoss {
+            probs: Array2::zeros((0, 0)),
+            targets: Vec::new(),
+            count: 0,
+            block_sums: Vec::new(),
+        }
     }
 
     /// Mean cross-entropy over the non-ignored rows (0 if every row is ignored).
@@ -50,19 +57,22 @@ impl<F: Real> SoftmaxWithLoss<F> {
         // loss does not depend on the number of threads.
         let (block, width) = (rows_per_block(vocab), vocab.max(1));
         let probs = self.probs.as_slice_mut().expect("probs are contiguous");
-        let per_block: Vec<(f64, usize)> = if probs.len() >= PARALLEL_MIN_ELEMENTS {
+        let per_block = &mut self.block_sums;
+        if probs.len() >= PARALLEL_MIN_ELEMENTS {
             probs
                 .par_chunks_mut(block * width)
                 .zip(targets.par_chunks(block))
                 .map(|(p, t)| softmax_loss_rows(p, t, width))
-                .collect()
+                .collect_into_vec(per_block);
         } else {
-            probs
-                .chunks_mut(block * width)
-                .zip(targets.chunks(block))
-                .map(|(p, t)| softmax_loss_rows(p, t, width))
-                .collect()
-        };
+            per_block.clear();
+            per_block.extend(
+                probs
+                    .chunks_mut(block * width)
+                    .zip(targets.chunks(block))
+                    .map(|(p, t)| softmax_loss_rows(p, t, width)),
+            );
+        }
         let (total, count) = per_block.iter().fold((0.0, 0), |(s, c), &(bs, bc)| (s + bs, c + bc));
         self.targets.clear();
         self.targets.extend_from_slice(targets);

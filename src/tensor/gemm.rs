@@ -20,6 +20,18 @@ pub enum Accumulate {
     Add,
 }
 
+std::thread_local! {
+    /// Whether this thread is inside the `gemm` crate (see [`inside_gemm`]).
+    static INSIDE_GEMM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the calling thread is inside a product. The `gemm` crate allocates its packing
+/// buffers on every call; a counting allocator (tests/allocations.rs) asks this to tell those
+/// apart from recur's own allocations. Const-initialised, so it never allocates itself.
+pub fn inside_gemm() -> bool {
+    INSIDE_GEMM.with(|f| f.get())
+}
+
 /// Products with fewer multiply-adds than this run single-threaded.
 pub const PARALLEL_MIN_FLOPS: usize = 4_000_000;
 
@@ -39,9 +51,15 @@ pub fn matmul<F: Real>(mut c: ArrayViewMut2<F>, a: ArrayView2<F>, b: ArrayView2<
         return;
     }
     let threads = if m * n * k >= PARALLEL_MIN_FLOPS { Parallelism::Rayon(0) } else { Parallelism::None };
-    let (cs, as_, bs) = (c.strides().to_vec(), a.strides().to_vec(), b.strides().to_vec());
+    // Strides copied out as plain numbers (no allocation: this runs every time step).
+    let (cs, as_, bs) = (
+        [c.strides()[0], c.strides()[1]],
+        [a.strides()[0], a.strides()[1]],
+        [b.strides()[0], b.strides()[1]],
+    );
     // SAFETY: the pointers and strides come from live ndarray views whose shapes were checked
     // above; `c` is a unique (mutable) view, so it cannot alias `a` or `b`.
+    INSIDE_GEMM.with(|f| f.set(true));
     unsafe {
         gemm::gemm(
             m,
@@ -65,6 +83,7 @@ pub fn matmul<F: Real>(mut c: ArrayViewMut2<F>, a: ArrayView2<F>, b: ArrayView2<
             threads,
         );
     }
+    INSIDE_GEMM.with(|f| f.set(false));
 }
 
 #[cfg(test)]

@@ -134,6 +134,13 @@ pub mod safetensors_dtype {
     impl_has_dtype!(f64, Dtype::F64);
 }
 
+/// `dst += ` the sum of `rows`' rows (a bias gradient), without the temporary `sum_axis` makes.
+pub fn add_row_sums<F: Real>(mut dst: ndarray::ArrayViewMut1<F>, rows: ndarray::ArrayView2<F>) {
+    for row in rows.rows() {
+        dst += &row;
+    }
+}
+
 /// Makes `buf` have `shape`, reallocating only when the shape changed (buffers are sized once per
 /// (N, T) and reused). Contents are unspecified afterwards: callers overwrite them.
 pub fn fit<F: Real, D: ndarray::Dimension>(buf: &mut ndarray::Array<F, D>, shape: D) {

@@ -36,7 +36,7 @@
 use super::reverse::{reverse_in_place, reverse_into, zero_padding};
 use crate::layers::Cell;
 use crate::params::{ParamId, Params};
-use crate::tensor::{fit, matmul, Accumulate, Real};
+use crate::tensor::{add_row_sums, fit, matmul, Accumulate, Real};
 use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, Axis, Ix2, Ix3};
 use std::marker::PhantomData;
 
@@ -270,7 +270,7 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
 
         // Initial state: carried, given, or zeros.
         let mut initial = self.states.index_axis_mut(Axis(0), 0);
-        match self.next_initial.take() {
+        match self.next_initial.as_ref() {
             Some(state) => {
                 assert_eq!(
                     state.dim(),
@@ -278,7 +278,7 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
                     "TimeRecurrent: the carried state is {:?} but the batch has {n} rows; call reset_state() when the batch size changes",
                     state.dim()
                 );
-                initial.assign(&state);
+                initial.assign(state);
             }
             None => initial.fill(F::zero()),
         }
@@ -316,8 +316,13 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         if self.direction == Direction::Reverse {
             reverse_in_place(self.hs.view_mut(), lengths);
         }
-        if self.mode == StateMode::Stateful {
-            self.next_initial = Some(self.states.index_axis(Axis(0), t).to_owned());
+        // The next call's initial state: this call's last (stateful), reusing the buffer, or
+        // zeros (a state given by `set_state` is for one call only).
+        let last = self.states.index_axis(Axis(0), t);
+        match (&mut self.next_initial, self.mode) {
+            (Some(carry), StateMode::Stateful) if carry.dim() == last.dim() => carry.assign(&last),
+            (slot, StateMode::Stateful) => *slot = Some(last.to_owned()),
+            (slot, _) => *slot = None,
         }
         self.hs.view()
     }
@@ -447,10 +452,10 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         let dhw = self.dhw.view().into_shape_with_order((t * n, gh)).expect("dhw is contiguous");
         matmul(params.grad_mat_mut(self.w_hh), dhw.t(), h_prev.view(), Accumulate::Add);
         if let Some(b_hh) = self.b_hh {
-            params.grad_vec_mut(b_hh).scaled_add(F::one(), &dhw.sum_axis(Axis(0)));
+            add_row_sums(params.grad_vec_mut(b_hh), dhw.view());
         }
         matmul(params.grad_mat_mut(self.w_ih), self.dxw.t(), self.xs.view(), Accumulate::Add);
-        params.grad_vec_mut(self.b_ih).scaled_add(F::one(), &self.dxw.sum_axis(Axis(0)));
+        add_row_sums(params.grad_vec_mut(self.b_ih), self.dxw.view());
         matmul(self.dxs.view_mut(), self.dxw.view(), params.mat(self.w_ih), Accumulate::Overwrite);
         if self.direction == Direction::Reverse {
             let dxs = self.dxs.view_mut().into_shape_with_order((n, t, d)).expect("dxs is contiguous");
