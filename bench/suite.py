@@ -283,6 +283,23 @@ def main():
         log(f"wrote {os.path.relpath(RESULTS)}")
 
 
+def load_caution(load_before, load_after, ncores, gemm_rate):
+    """A warning paragraph when the 1-minute load average reached the core count, else None."""
+    try:
+        loads = [float(load_before.split()[0]), float(load_after.split()[0])]
+    except (ValueError, IndexError):
+        return None
+    if not ncores or max(loads) < ncores:
+        return None
+    return (f"**Caution: a busy machine.** The 1-minute load average was {loads[0]:.2f} before and "
+            f"{loads[1]:.2f} after the run, on {ncores} cores: other processes were competing for "
+            f"the cores, so every figure here is depressed (the GEMM rate measured, "
+            f"{gemm_rate:.1f} GFLOP/s, compares with the idle-machine figures of "
+            "[GEMM.md](GEMM.md)), multi-threaded runs suffer most, and the ratios carry the noise "
+            "shown by the per-round figures. Read the \"met / not met\" marks as provisional and "
+            "re-run on an idle machine for figures to quote.")
+
+
 def summarise(outs):
     """Median tokens/s and peak memory over the rounds of one implementation."""
     peaks = [o["peak_rss_mib"] for o in outs if o.get("peak_rss_mib") is not None]
@@ -340,6 +357,11 @@ def report(args, names, plan, results, orders, gemm, gemm_runs, started, finishe
         f"the measured GEMM rate ({fmt(gemm_rate, 1)} GFLOP/s, one 2048 x 2048 x 2048 f32 "
         f"product through `recur::tensor::matmul` on {t} threads, median of the rounds).",
         "",
+    ]
+    caution = load_caution(load_before, load_after, cores(), gemm_rate)
+    if caution:
+        lines += [caution, ""]
+    lines += [
         "## Summary",
         "",
         "| model | recur tokens/s | PyTorch tokens/s | NumPy tokens/s | recur / PyTorch | "
