@@ -236,7 +236,20 @@ def save_init(model, path):
 # --------------------------------------------------------------------------
 # benchmark
 # --------------------------------------------------------------------------
+def status_mib(key):
+    """A /proc/self/status line (VmHWM: peak resident set, VmRSS: now) in MiB, or None."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
 def bench(args):
+    start_rss = status_mib("VmRSS:")
     rng = np.random.RandomState(args.seed)
     corpus = rng.randint(0, args.vocab, size=args.corpus_size).astype(np.int64)
     model = Rnnlm(args.vocab, args.wordvec, args.hidden, seed=args.seed)
@@ -267,6 +280,8 @@ def bench(args):
             "impl": "numpy", "model": "ch05",
             "tokens_per_s": med,
             "runs": runs,
+            "peak_rss_mib": status_mib("VmHWM:"),
+            "start_rss_mib": start_rss,
             "numpy_version": np.__version__,
             # threading is left at numpy's default; record what governed it
             "blas_threads_env": {k: os.environ[k] for k in

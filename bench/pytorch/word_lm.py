@@ -434,7 +434,7 @@ def cmd_bench(args):
         "model": args.model, "vocab": args.vocab, "emsize": args.emsize, "nhid": args.nhid,
         "nlayers": args.nlayers, "tied": args.tied, "dropout": args.dropout,
         "batch_size": args.batch_size, "bptt": args.bptt, "steps": args.steps,
-        "tokens_per_s": statistics.median(tps),  # the key bench/compare_lm.py reads
+        "tokens_per_s": statistics.median(tps),
         "tokens_per_s_median": statistics.median(tps),
         "seconds_per_step_median": statistics.median(seconds) / args.steps,
         "tokens_per_s_all": tps,

@@ -1,15 +1,28 @@
-//! `recur bench`: tokens per second of the training step (forward + backward + SGD update).
-//! The side-by-side comparison with the NumPy reference is `python3 bench/compare.py`, which runs
-//! this command and the reference in one process launch order on the same machine.
+//! `recur bench`: speed of the training step (forward + backward + clip + update) of the
+//! benchmark models, and the GEMM rate of the machine.
+//!
+//! Every model reports tokens per second (the median of `--repeats` timed runs of `--seconds`
+//! after a `--warmup`), its FLOP count per token, the FLOP rate that makes, and the process's
+//! peak resident memory (`VmHWM`). The side-by-side suite against PyTorch and NumPy is
+//! `python3 bench/suite.py`, which launches this command once per model (so each peak memory
+//! is that model's alone) in a rotating order with the references.
+//!
+//! FLOP counts are of the matrix products only, at 2 M N K per (M x K) (K x N) product. The
+//! backward pass of a product `Y = X W` forms `dX = dY W^T` and `dW = X^T dY`, two products of
+//! the forward's size, so forward + backward = 3 x the forward's products. Element-wise work
+//! (gates, softmax, the embedding's scatter, the optimizer) is not counted.
 
 use clap::{Args, ValueEnum};
 use recur::layers::CellKind;
-use recur::models::{Lm, LmConfig};
+use recur::models::classifier::{train_epoch as train_classifier_epoch, FitSettings, Labelled};
+use recur::models::{Classifier, ClassifierConfig, Lm, LmConfig, Pool};
 use recur::optim::{Optimizer, OptimizerKind};
-use recur::tensor::Rng;
-use recur::train::{train_epoch, BpttBatcher};
+use recur::tensor::{matmul, Accumulate, Rng};
+use recur::train::{train_epoch_from, BpttBatcher, EpochCursor, EpochEnd, EpochOptions, OnNan};
 use recur::{Error, Result};
-use std::time::{Duration, Instant};
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum BenchModel {
@@ -23,10 +36,15 @@ pub enum BenchModel {
     Medium,
     /// `medium` with GRU cells.
     GruMedium,
+    /// Text classifier: embedding 100 + LSTM 128, final state -> sigmoid, V 10,000, padded
+    /// batches of 64 texts of 1 to 100 words, Adam (lr 0.005), clip 5.
+    Classify,
+    /// One large f32 product (2048^3) and the medium model's own shapes through recur's matmul.
+    Gemm,
 }
 
-/// (config, batch, time, clip) of a benchmark model.
-fn setup(model: BenchModel) -> (LmConfig, usize, usize, Option<f64>) {
+/// The language-model benchmarks: (config, batch, time, clip). Plain SGD, lr 0.1.
+fn lm_setup(model: BenchModel) -> (LmConfig, usize, usize, Option<f64>) {
     let lm = |cell, v, width, layers, tied| LmConfig {
         num_layers: layers,
         tie_weights: tied,
@@ -39,7 +57,47 @@ fn setup(model: BenchModel) -> (LmConfig, usize, usize, Option<f64>) {
         BenchModel::Small => (lm(CellKind::Lstm, 10_000, 200, 2, false), 20, 20, Some(0.25)),
         BenchModel::Medium => (lm(CellKind::Lstm, 10_000, 650, 2, true), 20, 35, Some(0.25)),
         BenchModel::GruMedium => (lm(CellKind::Gru, 10_000, 650, 2, true), 20, 35, Some(0.25)),
+        BenchModel::Classify | BenchModel::Gemm => unreachable!("not a language model"),
     }
+}
+
+/// The classifier benchmark's sizes (the PyTorch twin in bench/pytorch/models.py uses the same).
+const CLS_VOCAB: usize = 10_000;
+const CLS_EMBED: usize = 100;
+const CLS_HIDDEN: usize = 128;
+const CLS_BATCH: usize = 64;
+const CLS_MAX_LEN: usize = 100;
+/// Batches in the synthetic data set, cycled through.
+const CLS_BATCHES: usize = 10;
+const CLS_LR: f64 = 0.005;
+const CLS_CLIP: f64 = 5.0;
+
+/// Weight-matrix columns per hidden unit: the gates of a cell.
+fn gates(cell: CellKind) -> usize {
+    match cell {
+        CellKind::Rnn => 1,
+        CellKind::Lstm => 4,
+        CellKind::Gru => 3,
+    }
+}
+
+/// FLOPs per token of a language model's forward + backward:
+/// 3 x [ sum over layers l of 2 G H (I_l + H)  +  2 H V ]
+/// with G the gates (RNN 1, GRU 3, LSTM 4), I_0 = D and I_l = H above, V the vocabulary: per
+/// token each layer multiplies its input (I_l) and its previous state (H) into G H gate inputs,
+/// and the decoder multiplies H into V scores. The embedding is a lookup (no products); its
+/// gradient is a scatter of the first layer's input gradient (which the 3 x does count).
+pub fn lm_flops_per_token(config: &LmConfig) -> f64 {
+    let (g, d, h, v) = (gates(config.cell), config.embed_size, config.hidden_size, config.vocab_size);
+    let layers: usize = (0..config.num_layers).map(|l| 2 * g * h * (if l == 0 { d } else { h } + h)).sum();
+    3.0 * (layers + 2 * h * v) as f64
+}
+
+/// FLOPs of one classifier batch's forward + backward, counting real words only (not padding):
+/// 3 x [ words x 2 G H (D + H)  +  texts x 2 H O ], O = 1 output (sigmoid head).
+fn classifier_flops(words: usize, texts: usize) -> f64 {
+    let g = gates(CellKind::Lstm);
+    3.0 * (words * 2 * g * CLS_HIDDEN * (CLS_EMBED + CLS_HIDDEN) + texts * 2 * CLS_HIDDEN) as f64
 }
 
 #[derive(Args, Debug)]
@@ -49,60 +107,327 @@ pub struct BenchArgs {
     /// Timed runs; the median is reported.
     #[arg(long, default_value_t = 5)]
     repeats: usize,
-    /// Length of each timed run.
+    /// Length of each timed run (for gemm: of each shape's run).
     #[arg(long, default_value_t = 2.0)]
     seconds: f64,
+    /// Untimed steps for this long first (at least one step): caches, buffers, the thread pool.
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// Threads of the GEMM's pool (0: one per core). The suite's references run on 2
+    /// (`torch.set_num_threads(2)`, 2 BLAS threads).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
     /// Print one JSON line instead of text.
     #[arg(long)]
     json: bool,
 }
 
-pub fn run(args: BenchArgs) -> Result<()> {
-    if args.repeats == 0 || args.seconds.is_nan() || args.seconds <= 0.0 {
-        return Err(Error::msg("--repeats and --seconds must be positive"));
+/// A line of /proc/self/status in MiB (`VmHWM`: peak resident set, `VmRSS`: resident now).
+fn status_mib(key: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Calls `step` (one training step, returning the tokens it trained on) for `warmup` seconds,
+/// then for `repeats` runs of `seconds` each; returns each timed run's tokens per second. A run
+/// ends at the first step boundary past its budget, so every run holds at least one step.
+fn time_steps(warmup: f64, repeats: usize, seconds: f64, step: &mut dyn FnMut() -> usize) -> Vec<f64> {
+    let mut run = |budget: f64| {
+        let start = Instant::now();
+        let mut tokens = 0;
+        loop {
+            tokens += step();
+            let elapsed = start.elapsed().as_secs_f64();
+            if elapsed >= budget {
+                return tokens as f64 / elapsed;
+            }
+        }
+    };
+    if warmup > 0.0 {
+        run(warmup);
     }
-    let (config, batch, time, clip) = setup(args.model);
-    let (vocab, width) = (config.vocab_size, config.hidden_size);
+    (0..repeats).map(|_| run(seconds)).collect()
+}
+
+fn median(runs: &[f64]) -> f64 {
+    let mut sorted = runs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    }
+}
+
+pub fn run(args: BenchArgs) -> Result<()> {
+    let positive = |x: f64| x.is_finite() && x > 0.0;
+    if args.repeats == 0 || !positive(args.seconds) || !(args.warmup == 0.0 || positive(args.warmup)) {
+        return Err(Error::msg("--repeats and --seconds must be positive, --warmup not negative"));
+    }
+    let start_rss = status_mib("VmRSS:");
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build_global()
+        .map_err(|e| Error::msg(format!("cannot start the thread pool: {e}")))?;
+    let threads = rayon::current_num_threads();
     let name = args.model.to_possible_value().expect("listed").get_name().to_string();
+    let mut out = match args.model {
+        BenchModel::Gemm => return gemm(&args, threads, start_rss),
+        BenchModel::Classify => classify(&args),
+        _ => language_model(&args),
+    };
+    let median = median(&out.runs);
+    let gflops = median * out.flops_per_token / 1e9;
+    let peak = status_mib("VmHWM:");
+    if args.json {
+        let obj = out.extra.as_object_mut().expect("an object");
+        obj.extend([
+            ("impl".into(), json!("recur")),
+            ("model".into(), json!(name)),
+            ("tokens_per_s".into(), json!(median)),
+            ("runs".into(), json!(out.runs)),
+            ("flops_per_token".into(), json!(out.flops_per_token)),
+            ("gflops".into(), json!(gflops)),
+            ("peak_rss_mib".into(), json!(peak)),
+            ("start_rss_mib".into(), json!(start_rss)),
+            ("threads".into(), json!(threads)),
+        ]);
+        println!("{}", out.extra);
+    } else {
+        let peak = peak.map_or("unknown".into(), |p| format!("{p:.0} MiB"));
+        println!(
+            "{name} ({}): {median:.0} tokens/s (median of {}), {:.2} MFLOP/token, {gflops:.1} GFLOP/s, peak memory {peak}",
+            out.label,
+            args.repeats,
+            out.flops_per_token / 1e6
+        );
+    }
+    Ok(())
+}
+
+/// What a model's benchmark measured.
+struct Measured {
+    runs: Vec<f64>,
+    flops_per_token: f64,
+    /// For the text line.
+    label: String,
+    /// The model's sizes, for the JSON line.
+    extra: serde_json::Value,
+}
+
+fn language_model(args: &BenchArgs) -> Measured {
+    let (config, batch, time, clip) = lm_setup(args.model);
+    let flops_per_token = lm_flops_per_token(&config);
+    let (vocab, width, layers, cell, tied) =
+        (config.vocab_size, config.hidden_size, config.num_layers, config.cell, config.tie_weights);
     // A synthetic corpus: speed does not depend on which words are read, only on the sizes.
     // The book's 1000 words for ch05; 10 batches for the others.
     let corpus_len = if args.model == BenchModel::Ch05 { 1000 } else { 10 * batch * time + 1 };
     let mut rng = Rng::new(1);
     let corpus: Vec<u32> = (0..corpus_len).map(|_| rng.below(vocab) as u32).collect();
-    let layers = config.num_layers;
-    let cell = config.cell;
     let mut model: Lm<f32> = Lm::new(config, &mut rng);
-    let mut batcher = BpttBatcher::new(corpus.len(), batch, time)?;
+    let mut batcher = BpttBatcher::new(corpus.len(), batch, time).expect("the corpus fills a batch");
     let mut sgd = Optimizer::new(OptimizerKind::Sgd, 0.1, 0.0);
-    let tokens_per_epoch = batcher.iters_per_epoch(corpus.len()) * batch * time;
-
-    let mut timed_run = |budget: Duration| {
-        let start = Instant::now();
-        let mut tokens = 0;
-        while start.elapsed() < budget {
-            train_epoch(&mut model, &corpus, &mut batcher, &mut sgd, clip, &mut |_, _| {});
-            tokens += tokens_per_epoch;
-        }
-        tokens as f64 / start.elapsed().as_secs_f64()
+    // One step = one batch of the library's own training loop: the stop flag, set after every
+    // batch, ends each call there, and the next call resumes the epoch from its cursor.
+    let stop = AtomicBool::new(false);
+    let options = EpochOptions { clip, on_nan: OnNan::Ignore, stop: Some(&stop) };
+    let mut cursor = EpochCursor::default();
+    let mut step = || {
+        stop.store(false, Ordering::SeqCst);
+        let mut on_batch = |_, _| stop.store(true, Ordering::SeqCst);
+        cursor = match train_epoch_from(
+            &mut model,
+            &corpus,
+            &mut batcher,
+            &mut sgd,
+            &options,
+            cursor,
+            &mut on_batch,
+        ) {
+            EpochEnd::Stopped(at) => at,
+            EpochEnd::Finished { .. } => EpochCursor::default(),
+            EpochEnd::Diverged { .. } => unreachable!("NaN is ignored"),
+        };
+        batch * time
     };
-    timed_run(Duration::from_secs_f64(1.0)); // warm-up: caches, buffers, the thread pool
-    let mut runs: Vec<f64> =
-        (0..args.repeats).map(|_| timed_run(Duration::from_secs_f64(args.seconds))).collect();
-    let reported = runs.clone();
-    runs.sort_by(f64::total_cmp);
-    let median = runs[runs.len() / 2];
+    let runs = time_steps(args.warmup, args.repeats, args.seconds, &mut step);
+    let tied_label = if tied { ", tied" } else { "" };
+    Measured {
+        runs,
+        flops_per_token,
+        label: format!(
+            "{layers} x {cell} {width}{tied_label}, V {vocab}, batch {batch} x {time}",
+            cell = cell.name()
+        ),
+        extra: json!({"vocab": vocab, "batch": batch, "time": time, "hidden": width, "layers": layers,
+            "cell": cell.name(), "tied": tied, "clip": clip, "optimizer": "sgd", "lr": 0.1,
+            "tokens_per_step": batch * time}),
+    }
+}
+
+/// SplitMix64 of `x`: the lengths and labels of the classifier's synthetic texts, so that the
+/// PyTorch twin (bench/pytorch/models.py) draws exactly the same ones.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The classifier benchmark's texts: text i has `1 + splitmix64(2i) % 100` words and label
+/// `splitmix64(2i + 1) % 2`; the words are uniform over ids 1..V (0 is `<unk>`).
+pub fn classifier_texts(count: usize, rng: &mut Rng) -> Labelled {
+    let (mut seqs, mut labels) = (Vec::new(), Vec::new());
+    for i in 0..count as u64 {
+        let len = 1 + (splitmix64(2 * i) % CLS_MAX_LEN as u64) as usize;
+        seqs.push((0..len).map(|_| 1 + rng.below(CLS_VOCAB - 1) as u32).collect());
+        labels.push((splitmix64(2 * i + 1) % 2) as u32);
+    }
+    Labelled { seqs, labels }
+}
+
+fn classify(args: &BenchArgs) -> Measured {
+    let config = ClassifierConfig {
+        cell: CellKind::Lstm,
+        vocab_size: CLS_VOCAB,
+        embed_size: CLS_EMBED,
+        hidden_size: CLS_HIDDEN,
+        num_layers: 1,
+        bidirectional: false,
+        embed_dropout: 0.0,
+        dropout: 0.0,
+        num_classes: 2,
+        pool: Pool::Last,
+    };
+    let mut rng = Rng::new(1);
+    let texts = classifier_texts(CLS_BATCHES * CLS_BATCH, &mut rng);
+    let batches: Vec<Labelled> = (0..CLS_BATCHES)
+        .map(|b| texts.subset(&(b * CLS_BATCH..(b + 1) * CLS_BATCH).collect::<Vec<_>>()))
+        .collect();
+    let words: Vec<usize> = batches.iter().map(|b| b.seqs.iter().map(Vec::len).sum()).collect();
+    let padded: usize =
+        batches.iter().map(|b| b.len() * b.seqs.iter().map(Vec::len).max().unwrap_or(0)).sum();
+    let total_words: usize = words.iter().sum();
+    let flops_per_token = classifier_flops(total_words, texts.len()) / total_words as f64;
+    let mut model: Classifier<f32> = Classifier::new(config, &mut rng);
+    let settings = FitSettings {
+        batch_size: CLS_BATCH,
+        epochs: 1,
+        patience: 0,
+        clip: Some(CLS_CLIP),
+        weight_decay: 0.0,
+        word_dropout: 0.0,
+    };
+    let mut adam = Optimizer::new(OptimizerKind::Adam, CLS_LR, 0.0);
+    // One step = the library's classifier epoch over one batch of 64 texts: pad to the longest,
+    // forward, backward, clip, Adam.
+    let mut k = 0;
+    let mut step = || {
+        let b = k % CLS_BATCHES;
+        k += 1;
+        train_classifier_epoch(&mut model, &batches[b], &settings, &mut adam, &mut rng);
+        words[b]
+    };
+    let runs = time_steps(args.warmup, args.repeats, args.seconds, &mut step);
+    Measured {
+        runs,
+        flops_per_token,
+        label: format!(
+            "embedding {CLS_EMBED} + LSTM {CLS_HIDDEN}, V {CLS_VOCAB}, batches of {CLS_BATCH} texts of 1-{CLS_MAX_LEN} words; tokens = real words"
+        ),
+        extra: json!({"vocab": CLS_VOCAB, "embed": CLS_EMBED, "hidden": CLS_HIDDEN, "batch": CLS_BATCH,
+            "max_len": CLS_MAX_LEN, "cell": "lstm", "optimizer": "adam", "lr": CLS_LR, "clip": CLS_CLIP,
+            "words_per_step": total_words as f64 / CLS_BATCHES as f64,
+            "padded_share": 1.0 - total_words as f64 / padded as f64}),
+    }
+}
+
+/// A product to time: (name, M, K, N, A stored transposed, B stored transposed).
+type Shape = (&'static str, usize, usize, usize, bool, bool);
+
+/// The reference product first; then the medium model's own (700 rows = batch 20 x time 35,
+/// H 650, V 10,000), laid out as recur's layers lay them out (weights (out, in), used as W^T).
+const SHAPES: [Shape; 6] = [
+    ("square 2048", 2048, 2048, 2048, false, false),
+    ("medium decoder forward: (700x650)(650x10000), B = W^T", 700, 650, 10_000, false, true),
+    ("medium decoder dX: (700x10000)(10000x650)", 700, 10_000, 650, false, false),
+    ("medium decoder dW: (10000x700)(700x650), A = dY^T", 10_000, 700, 650, true, false),
+    ("medium LSTM input: (700x650)(650x2600), B = W^T", 700, 650, 2600, false, true),
+    ("medium LSTM step: (20x650)(650x2600), B = W^T", 20, 650, 2600, false, true),
+];
+
+fn gemm(args: &BenchArgs, threads: usize, start_rss: Option<f64>) -> Result<()> {
+    let mut rng = Rng::new(1);
+    let mut rows = Vec::new();
+    for &(name, m, k, n, a_t, b_t) in &SHAPES {
+        let mut a = ndarray::Array2::<f32>::zeros(if a_t { (k, m) } else { (m, k) });
+        let mut b = ndarray::Array2::<f32>::zeros(if b_t { (n, k) } else { (k, n) });
+        rng.fill_uniform(&mut a, 1.0);
+        rng.fill_uniform(&mut b, 1.0);
+        let mut c = ndarray::Array2::<f32>::zeros((m, n));
+        let flops = 2 * m * n * k;
+        // "Tokens" here are products; the rate is products/s x 2 M N K.
+        let mut step = || {
+            let av = if a_t { a.t() } else { a.view() };
+            let bv = if b_t { b.t() } else { b.view() };
+            matmul(c.view_mut(), av, bv, Accumulate::Overwrite);
+            1
+        };
+        let runs: Vec<f64> = time_steps(args.warmup, args.repeats, args.seconds, &mut step)
+            .into_iter()
+            .map(|per_s| per_s * flops as f64 / 1e9)
+            .collect();
+        let gflops = median(&runs);
+        if !args.json {
+            println!("{name}: {gflops:.1} GFLOP/s (median of {}, {threads} threads)", args.repeats);
+        }
+        rows.push(json!({"name": name, "m": m, "k": k, "n": n, "gflops": gflops, "runs": runs}));
+    }
     if args.json {
+        let reference = rows[0]["gflops"].clone();
         println!(
             "{}",
-            serde_json::json!({"impl": "recur", "model": name, "tokens_per_s": median, "runs": reported,
-                "vocab": vocab, "batch": batch, "time": time, "hidden": width, "layers": layers,
-                "cell": cell.name()})
-        );
-    } else {
-        println!(
-            "{name} ({layers} x {cell} {width}, V {vocab}, batch {batch} x {time}): {median:.0} tokens/s (median of {})",
-            args.repeats
+            json!({"impl": "recur", "model": "gemm", "gflops": reference, "reference": SHAPES[0].0,
+                "shapes": rows, "threads": threads, "peak_rss_mib": status_mib("VmHWM:"),
+                "start_rss_mib": start_rss})
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flop_counts() {
+        // medium: 3 x [2 x 2 x 4 x 650 x 1300 + 2 x 650 x 10,000] = 79.56 MFLOP per token
+        let (medium, ..) = lm_setup(BenchModel::Medium);
+        assert_eq!(lm_flops_per_token(&medium), 79_560_000.0);
+        // GRU: 3 gates instead of 4
+        let (gru, ..) = lm_setup(BenchModel::GruMedium);
+        assert_eq!(
+            lm_flops_per_token(&gru),
+            3.0 * (2.0 * 2.0 * 3.0 * 650.0 * 1300.0 + 2.0 * 650.0 * 10_000.0)
+        );
+        // ch05: 3 x [2 x 100 x 200 + 2 x 100 x 418]
+        let (ch05, ..) = lm_setup(BenchModel::Ch05);
+        assert_eq!(lm_flops_per_token(&ch05), 3.0 * (40_000.0 + 83_600.0));
+        assert_eq!(classifier_flops(10, 2), 3.0 * (10.0 * 2.0 * 512.0 * 228.0 + 2.0 * 2.0 * 128.0));
+    }
+
+    #[test]
+    fn classifier_texts_are_fixed() {
+        // The PyTorch twin computes the same lengths and labels (bench/pytorch/models.py).
+        assert_eq!(splitmix64(0), 0xE220_A839_7B1D_CDAF);
+        let texts = classifier_texts(640, &mut Rng::new(1));
+        assert!(texts.seqs.iter().all(|s| (1..=CLS_MAX_LEN).contains(&s.len())));
+        assert!(texts.seqs.iter().flatten().all(|&w| w >= 1 && (w as usize) < CLS_VOCAB));
+        let words: usize = texts.seqs.iter().map(Vec::len).sum();
+        assert!((25_000..40_000).contains(&words), "{words}");
+    }
 }

@@ -53,7 +53,7 @@ enum Command {
     /// Download datasets.
     #[command(subcommand)]
     Data(data::DataCommand),
-    /// Time training steps (tokens per second); see bench/compare.py for the side-by-side run.
+    /// Time training steps (tokens/s, FLOP rate, peak memory) or the GEMM; bench/suite.py runs the references beside it.
     Bench(bench::BenchArgs),
 }
 
