@@ -19,11 +19,21 @@ pub enum Tokenizer {
     Text,
 }
 
+/// What separates words: whitespace, and U+FEFF (a byte-order mark, found inside text made by
+/// joining files), which is never part of a word: `vocab.txt` drops it at the start of the file.
+pub fn is_word_separator(c: char) -> bool {
+    c.is_whitespace() || c == '\u{feff}'
+}
+
+fn split_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(is_word_separator).filter(|w| !w.is_empty())
+}
+
 impl Tokenizer {
     /// The words of one line (without `<eos>`).
     pub fn words(self, line: &str) -> Vec<String> {
         match self {
-            Tokenizer::Whitespace => line.split_whitespace().map(str::to_string).collect(),
+            Tokenizer::Whitespace => split_words(line).map(str::to_string).collect(),
             Tokenizer::Text => {
                 let mut spaced = String::with_capacity(line.len() + 8);
                 for c in line.chars().flat_map(char::to_lowercase) {
@@ -35,7 +45,7 @@ impl Tokenizer {
                         spaced.push(c);
                     }
                 }
-                spaced.split_whitespace().map(str::to_string).collect()
+                split_words(&spaced).map(str::to_string).collect()
             }
         }
     }
@@ -142,6 +152,8 @@ mod tests {
         assert_eq!(words, ["you", "say", "goodbye", ",", "and", "i", "say", "hello", "."]);
         // CRLF line ends: the \r is whitespace and disappears.
         assert_eq!(Tokenizer::Text.tokens("a b\r\nc"), ["a", "b", "<eos>", "c"]);
+        // A byte-order mark inside the text (files joined) separates words.
+        assert_eq!(Tokenizer::Whitespace.words("a\u{feff}b \u{feff}"), ["a", "b"]);
     }
 
     #[test]

@@ -105,12 +105,15 @@ impl Classes {
     }
 
     /// The class ids of `examples` read from `path`; an unknown label is an error naming the
-    /// file, the line and the known labels.
+    /// file, the line and the known labels. Linear in the number of examples (a file with a
+    /// different label on each of its 100,000 lines took 40 s when each label was searched for).
     pub fn ids_of(&self, path: &Path, examples: &[Example]) -> Result<Vec<u32>> {
+        let ids: HashMap<&str, u32> =
+            self.names.iter().enumerate().rev().map(|(i, n)| (n.as_str(), i as u32)).collect();
         examples
             .iter()
             .map(|e| {
-                self.id(&e.label).ok_or_else(|| {
+                ids.get(e.label.as_str()).copied().ok_or_else(|| {
                     Error::line(
                         path,
                         e.line,

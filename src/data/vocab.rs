@@ -73,17 +73,25 @@ impl Vocab {
         s
     }
 
-    /// Reads `vocab.txt`: one word per line, no blanks, no duplicates, no spaces inside a word.
+    /// Reads `vocab.txt`: one word per line, no blanks, no duplicates, no spaces (or byte-order
+    /// marks) inside a word; CRLF line ends and a byte-order mark at the start are accepted.
     pub fn load(path: &Path) -> Result<Self> {
         let text = read_text(path)?;
         let mut vocab = Vocab::new();
         for (i, line) in text.lines().enumerate() {
             let word = line.strip_suffix('\r').unwrap_or(line);
-            if word.is_empty() || word.contains(char::is_whitespace) {
+            if word.is_empty() {
                 return Err(Error::line(
                     path,
                     i + 1,
-                    format!("expected one word (no spaces), found {word:?}"),
+                    "expected one word, found a blank line (ids are line numbers, so no blank lines)",
+                ));
+            }
+            if word.contains(super::corpus::is_word_separator) {
+                return Err(Error::line(
+                    path,
+                    i + 1,
+                    format!("expected one word (no spaces or byte-order marks), found {word:?}"),
                 ));
             }
             if vocab.id(word).is_some() {

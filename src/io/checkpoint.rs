@@ -52,16 +52,20 @@ pub fn save_with_metadata<F: Real>(
 
 /// Reads every tensor of a safetensors file as `F` (f32 and f64 files are accepted).
 pub fn load<F: Real>(path: &Path) -> Result<BTreeMap<String, ArrayD<F>>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
+    let bytes = crate::io::read_bytes(path)?;
     let file = SafeTensors::deserialize(&bytes)
         .map_err(|e| Error::file(path, format!("not a valid safetensors file ({e})")))?;
     let mut out = BTreeMap::new();
-    for (name, view) in file.tensors() {
+    let mut tensors = file.tensors();
+    tensors.sort_by(|a, b| a.0.cmp(&b.0)); // the first bad tensor by name, the same every time
+    for (name, view) in tensors {
         let data = F::from_le_bytes_of(view.dtype(), view.data()).ok_or_else(|| {
             Error::file(path, format!("tensor `{name}` has dtype {:?}; expected F32 or F64", view.dtype()))
         })?;
-        let array = ArrayD::from_shape_vec(IxDyn(view.shape()), data).map_err(|_| {
-            Error::file(path, format!("tensor `{name}`: data does not fill shape {:?}", view.shape()))
+        // safetensors checked that the data fills the shape; a shape with a zero in it holds no
+        // data whatever its other sizes, which ndarray refuses when their product overflows.
+        let array = ArrayD::from_shape_vec(IxDyn(view.shape()), data).map_err(|e| {
+            Error::file(path, format!("tensor `{name}` cannot have shape {:?} ({e})", view.shape()))
         })?;
         out.insert(name, array);
     }
