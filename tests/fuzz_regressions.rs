@@ -386,13 +386,30 @@ fn assert_model_larger_than_file_is_refused(dir: &Path) {
 }
 
 #[test]
-#[ignore = "aborts on allocation until the src/io/run_dir.rs patch in docs/fuzzing.md is applied"]
 fn run_dir_huge_hidden_size() {
     assert_model_larger_than_file_is_refused(&fixture("run_dir/huge-hidden-size"));
 }
 
 #[test]
-#[ignore = "aborts on allocation until the src/io/run_dir.rs patch in docs/fuzzing.md is applied"]
 fn run_dir_many_layers() {
     assert_model_larger_than_file_is_refused(&fixture("run_dir/many-layers"));
+}
+
+/// The count `load_lm` checks a file against is the count of the model it would build.
+#[test]
+fn parameter_count_from_sizes_equals_the_built_model() {
+    use recur::layers::CellKind;
+    use recur::models::{Lm, LmConfig};
+    for cell in [CellKind::Rnn, CellKind::Lstm, CellKind::Gru] {
+        for (layers, tied) in [(1, false), (2, true), (3, false)] {
+            let config = LmConfig {
+                cell,
+                num_layers: layers,
+                tie_weights: tied,
+                ..LmConfig::simple_rnnlm(11, 6, if tied { 6 } else { 5 })
+            };
+            let model: Lm<f32> = Lm::new(config.clone(), &mut recur::tensor::Rng::new(1));
+            assert_eq!(config.parameter_count(), Some(model.params.num_elements() as u128), "{config:?}");
+        }
+    }
 }

@@ -216,6 +216,21 @@ impl RunDir {
             ));
         }
         let tensors = checkpoint::load::<f32>(&self.model_path())?;
+        // A config may describe a model far larger than the file (a hostile or broken one):
+        // refuse it before building, which would allocate all of it.
+        let in_file: u128 = tensors.values().map(|t| t.len() as u128).sum();
+        match config.model.parameter_count() {
+            Some(needed) if needed <= in_file => {}
+            needed => {
+                return Err(Error::file(
+                    &self.model_path(),
+                    format!(
+                        "holds {in_file} numbers but {CONFIG} describes a model of {} parameters; the file does not match {CONFIG}",
+                        needed.map_or("more than 2^128".to_string(), |n| n.to_string())
+                    ),
+                ))
+            }
+        }
         // The weights are replaced below; the generator only fills the initial values.
         let mut model = crate::models::Lm::new(config.model.clone(), &mut crate::tensor::Rng::new(0));
         model.set_training(false);

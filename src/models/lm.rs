@@ -77,6 +77,27 @@ impl LmConfig {
     }
 
     /// Why this config cannot be built, if it cannot.
+    /// How many numbers the model's parameters hold (`None` if it overflows 128 bits): computed
+    /// from the sizes alone, so a config can be checked against a file before anything is built.
+    pub fn parameter_count(&self) -> Option<u128> {
+        let (v, d, h) = (self.vocab_size as u128, self.embed_size as u128, self.hidden_size as u128);
+        let gates: u128 = match self.cell {
+            CellKind::Rnn => 1,
+            CellKind::Lstm => 4,
+            CellKind::Gru => 3,
+        };
+        let biases = if self.cell == CellKind::Gru { 2 } else { 1 };
+        let mut total = v.checked_mul(d)?;
+        for layer in 0..self.num_layers as u128 {
+            let input = if layer == 0 { d } else { h };
+            let gh = gates.checked_mul(h)?;
+            let layer_params = gh.checked_mul(input.checked_add(h)?.checked_add(biases)?)?;
+            total = total.checked_add(layer_params)?;
+        }
+        let decoder = if self.tie_weights { v } else { v.checked_mul(h)?.checked_add(v)? };
+        total.checked_add(decoder)
+    }
+
     pub fn check(&self) -> Result<(), String> {
         if self.vocab_size == 0 || self.embed_size == 0 || self.hidden_size == 0 || self.num_layers == 0 {
             return Err(format!(
