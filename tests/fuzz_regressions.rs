@@ -13,12 +13,11 @@ use recur::io::run_dir::{RunDir, CONFIG, METRICS, MODEL, VOCAB};
 use recur::io::{check_fits, checkpoint, read_bytes_within, read_text};
 use std::path::{Path, PathBuf};
 
-/// A fresh directory for one test.
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("recur-fuzz-regressions-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+mod common;
+
+/// A fresh directory for one test, removed when the test ends.
+fn scratch(test: &str) -> common::cli::Scratch {
+    common::cli::Scratch::new(&format!("fuzz-regressions-{test}"))
 }
 
 fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
