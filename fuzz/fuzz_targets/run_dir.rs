@@ -12,13 +12,11 @@ use recur::io::run_dir::{RunDir, CONFIG, MODEL, VOCAB};
 use recur::models::LmConfig;
 use recur_fuzz::{split_parts, temp_dir, write};
 
-/// `load_lm` builds the model its config describes before it compares the model with the file,
-/// so a config with huge sizes (`"hidden_size": 1099511627776`, or 2^30 layers) aborts on
-/// allocation: tests/fixtures/fuzz/run_dir/{huge-hidden-size,many-layers}. The fix belongs in
-/// src/io/run_dir.rs (the patch is in docs/fuzzing.md); until it is applied, this target skips
-/// the inputs that patch refuses, so the fuzzer can look for other crashes. Set to `false` once the
-/// patch is in, to fuzz its refusal too.
-const SKIP_MODELS_LARGER_THAN_THE_FILE: bool = true;
+/// `load_lm` once built the model its config describes before comparing it with the file, so a
+/// config with huge sizes (`"hidden_size": 1099511627776`, or 2^30 layers) aborted on allocation
+/// (tests/fixtures/fuzz/run_dir/{huge-hidden-size,many-layers}). It now refuses a config whose
+/// parameter count exceeds the numbers in the file first; `true` would skip such inputs again.
+const SKIP_MODELS_LARGER_THAN_THE_FILE: bool = false;
 
 fuzz_target!(|data: &[u8]| {
     let parts = split_parts(data, 3);
