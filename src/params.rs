@@ -9,6 +9,7 @@
 
 use crate::tensor::Real;
 use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2, IxDyn};
+use std::collections::BTreeMap;
 
 /// Index of a parameter in its [`Params`] store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -64,6 +65,29 @@ impl<F: Real> Params<F> {
 
     pub fn value(&self, id: ParamId) -> ArrayViewD<'_, F> {
         self.values[id.0].view()
+    }
+
+    /// Sets every parameter from `tensors` by name; errors name a missing, misshapen or extra
+    /// tensor (and nothing is checked twice: a model's `load_state_dict` folds and drops the
+    /// tensors it does not store first).
+    pub fn load(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> Result<(), String> {
+        let ids: Vec<_> = self.ids().collect();
+        for id in ids {
+            let name = self.name(id).to_string();
+            let value = tensors.remove(&name).ok_or_else(|| format!("missing tensor `{name}`"))?;
+            let want = self.value(id).shape().to_vec();
+            if value.shape() != want.as_slice() {
+                return Err(format!(
+                    "tensor `{name}` has shape {:?}, the config needs {want:?}",
+                    value.shape()
+                ));
+            }
+            self.value_mut(id).assign(&value);
+        }
+        if let Some(extra) = tensors.keys().next() {
+            return Err(format!("unexpected tensor `{extra}` (the config describes no such layer)"));
+        }
+        Ok(())
     }
 
     pub fn value_mut(&mut self, id: ParamId) -> &mut ArrayD<F> {
@@ -137,4 +161,24 @@ fn as2<'a, F: Real>(v: ArrayViewD<'a, F>, name: &str) -> ArrayView2<'a, F> {
 
 fn as1<'a, F: Real>(v: ArrayViewD<'a, F>, name: &str) -> ArrayView1<'a, F> {
     v.into_dimensionality().unwrap_or_else(|_| panic!("parameter `{name}` is not 1-D"))
+}
+
+/// Folds a one-bias cell's two PyTorch biases into one: `tensors[ih_name] += tensors[hh_name]`,
+/// removing `hh_name` (what PyTorch computes; recur's RNN and LSTM keep one bias).
+pub fn fold_hidden_bias<F: Real>(
+    tensors: &mut BTreeMap<String, ArrayD<F>>,
+    ih_name: &str,
+    hh_name: &str,
+) -> Result<(), String> {
+    let b_hh = tensors.remove(hh_name).ok_or_else(|| format!("missing tensor `{hh_name}`"))?;
+    let b_ih = tensors.get_mut(ih_name).ok_or_else(|| format!("missing tensor `{ih_name}`"))?;
+    if b_ih.shape() != b_hh.shape() {
+        return Err(format!(
+            "`{hh_name}` has shape {:?} but `{ih_name}` has {:?}",
+            b_hh.shape(),
+            b_ih.shape()
+        ));
+    }
+    *b_ih += &b_hh;
+    Ok(())
 }

@@ -35,7 +35,7 @@ use super::LayerSummary;
 use crate::layers::softmax_loss::softmax_rows_inplace;
 use crate::layers::{Affine, CellKind, Dropout, SigmoidWithLoss, SoftmaxWithLoss};
 use crate::optim::{clip_grad_norm, Optimizer};
-use crate::params::{ParamId, Params};
+use crate::params::{fold_hidden_bias, ParamId, Params};
 use crate::tensor::{fit, Real, Rng};
 use crate::time::{Bidirectional, RecurrentLayer, StateMode, TimeEmbedding};
 use ndarray::{s, Array1, Array2, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewMut2, Axis, Ix2, Ix3};
@@ -593,34 +593,9 @@ impl<F: Real> Classifier<F> {
             }
             let ih_name = self.params.name(rnn.b_ih()).to_string();
             let name = hidden_bias_name(&ih_name);
-            let b_hh = tensors.remove(&name).ok_or_else(|| format!("missing tensor `{name}`"))?;
-            let b_ih = tensors.get_mut(&ih_name).ok_or_else(|| format!("missing tensor `{ih_name}`"))?;
-            if b_ih.shape() != b_hh.shape() {
-                return Err(format!(
-                    "`{name}` has shape {:?} but `{ih_name}` has {:?}",
-                    b_hh.shape(),
-                    b_ih.shape()
-                ));
-            }
-            *b_ih += &b_hh;
+            fold_hidden_bias(&mut tensors, &ih_name, &name)?;
         }
-        let ids: Vec<_> = self.params.ids().collect();
-        for id in ids {
-            let name = self.params.name(id).to_string();
-            let value = tensors.remove(&name).ok_or_else(|| format!("missing tensor `{name}`"))?;
-            let want = self.params.value(id).shape().to_vec();
-            if value.shape() != want.as_slice() {
-                return Err(format!(
-                    "tensor `{name}` has shape {:?}, the config needs {want:?}",
-                    value.shape()
-                ));
-            }
-            self.params.value_mut(id).assign(&value);
-        }
-        if let Some(extra) = tensors.keys().next() {
-            return Err(format!("unexpected tensor `{extra}` (the config describes no such layer)"));
-        }
-        Ok(())
+        self.params.load(tensors)
     }
 }
 
