@@ -5,6 +5,7 @@ mod cli;
 use clap::Parser;
 
 fn main() {
+    recur::tensor::gemm::keep_freed_memory();
     let args = cli::Cli::parse();
     if let Err(err) = cli::run(args) {
         eprintln!("error: {err}");
