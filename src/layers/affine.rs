@@ -42,9 +42,16 @@ impl<F: Real> Affine<F> {
         self.y.view()
     }
 
+    /// The output buffer of the last forward, for a consumer that takes it instead of copying
+    /// it ([`crate::layers::SoftmaxWithLoss::forward_taking`]) and may leave another in its place.
+    pub fn output_mut(&mut self) -> &mut Array2<F> {
+        &mut self.y
+    }
+
     /// `dy` (M, O) -> dx (M, D); adds into the weight and bias gradients.
     pub fn backward(&mut self, params: &mut Params<F>, dy: ArrayView2<F>) -> ArrayView2<'_, F> {
-        assert_eq!(dy.dim(), self.y.dim(), "Affine: dy {:?} but output {:?}", dy.dim(), self.y.dim());
+        let out = (self.x.nrows(), params.mat(self.weight).nrows());
+        assert_eq!(dy.dim(), out, "Affine: dy {:?} but output {:?}", dy.dim(), out);
         fit(&mut self.dx, self.x.raw_dim());
         matmul(self.dx.view_mut(), dy, params.mat(self.weight), Accumulate::Overwrite);
         matmul(params.grad_mat_mut(self.weight), dy.t(), self.x.view(), Accumulate::Add);

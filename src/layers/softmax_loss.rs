@@ -5,6 +5,7 @@
 //! `dx_i = dloss * (softmax(x_i) - onehot(t_i)) / count`, and zero on ignored rows.
 //! The probabilities are computed in place in one buffer that backward turns into `dx`.
 
+use crate::tensor::math::max_of;
 use crate::tensor::{fit, Real};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -37,18 +38,33 @@ impl<F: Real> SoftmaxWithLoss<F> {
         }
     }
 
-    /// Mean cross-entropy over the non-ignored rows (0 if every row is ignored).
+    /// Mean cross-entropy over the non-ignored rows (0 if every row is ignored). Copies `scores`;
+    /// [`SoftmaxWithLoss::forward_taking`] is the same without the copy.
     pub fn forward(&mut self, scores: ArrayView2<F>, targets: &[u32]) -> F {
-        assert_eq!(
-            scores.nrows(),
-            targets.len(),
-            "SoftmaxWithLoss: {} rows but {} targets",
-            scores.nrows(),
-            targets.len()
-        );
         fit(&mut self.probs, scores.raw_dim());
         self.probs.assign(&scores);
-        let vocab = scores.ncols();
+        self.forward_in_place(targets)
+    }
+
+    /// [`SoftmaxWithLoss::forward`] on a score buffer it takes instead of copying: `scores` and
+    /// the layer's probability buffer are swapped, so `scores` comes back holding the previous
+    /// call's buffer (same shape in a training loop) for the producer to overwrite next time.
+    /// A V-wide language model's scores are never copied.
+    pub fn forward_taking(&mut self, scores: &mut Array2<F>, targets: &[u32]) -> F {
+        std::mem::swap(&mut self.probs, scores);
+        self.forward_in_place(targets)
+    }
+
+    /// Softmax and loss of the scores now in `self.probs`.
+    fn forward_in_place(&mut self, targets: &[u32]) -> F {
+        assert_eq!(
+            self.probs.nrows(),
+            targets.len(),
+            "SoftmaxWithLoss: {} rows but {} targets",
+            self.probs.nrows(),
+            targets.len()
+        );
+        let vocab = self.probs.ncols();
         if let Some(&t) = targets.iter().find(|&&t| t != IGNORE && t as usize >= vocab) {
             panic!("SoftmaxWithLoss: target {t} >= {vocab} classes");
         }
@@ -96,8 +112,9 @@ impl<F: Real> SoftmaxWithLoss<F> {
                 if t == IGNORE {
                     row.fill(F::zero());
                 } else {
-                    row[t as usize] -= F::one();
+                    // One pass: scale * (p - onehot) = scale * p, then the target's -scale.
                     row.iter_mut().for_each(|p| *p *= scale);
+                    row[t as usize] -= scale;
                 }
             }
         };
@@ -119,16 +136,18 @@ fn rows_per_block(vocab: usize) -> usize {
 }
 
 /// Softmax in place over consecutive rows of width `vocab`; returns the summed cross-entropy
-/// of the non-ignored rows and their count.
+/// of the non-ignored rows and their count. Three passes over each row (max; exp and sum;
+/// normalise), the row staying in cache between them.
 fn softmax_loss_rows<F: Real>(probs: &mut [F], targets: &[u32], vocab: usize) -> (f64, usize) {
     let (mut total, mut count) = (0.0, 0);
     for (row, &t) in probs.chunks_mut(vocab).zip(targets) {
         // -log softmax(x)[t] = log(sum_j exp(x_j - max)) - (x_t - max), exact in the limit
         // where the target's probability underflows (no log(0), no +1e-7 fudge).
-        let shifted_target = shift_by_max(row, t);
-        let sum = exp_normalize(row);
+        let max = max_of(row);
+        let target_score = row.get(t as usize).copied().unwrap_or(max);
+        let sum = normalized_exp(row, max);
         if t != IGNORE {
-            total += sum.to_f64().ln() - shifted_target.to_f64();
+            total += sum.to_f64().ln() - (target_score - max).to_f64();
             count += 1;
         }
     }
@@ -139,22 +158,13 @@ fn softmax_loss_rows<F: Real>(probs: &mut [F], targets: &[u32], vocab: usize) ->
 pub fn softmax_rows_inplace<F: Real>(x: &mut Array2<F>) {
     for mut row in x.rows_mut() {
         let slice = row.as_slice_mut().expect("softmax rows are contiguous");
-        shift_by_max(slice, IGNORE);
-        exp_normalize(slice);
+        normalized_exp(slice, max_of(slice));
     }
 }
 
-/// Subtracts the row maximum; returns the shifted value at `target` (0 if it is `IGNORE`).
-fn shift_by_max<F: Real>(row: &mut [F], target: u32) -> F {
-    let max = row.iter().fold(F::neg_infinity(), |m, &v| m.max(v));
-    row.iter_mut().for_each(|v| *v -= max);
-    row.get(target as usize).copied().unwrap_or(F::zero())
-}
-
-/// `row = exp(row) / sum(exp(row))`; returns the sum before normalising.
-fn exp_normalize<F: Real>(row: &mut [F]) -> F {
-    F::exp_inplace(row);
-    let sum: F = row.iter().copied().sum();
+/// `row = exp(row - max) / sum(exp(row - max))`; returns the sum before normalising.
+fn normalized_exp<F: Real>(row: &mut [F], max: F) -> F {
+    let sum = F::exp_shifted_sum(row, max);
     let inv = F::one() / sum;
     row.iter_mut().for_each(|v| *v *= inv);
     sum

@@ -247,16 +247,10 @@ impl<F: Real> Lm<F> {
     pub fn forward(&mut self, xs: ArrayView2<u32>, ts: ArrayView2<u32>) -> F {
         self.dropped = self.training && self.config.dropout > 0.0;
         let rng = self.dropped.then_some(&mut self.dropout_rng);
-        let scores = chain(
-            &self.params,
-            &mut self.embed,
-            &mut self.dropouts,
-            &mut self.rnns,
-            &mut self.decoder,
-            rng,
-            xs,
-        );
-        self.loss.forward(scores, ts)
+        let (n, t) = xs.dim();
+        chain(&self.params, &mut self.embed, &mut self.dropouts, &mut self.rnns, &mut self.decoder, rng, xs);
+        // The loss takes the decoder's (N*T, V) scores buffer rather than copying it.
+        self.loss.forward_taking(self.decoder.inner.output_mut(), (n, t), ts)
     }
 
     /// Softmax probabilities (N, T, V) of the last `forward`.

@@ -62,6 +62,42 @@ pub fn sigmoid_f32(xs: &mut [f32]) {
     xs.iter_mut().for_each(|x| *x = sigmoid_approx(*x));
 }
 
+/// `xs[i] = exp(xs[i] - shift)`; returns their sum. Eight partial sums, one per AVX2 lane, so
+/// that the loop vectorises (a single running sum would be a serial chain of additions).
+pub fn exp_shifted_sum_f32(xs: &mut [f32], shift: f32) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    let mut chunks = xs.chunks_exact_mut(LANES);
+    for chunk in &mut chunks {
+        for (x, lane) in chunk.iter_mut().zip(&mut lanes) {
+            *x = exp_approx(*x - shift);
+            *lane += *x;
+        }
+    }
+    let mut sum = 0.0;
+    for x in chunks.into_remainder() {
+        *x = exp_approx(*x - shift);
+        sum += *x;
+    }
+    sum + lanes.iter().sum::<f32>()
+}
+
+/// The largest element (negative infinity for an empty slice; NaNs are passed over), in lanes
+/// like [`exp_shifted_sum_f32`].
+pub fn max_of<F: crate::tensor::Real>(xs: &[F]) -> F {
+    let mut lanes = [F::neg_infinity(); LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (&x, lane) in chunk.iter().zip(&mut lanes) {
+            *lane = if x > *lane { x } else { *lane };
+        }
+    }
+    rest.iter().chain(&lanes).fold(F::neg_infinity(), |m, &x| if x > m { x } else { m })
+}
+
+/// f32 values in one AVX2 register.
+const LANES: usize = 8;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +129,23 @@ mod tests {
         }
         assert!(worst_tanh < 3e-7, "tanh worst absolute error {worst_tanh}");
         assert!(worst_sigmoid < 3e-7, "sigmoid worst absolute error {worst_sigmoid}");
+    }
+
+    #[test]
+    fn shifted_exp_sum_and_max_match_the_plain_loops() {
+        for len in [0usize, 1, 7, 8, 9, 100, 10_001] {
+            let xs: Vec<f32> = (0..len).map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.1).collect();
+            let max = max_of(&xs);
+            assert_eq!(max, xs.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x)));
+            let mut ys = xs.clone();
+            let sum = exp_shifted_sum_f32(&mut ys, max);
+            let want: f64 = xs.iter().map(|&x| ((x - max) as f64).exp()).sum();
+            assert!((sum as f64 - want).abs() <= 1e-6 * want.max(1.0), "len {len}: {sum} vs {want}");
+            for (y, x) in ys.iter().zip(&xs) {
+                assert!((*y as f64 - ((x - max) as f64).exp()).abs() < 1e-6);
+            }
+        }
+        assert_eq!(max_of(&[1.0f32, f32::NAN, 3.0]), 3.0);
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub trait Real:
     fn exp_inplace(xs: &mut [Self]);
     /// `xs[i] = 1 / (1 + exp(-xs[i]))`.
     fn sigmoid_inplace(xs: &mut [Self]);
+    /// `xs[i] = exp(xs[i] - shift)`, returning the sum of the results: a softmax row's one pass.
+    fn exp_shifted_sum(xs: &mut [Self], shift: Self) -> Self;
 }
 
 impl Real for f32 {
@@ -63,6 +65,9 @@ impl Real for f32 {
     fn sigmoid_inplace(xs: &mut [Self]) {
         math::sigmoid_f32(xs)
     }
+    fn exp_shifted_sum(xs: &mut [Self], shift: Self) -> Self {
+        math::exp_shifted_sum_f32(xs, shift)
+    }
 }
 
 impl Real for f64 {
@@ -80,6 +85,12 @@ impl Real for f64 {
     }
     fn sigmoid_inplace(xs: &mut [Self]) {
         xs.iter_mut().for_each(|x| *x = 1.0 / (1.0 + (-*x).exp()));
+    }
+    fn exp_shifted_sum(xs: &mut [Self], shift: Self) -> Self {
+        xs.iter_mut().fold(0.0, |sum, x| {
+            *x = (*x - shift).exp();
+            sum + *x
+        })
     }
 }
 

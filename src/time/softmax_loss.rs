@@ -3,7 +3,7 @@
 
 use crate::layers::SoftmaxWithLoss;
 use crate::tensor::Real;
-use ndarray::{ArrayView2, ArrayView3};
+use ndarray::{Array2, ArrayView2, ArrayView3};
 
 #[derive(Clone, Debug)]
 pub struct TimeSoftmaxWithLoss<F: Real> {
@@ -37,6 +37,29 @@ impl<F: Real> TimeSoftmaxWithLoss<F> {
         self.flat_targets.extend(targets.iter().copied());
         let scores = scores.to_shape((n * t, v)).expect("(N, T, V) reshapes to (N*T, V)");
         self.inner.forward(scores.view(), &self.flat_targets)
+    }
+
+    /// [`TimeSoftmaxWithLoss::forward`] on (N*T, V) scores it takes instead of copying (see
+    /// [`SoftmaxWithLoss::forward_taking`]): `scores` comes back holding the previous buffer.
+    pub fn forward_taking(
+        &mut self,
+        scores: &mut Array2<F>,
+        (n, t): (usize, usize),
+        targets: ArrayView2<u32>,
+    ) -> F {
+        let v = scores.ncols();
+        assert_eq!(
+            (scores.nrows(), targets.dim()),
+            (n * t, (n, t)),
+            "TimeSoftmaxWithLoss: scores {:?} for (N, T) = {:?} but targets {:?}",
+            scores.dim(),
+            (n, t),
+            targets.dim()
+        );
+        self.shape = (n, t, v);
+        self.flat_targets.clear();
+        self.flat_targets.extend(targets.iter().copied());
+        self.inner.forward_taking(scores, &self.flat_targets)
     }
 
     /// Softmax probabilities of the last forward, (N, T, V).
