@@ -117,8 +117,10 @@ fn validated_runs_keep_the_best_weights_and_report_the_test_perplexity() {
     let sizes = ["--wordvec-size", "8", "--hidden-size", "8", "--batch-size", "4", "--time-size", "5"];
     let rule =
         ["--lr-schedule", "plateau", "--lr", "20", "--epochs", "6", "--data-dir", ptb.to_str().unwrap()];
-    // Seed 3 overshoots at epoch 6 (seeds 1 and 2 improve to the end), so the restore is tested.
-    let seed = ["--seed", "3"];
+    // Seed 1 overshoots before epoch 6 (as seeds 2, 4, 5 and 6 do; 3 and 7 improve to the end),
+    // so the restore is tested. Which seeds overshoot shifts with float rounding: the
+    // non-vacuity assertion below says so if a change to the arithmetic moves it.
+    let seed = ["--seed", "1"];
     let out = train(&s, &dir, &[&["--preset", "book-ch6"][..], &sizes, &rule, &seed].concat());
     let metrics: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("metrics.jsonl"))
         .unwrap()

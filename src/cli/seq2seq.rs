@@ -17,7 +17,7 @@ use recur::io::run_dir::{RunDir, MODEL};
 use recur::io::{read_text, write_atomic};
 use recur::layers::CellKind;
 use recur::models::{Seq2seq, Seq2seqConfig};
-use recur::optim::{clip_grad_norm, Optimizer, OptimizerKind};
+use recur::optim::{Optimizer, OptimizerKind};
 use recur::plot::{write_chart, Chart, Series};
 use recur::tensor::Rng;
 use recur::{Error, Result};
@@ -280,10 +280,7 @@ fn train(args: TrainArgs) -> Result<()> {
             let loss = model.forward(batch.inputs.view(), batch.decoder_inputs.view(), batch.targets.view());
             model.params.zero_grad();
             model.backward();
-            if let Some(clip) = settings.clip {
-                clip_grad_norm(&mut model.params, clip);
-            }
-            optimizer.step(&mut model.params);
+            optimizer.clipped_step(&mut model.params, settings.clip);
             loss_sum += loss as f64;
             batches += 1;
         }

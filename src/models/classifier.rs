@@ -34,7 +34,7 @@
 use super::LayerSummary;
 use crate::layers::softmax_loss::softmax_rows_inplace;
 use crate::layers::{Affine, CellKind, Dropout, SigmoidWithLoss, SoftmaxWithLoss};
-use crate::optim::{clip_grad_norm, Optimizer};
+use crate::optim::Optimizer;
 use crate::params::{fold_hidden_bias, ParamId, Params};
 use crate::tensor::{fit, Real, Rng};
 use crate::time::{Bidirectional, RecurrentLayer, StateMode, TimeEmbedding};
@@ -750,10 +750,7 @@ pub fn train_epoch<F: Real>(
         let loss = model.forward(ids.view(), &lengths, &labels).to_f64();
         correct += model.predicted().iter().zip(&labels).filter(|(p, l)| p == l).count();
         model.backward();
-        if let Some(max_norm) = settings.clip {
-            clip_grad_norm(&mut model.params, max_norm);
-        }
-        optimizer.step(&mut model.params);
+        optimizer.clipped_step(&mut model.params, settings.clip);
         if settings.weight_decay > 0.0 {
             let keep = F::of(1.0 - optimizer.lr() * settings.weight_decay);
             for (value, _) in model.params.values_and_grads_mut().filter(|(v, _)| v.ndim() == 2) {

@@ -19,7 +19,7 @@
 
 use super::LayerSummary;
 use crate::layers::{Affine, CellKind, MseLoss};
-use crate::optim::{clip_grad_norm, Optimizer};
+use crate::optim::Optimizer;
 use crate::params::{fold_hidden_bias, ParamId, Params};
 use crate::tensor::{fit, Real, Rng};
 use crate::time::{RecurrentLayer, StateMode};
@@ -300,10 +300,7 @@ pub fn train_epoch<F: Real>(
         model.params.zero_grad();
         let loss = model.forward(xb.view(), tb.view()).to_f64();
         model.backward();
-        if let Some(max_norm) = clip {
-            clip_grad_norm(&mut model.params, max_norm);
-        }
-        optimizer.step(&mut model.params);
+        optimizer.clipped_step(&mut model.params, clip);
         total += loss * rows.len() as f64;
     }
     total / m.max(1) as f64

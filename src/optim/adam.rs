@@ -25,6 +25,11 @@ impl<F: Real> Adam<F> {
     }
 
     pub fn step(&mut self, params: &mut Params<F>) {
+        self.step_scaled(params, 1.0);
+    }
+
+    /// A step on the gradients times `grad_scale`.
+    pub fn step_scaled(&mut self, params: &mut Params<F>, grad_scale: f64) {
         if self.m.is_empty() {
             self.m = params.grads_mut().map(|g| ArrayD::zeros(g.raw_dim())).collect();
             self.v = self.m.clone();
@@ -33,9 +38,10 @@ impl<F: Real> Adam<F> {
         let t = self.steps as i32;
         let lr_t = self.lr * (1.0 - self.beta2.powi(t)).sqrt() / (1.0 - self.beta1.powi(t));
         let (lr_t, b1, b2, eps) = (F::of(lr_t), F::of(self.beta1), F::of(self.beta2), F::of(self.eps));
-        let one = F::one();
+        let (one, scale) = (F::one(), F::of(grad_scale));
         for (((value, grad), m), v) in params.values_and_grads_mut().zip(&mut self.m).zip(&mut self.v) {
             ndarray::Zip::from(value).and(grad).and(m).and(v).for_each(|w, &g, m, v| {
+                let g = g * scale;
                 *m += (one - b1) * (g - *m);
                 *v += (one - b2) * (g * g - *v);
                 *w -= lr_t * *m / (v.sqrt() + eps);

@@ -3,12 +3,13 @@
 //! `max_norm / (norm + 1e-6)`.
 
 use crate::params::Params;
+use crate::tensor::math::sum_of_squares;
 use crate::tensor::Real;
 
 /// Clips in place; returns the norm before clipping (summed in f64).
 pub fn clip_grad_norm<F: Real>(params: &mut Params<F>, max_norm: f64) -> f64 {
     let norm = grad_norm(params);
-    let rate = max_norm / (norm + 1e-6);
+    let rate = clip_factor(norm, max_norm);
     if rate < 1.0 {
         let rate = F::of(rate);
         params.grads_mut().for_each(|g| g.mapv_inplace(|x| x * rate));
@@ -16,9 +17,26 @@ pub fn clip_grad_norm<F: Real>(params: &mut Params<F>, max_norm: f64) -> f64 {
     norm
 }
 
+/// What clipping to `max_norm` multiplies every gradient by when their norm is `norm`:
+/// `max_norm / (norm + 1e-6)` above the bound, 1 below it. The training loops hand it to
+/// [`crate::optim::Optimizer::step_scaled`], which applies it as it reads each gradient,
+/// instead of rewriting every gradient first.
+pub fn clip_factor(norm: f64, max_norm: f64) -> f64 {
+    let rate = max_norm / (norm + 1e-6);
+    if rate < 1.0 {
+        rate
+    } else {
+        1.0
+    }
+}
+
 /// The L2 norm of all gradients as one vector.
 pub fn grad_norm<F: Real>(params: &mut Params<F>) -> f64 {
-    params.grads_mut().map(|g| g.iter().map(|&x| x.to_f64() * x.to_f64()).sum::<f64>()).sum::<f64>().sqrt()
+    params
+        .grads_mut()
+        .map(|g| sum_of_squares(g.as_slice().expect("gradients are contiguous")))
+        .sum::<f64>()
+        .sqrt()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ pub mod schedule;
 pub mod sgd;
 
 pub use adam::Adam;
-pub use clip::{clip_grad_norm, grad_norm};
+pub use clip::{clip_factor, clip_grad_norm, grad_norm};
 pub use momentum::Momentum;
 pub use schedule::{LrRule, LrSchedule};
 pub use sgd::Sgd;
@@ -48,10 +48,31 @@ impl<F: Real> Optimizer<F> {
     }
 
     pub fn step(&mut self, params: &mut Params<F>) {
+        self.step_scaled(params, 1.0);
+    }
+
+    /// A step after clipping the gradients to global norm `clip` (if given), the clipping
+    /// applied as the step reads them; returns the norm before clipping (0 without `clip`).
+    pub fn clipped_step(&mut self, params: &mut Params<F>, clip: Option<f64>) -> f64 {
+        let (norm, scale) = match clip {
+            Some(max_norm) => {
+                let norm = grad_norm(params);
+                (norm, clip_factor(norm, max_norm))
+            }
+            None => (0.0, 1.0),
+        };
+        self.step_scaled(params, scale);
+        norm
+    }
+
+    /// A step on the gradients multiplied by `grad_scale` (a clipping factor from
+    /// [`clip_factor`]), applied as each gradient is read: one pass over the weights instead of
+    /// a pass to rescale the gradients and another to update.
+    pub fn step_scaled(&mut self, params: &mut Params<F>, grad_scale: f64) {
         match self {
-            Optimizer::Sgd(o) => o.step(params),
-            Optimizer::Momentum(o) => o.step(params),
-            Optimizer::Adam(o) => o.step(params),
+            Optimizer::Sgd(o) => o.step_scaled(params, grad_scale),
+            Optimizer::Momentum(o) => o.step_scaled(params, grad_scale),
+            Optimizer::Adam(o) => o.step_scaled(params, grad_scale),
         }
     }
 
@@ -93,6 +114,48 @@ impl<F: Real> Optimizer<F> {
             Optimizer::Sgd(o) => o.lr = lr,
             Optimizer::Momentum(o) => o.lr = lr,
             Optimizer::Adam(o) => o.lr = lr,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store with two parameters and gradients of norm 5 (3, 0 | 4).
+    fn store() -> Params<f64> {
+        let mut params = Params::<f64>::new();
+        let a = params.add("a", &[2]);
+        let b = params.add("b", &[1]);
+        params.value_mut(a).assign(&ndarray::arr1(&[1.0, -2.0]).into_dyn());
+        params.value_mut(b).assign(&ndarray::arr1(&[0.5]).into_dyn());
+        params.grad_mut(a).assign(&ndarray::arr1(&[3.0, 0.0]).into_dyn());
+        params.grad_mut(b).assign(&ndarray::arr1(&[4.0]).into_dyn());
+        params
+    }
+
+    #[test]
+    fn clipped_step_equals_clipping_then_stepping_for_every_optimizer() {
+        for kind in [OptimizerKind::Sgd, OptimizerKind::Momentum, OptimizerKind::Adam] {
+            for clip in [None, Some(1.0), Some(10.0)] {
+                let (mut fused, mut plain) = (store(), store());
+                let (mut o1, mut o2) = (Optimizer::new(kind, 0.1, 0.9), Optimizer::new(kind, 0.1, 0.9));
+                for _ in 0..3 {
+                    let norm = o1.clipped_step(&mut fused, clip);
+                    if let Some(max_norm) = clip {
+                        assert!((clip_grad_norm(&mut plain, max_norm) - norm).abs() < 1e-12);
+                    }
+                    o2.step(&mut plain);
+                    plain.grads_mut().zip(store().grads_mut()).for_each(|(g, g0)| g.assign(g0));
+                }
+                for id in fused.ids() {
+                    let (x, y) = (fused.value(id), plain.value(id));
+                    assert!(
+                        x.iter().zip(y.iter()).all(|(x, y)| (x - y).abs() < 1e-12),
+                        "{kind:?} {clip:?}: {x} vs {y}"
+                    );
+                }
+            }
         }
     }
 }

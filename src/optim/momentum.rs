@@ -18,10 +18,15 @@ impl<F: Real> Momentum<F> {
     }
 
     pub fn step(&mut self, params: &mut Params<F>) {
+        self.step_scaled(params, 1.0);
+    }
+
+    /// A step on the gradients times `grad_scale`.
+    pub fn step_scaled(&mut self, params: &mut Params<F>, grad_scale: f64) {
         if self.velocity.is_empty() {
             self.velocity = params.grads_mut().map(|g| ArrayD::zeros(g.raw_dim())).collect();
         }
-        let (lr, mu) = (F::of(self.lr), F::of(self.momentum));
+        let (lr, mu) = (F::of(self.lr * grad_scale), F::of(self.momentum));
         for ((value, grad), v) in params.values_and_grads_mut().zip(&mut self.velocity) {
             ndarray::Zip::from(&mut *v).and(grad).for_each(|v, &g| *v = mu * *v - lr * g);
             *value += &*v;

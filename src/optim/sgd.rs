@@ -14,7 +14,12 @@ impl Sgd {
     }
 
     pub fn step<F: Real>(&self, params: &mut Params<F>) {
-        let lr = F::of(self.lr);
+        self.step_scaled(params, 1.0);
+    }
+
+    /// `w -= lr * grad_scale * dw`.
+    pub fn step_scaled<F: Real>(&self, params: &mut Params<F>, grad_scale: f64) {
+        let lr = F::of(self.lr * grad_scale);
         for (value, grad) in params.values_and_grads_mut() {
             value.scaled_add(-lr, grad);
         }

@@ -95,6 +95,21 @@ pub fn max_of<F: crate::tensor::Real>(xs: &[F]) -> F {
     rest.iter().chain(&lanes).fold(F::neg_infinity(), |m, &x| if x > m { x } else { m })
 }
 
+/// The sum of squares in f64, in lanes like [`exp_shifted_sum_f32`] (a gradient norm over
+/// millions of weights: a single f64 running sum would wait on every addition's latency).
+pub fn sum_of_squares<F: crate::tensor::Real>(xs: &[F]) -> f64 {
+    let mut lanes = [0.0f64; LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (&x, lane) in chunk.iter().zip(&mut lanes) {
+            let x = x.to_f64();
+            *lane += x * x;
+        }
+    }
+    rest.iter().map(|&x| x.to_f64() * x.to_f64()).sum::<f64>() + lanes.iter().sum::<f64>()
+}
+
 /// f32 values in one AVX2 register.
 const LANES: usize = 8;
 

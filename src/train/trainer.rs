@@ -6,7 +6,7 @@
 use super::BpttBatcher;
 use crate::error::Result;
 use crate::models::Lm;
-use crate::optim::{clip_grad_norm, grad_norm, Optimizer};
+use crate::optim::{clip_factor, grad_norm, Optimizer};
 use crate::params::Params;
 use crate::tensor::Real;
 use ndarray::{Array2, ArrayView2};
@@ -160,10 +160,14 @@ pub fn train_epoch_from<F: Real, M: LanguageModel<F>>(
         let loss = model.forward(xs.view(), ts.view()).to_f64();
         model.params_mut().zero_grad();
         model.backward();
-        let norm = match options.clip {
-            Some(max_norm) => clip_grad_norm(model.params_mut(), max_norm),
-            None if options.on_nan != OnNan::Ignore => grad_norm(model.params_mut()),
-            None => 0.0,
+        // Clipping is applied by the optimizer as it reads the gradients (one pass, not two).
+        let (norm, grad_scale) = match options.clip {
+            Some(max_norm) => {
+                let norm = grad_norm(model.params_mut());
+                (norm, clip_factor(norm, max_norm))
+            }
+            None if options.on_nan != OnNan::Ignore => (grad_norm(model.params_mut()), 1.0),
+            None => (0.0, 1.0),
         };
         let bad = if !loss.is_finite() {
             Some(format!("the loss is {loss}"))
@@ -179,7 +183,7 @@ pub fn train_epoch_from<F: Real, M: LanguageModel<F>>(
                 cursor.skipped += 1;
             }
             (None, _) | (Some(_), OnNan::Ignore) => {
-                optimizer.step(model.params_mut());
+                optimizer.step_scaled(model.params_mut(), grad_scale);
                 cursor.loss_sum += loss;
             }
         }
