@@ -17,7 +17,7 @@ use recur::layers::CellKind;
 use recur::models::classifier::{train_epoch as train_classifier_epoch, FitSettings, Labelled};
 use recur::models::{Classifier, ClassifierConfig, Lm, LmConfig, Pool};
 use recur::optim::{Optimizer, OptimizerKind};
-use recur::tensor::{matmul, Accumulate, Rng};
+use recur::tensor::{matmul, Accumulate, PackedRhs, Rng};
 use recur::train::{train_epoch_from, BpttBatcher, EpochCursor, EpochEnd, EpochOptions, OnNan};
 use recur::{Error, Result};
 use serde_json::json;
@@ -347,34 +347,48 @@ fn classify(args: &BenchArgs) -> Measured {
 }
 
 /// A product to time: (name, M, K, N, A stored transposed, B stored transposed).
-type Shape = (&'static str, usize, usize, usize, bool, bool);
+/// (name, M, K, N, A stored transposed, B stored transposed, B through [`PackedRhs`]).
+type Shape = (&'static str, usize, usize, usize, bool, bool, bool);
 
 /// The reference product first; then the medium model's own (700 rows = batch 20 x time 35,
 /// H 650, V 10,000), laid out as recur's layers lay them out (weights (out, in), used as W^T).
-const SHAPES: [Shape; 6] = [
-    ("square 2048", 2048, 2048, 2048, false, false),
-    ("medium decoder forward: (700x650)(650x10000), B = W^T", 700, 650, 10_000, false, true),
-    ("medium decoder dX: (700x10000)(10000x650)", 700, 10_000, 650, false, false),
-    ("medium decoder dW: (10000x700)(700x650), A = dY^T", 10_000, 700, 650, true, false),
-    ("medium LSTM input: (700x650)(650x2600), B = W^T", 700, 650, 2600, false, true),
-    ("medium LSTM step: (20x650)(650x2600), B = W^T", 20, 650, 2600, false, true),
+/// The per-step products run both through the general product and through the packed W_hh
+/// the Time layers use, to show what packing buys.
+const SHAPES: [Shape; 9] = [
+    ("square 2048", 2048, 2048, 2048, false, false, false),
+    ("medium decoder forward: (700x650)(650x10000), B = W^T", 700, 650, 10_000, false, true, false),
+    ("medium decoder dX: (700x10000)(10000x650)", 700, 10_000, 650, false, false, false),
+    ("medium decoder dW: (10000x700)(700x650), A = dY^T", 10_000, 700, 650, true, false, false),
+    ("medium LSTM input: (700x650)(650x2600), B = W^T", 700, 650, 2600, false, true, false),
+    ("medium LSTM step: (20x650)(650x2600), B = W^T", 20, 650, 2600, false, true, false),
+    ("medium LSTM step, packed W^T: (20x650)(650x2600)", 20, 650, 2600, false, true, true),
+    ("medium LSTM step back: (20x2600)(2600x650), B = W", 20, 2600, 650, false, false, false),
+    ("medium LSTM step back, packed W: (20x2600)(2600x650)", 20, 2600, 650, false, false, true),
 ];
 
 fn gemm(args: &BenchArgs, threads: usize, start_rss: Option<f64>) -> Result<()> {
     let mut rng = Rng::new(1);
     let mut rows = Vec::new();
-    for &(name, m, k, n, a_t, b_t) in &SHAPES {
+    for &(name, m, k, n, a_t, b_t, packed) in &SHAPES {
         let mut a = ndarray::Array2::<f32>::zeros(if a_t { (k, m) } else { (m, k) });
         let mut b = ndarray::Array2::<f32>::zeros(if b_t { (n, k) } else { (k, n) });
         rng.fill_uniform(&mut a, 1.0);
         rng.fill_uniform(&mut b, 1.0);
         let mut c = ndarray::Array2::<f32>::zeros((m, n));
         let flops = 2 * m * n * k;
+        let mut packed_b = PackedRhs::new();
+        if packed {
+            packed_b.pack(if b_t { b.t() } else { b.view() });
+        }
         // "Tokens" here are products; the rate is products/s x 2 M N K.
         let mut step = || {
             let av = if a_t { a.t() } else { a.view() };
             let bv = if b_t { b.t() } else { b.view() };
-            matmul(c.view_mut(), av, bv, Accumulate::Overwrite);
+            if packed {
+                packed_b.matmul(c.view_mut(), av, Accumulate::Overwrite);
+            } else {
+                matmul(c.view_mut(), av, bv, Accumulate::Overwrite);
+            }
             1
         };
         let runs: Vec<f64> = time_steps(args.warmup, args.repeats, args.seconds, &mut step)

@@ -6,9 +6,11 @@
 
 pub mod gemm;
 pub mod math;
+pub mod packed;
 pub mod rng;
 
 pub use gemm::{matmul, Accumulate};
+pub use packed::PackedRhs;
 pub use rng::Rng;
 
 use ndarray::{LinalgScalar, ScalarOperand};

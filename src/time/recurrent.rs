@@ -36,7 +36,7 @@
 use super::reverse::{reverse_in_place, reverse_into, zero_padding};
 use crate::layers::Cell;
 use crate::params::{ParamId, Params};
-use crate::tensor::{add_row_sums, fit, matmul, Accumulate, Real};
+use crate::tensor::{add_row_sums, fit, matmul, Accumulate, PackedRhs, Real};
 use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, Axis, Ix2, Ix3};
 use std::marker::PhantomData;
 
@@ -57,6 +57,10 @@ pub enum Direction {
     /// From x[n, len-1] back to x[n, 0] (the second half of a bidirectional layer).
     Reverse,
 }
+
+/// Blocks of at least this many steps pack W_hh for their per-step products; a single step
+/// (generation) would pay a whole pass over W_hh for one product.
+const PACK_MIN_STEPS: usize = 2;
 
 #[derive(Clone, Debug)]
 pub struct TimeRecurrent<F: Real, C: Cell> {
@@ -86,6 +90,9 @@ pub struct TimeRecurrent<F: Real, C: Cell> {
     dstate_prev: Array2<F>,
     dxs: Array2<F>,     // (N*T, D)
     dhs_rev: Array3<F>, // (N, T, H) reverse layers: dhs in reading order
+    /// W_hh^T (H, G*H) and W_hh (G*H, H) packed once per block for the per-step products.
+    w_hh_t_packed: PackedRhs<F>,
+    w_hh_packed: PackedRhs<F>,
     _cell: PhantomData<C>,
 }
 
@@ -160,6 +167,8 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
             dhw: e3(),
             dstate: e2(),
             dstate_prev: e2(),
+            w_hh_t_packed: PackedRhs::new(),
+            w_hh_packed: PackedRhs::new(),
             dxs: e2(),
             dhs_rev: e3(),
             _cell: PhantomData,
@@ -285,15 +294,26 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
 
         let w_hh = params.mat(self.w_hh);
         let b_hh = self.b_hh.map(|id| params.vec(id));
+        // The recurrent weight is packed once for the block's T products (not for one step).
+        let packed = t >= PACK_MIN_STEPS;
+        if packed {
+            self.w_hh_t_packed.pack(w_hh.t());
+        }
         for step in 0..t {
             let (prev, mut next) = self.states.multi_slice_mut((s![step, .., ..], s![step + 1, .., ..]));
             let mut hw = self.hw.index_axis_mut(Axis(0), step);
-            match b_hh {
+            let mode = match b_hh {
                 Some(b) => {
                     hw.assign(&b.broadcast((n, gh)).unwrap());
-                    matmul(hw.view_mut(), prev.slice(s![.., ..h]), w_hh.t(), Accumulate::Add);
+                    Accumulate::Add
                 }
-                None => matmul(hw.view_mut(), prev.slice(s![.., ..h]), w_hh.t(), Accumulate::Overwrite),
+                None => Accumulate::Overwrite,
+            };
+            let h_prev = prev.slice(s![.., ..h]);
+            if packed {
+                self.w_hh_t_packed.matmul(hw.view_mut(), h_prev, mode);
+            } else {
+                matmul(hw.view_mut(), h_prev, w_hh.t(), mode);
             }
             let xw_t = self.xw.slice(s![step..;t, ..]); // rows n*T + step
             C::forward(
@@ -409,6 +429,10 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         }
         {
             let w_hh = params.mat(self.w_hh);
+            let packed = t >= PACK_MIN_STEPS;
+            if packed {
+                self.w_hh_packed.pack(w_hh);
+            }
             for step in (0..t).rev() {
                 let dhs_t = dhs.index_axis(Axis(1), step);
                 match lengths {
@@ -441,7 +465,12 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
                         self.dstate_prev.row_mut(row).assign(&self.dstate.row(row));
                     }
                 }
-                matmul(self.dstate_prev.slice_mut(s![.., ..h]), dhw.view(), w_hh, Accumulate::Add);
+                let dh_prev = self.dstate_prev.slice_mut(s![.., ..h]);
+                if packed {
+                    self.w_hh_packed.matmul(dh_prev, dhw.view(), Accumulate::Add);
+                } else {
+                    matmul(dh_prev, dhw.view(), w_hh, Accumulate::Add);
+                }
                 std::mem::swap(&mut self.dstate, &mut self.dstate_prev);
             }
         }
