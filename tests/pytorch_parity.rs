@@ -153,6 +153,25 @@ fn check_lm(file: &str) {
             let loss32 = model32.forward(xs.view(), ts.view()) as f64;
             let want = batch["loss_f32"].as_f64().unwrap();
             assert!((loss32 - want).abs() <= 1e-5 * want.abs(), "{file} f32 loss {loss32} vs PyTorch {want}");
+            // And f32 gradients (the fast paths: packed W_hh, vectorised exp) agree with
+            // PyTorch's to f32 accuracy, relative to each tensor's largest entry.
+            model32.params.zero_grad();
+            model32.backward();
+            for id in model32.params.ids().collect::<Vec<_>>() {
+                let name = model32.params.name(id).to_string();
+                let want = floats(reference_grad(&batch["grads"], &name));
+                let scale = want.iter().fold(1e-12f64, |m, w| m.max(w.abs()));
+                let worst = model32
+                    .params
+                    .grad(id)
+                    .iter()
+                    .zip(&want)
+                    .fold(0.0f64, |m, (&g, w)| m.max((g as f64 - w).abs()));
+                assert!(
+                    worst <= 1e-4 * scale,
+                    "{file} f32 d{name}: worst difference {worst:e}, largest entry {scale:e}"
+                );
+            }
         }
     }
 
