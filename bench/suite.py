@@ -431,8 +431,8 @@ def report(args, names, plan, results, orders, gemm, gemm_runs, started, finishe
         target_lines.append(f"- GRU costs no more than LSTM at equal sizes: gru-medium token time "
                             f"{cost:.2f}x medium's ({'met' if cost <= 1.0 else 'not met'})")
     if target_lines:
-        lines += ["Targets quoted in the issue, as context (this suite measures; reaching them is "
-                  "later work):", ""] + target_lines + [""]
+        lines += ["The issue's targets, marked from this run's medians (bench/README.md, \"The targets\", "
+                  "says which cannot be reached on this machine and why):", ""] + target_lines + [""]
 
     lines += ["## Models", ""]
     for n in names:
