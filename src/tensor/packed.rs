@@ -2,8 +2,9 @@
 //! Time layer, used by every step of a block (`h_{t-1} W_hh^T` forward, `dG_t W_hh` backward).
 //!
 //! A general GEMM packs both operands on every call, and with M = the batch size (20) the
-//! packing and its thread hand-offs cost as much as the arithmetic: the `gemm` crate ran the
-//! medium model's per-step products at 43-58 GFLOP/s (bench/README.md, "Finding the time").
+//! packing and its thread hand-offs cost as much as the arithmetic: the `gemm` crate runs the
+//! medium model's per-step products at 71-93 GFLOP/s where this runs them at 125-177
+//! (`recur bench gemm`; bench/README.md, "Optimisations, judged one by one").
 //! Here B is laid out once per block in panels of 16 columns (`panel[k][0..16]`, zero-padded
 //! past N), and each step runs an AVX2/FMA tile of up to 5 rows x 16 columns over the whole
 //! depth: 10 accumulators, two loads of B and five broadcasts of A per step of k. The panels
