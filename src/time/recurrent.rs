@@ -16,7 +16,7 @@
 //! [`TimeRecurrent::set_state`] sets the initial state of the next call.
 //!
 //! Lengths ([`TimeRecurrent::forward_with_lengths`]): sequence n of a padded batch has
-//! `len[n] <= T` real steps. At a step t >= len[n] its state is carried unchanged
+//! `len[n] <= T` real steps. At a step `t >= len[n]` its state is carried unchanged
 //! (`state_{t+1} = state_t`) and its output is zero, so the final state is the one after its
 //! last real step; backward ignores `dhs[n, t]` there, passes the state gradient through
 //! unchanged and gives zero pre-activation gradients, so padded steps add nothing to any weight
