@@ -25,6 +25,8 @@ import time
 
 import numpy as np
 
+from procstat import status_mib
+
 F32 = np.float32
 
 
@@ -236,18 +238,6 @@ def save_init(model, path):
 # --------------------------------------------------------------------------
 # benchmark
 # --------------------------------------------------------------------------
-def status_mib(key):
-    """A /proc/self/status line (VmHWM: peak resident set, VmRSS: now) in MiB, or None."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(key):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return None
-
-
 def bench(args):
     start_rss = status_mib("VmRSS:")
     rng = np.random.RandomState(args.seed)

@@ -42,6 +42,8 @@ import time
 
 import numpy as np
 
+from procstat import status_mib
+
 # name -> (cell, vocab, width, layers, tied, batch, time, clip)
 MODELS = {
     "ch06": ("lstm", 10_000, 100, 1, False, 20, 35, 0.25),
@@ -51,17 +53,6 @@ MODELS = {
 }
 LR = 0.1
 BATCHES = 10
-
-
-def status_mib(key):
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(key):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return None
 
 
 def sigmoid(x):

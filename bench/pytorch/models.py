@@ -38,26 +38,19 @@ import sys
 import time
 
 
-def status_mib(key):
-    """A /proc/self/status line in MiB (None where there is none)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(key):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return None
+# The benchmark folder (procstat) and this one (word_lm) on the path; nothing of ours runs
+# before `import torch`, so the start RSS below is the runtime's alone.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from procstat import status_mib  # noqa: E402
 
-
-import torch  # noqa: E402  (after status_mib: nothing of ours runs before the import)
+import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch.nn.utils.rnn import pack_padded_sequence  # noqa: E402
 
 START_RSS = status_mib("VmRSS:")
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from word_lm import RNNModel, detach  # noqa: E402
 
 # name -> (cell, vocab, width, layers, tied, batch, time, clip); SGD lr 0.1 for all.

@@ -39,7 +39,7 @@ pub enum BenchModel {
     /// Text classifier: embedding 100 + LSTM 128, final state -> sigmoid, V 10,000, padded
     /// batches of 64 texts of 1 to 100 words, Adam (lr 0.005), clip 5.
     Classify,
-    /// One large f32 product (2048^3) and the medium model's own shapes through recur's matmul.
+    /// One large f32 product (2048^3) and the medium model's own shapes through recur's matmul (the per-step ones also through the packed W_hh)
     Gemm,
 }
 

@@ -30,6 +30,24 @@ pub fn clip_factor(norm: f64, max_norm: f64) -> f64 {
     }
 }
 
+/// The gradients' global norm and the factor clipping to `clip` multiplies them by (1 without
+/// `clip`). The norm is computed only when `clip` is given or `want_norm` (0 otherwise): a
+/// pass over every gradient that an unclipped step does not need.
+pub fn norm_and_clip_factor<F: Real>(
+    params: &mut Params<F>,
+    clip: Option<f64>,
+    want_norm: bool,
+) -> (f64, f64) {
+    match clip {
+        Some(max_norm) => {
+            let norm = grad_norm(params);
+            (norm, clip_factor(norm, max_norm))
+        }
+        None if want_norm => (grad_norm(params), 1.0),
+        None => (0.0, 1.0),
+    }
+}
+
 /// The L2 norm of all gradients as one vector.
 pub fn grad_norm<F: Real>(params: &mut Params<F>) -> f64 {
     params

@@ -8,7 +8,7 @@ pub mod schedule;
 pub mod sgd;
 
 pub use adam::Adam;
-pub use clip::{clip_factor, clip_grad_norm, grad_norm};
+pub use clip::{clip_factor, clip_grad_norm, grad_norm, norm_and_clip_factor};
 pub use momentum::Momentum;
 pub use schedule::{LrRule, LrSchedule};
 pub use sgd::Sgd;
@@ -54,13 +54,7 @@ impl<F: Real> Optimizer<F> {
     /// A step after clipping the gradients to global norm `clip` (if given), the clipping
     /// applied as the step reads them; returns the norm before clipping (0 without `clip`).
     pub fn clipped_step(&mut self, params: &mut Params<F>, clip: Option<f64>) -> f64 {
-        let (norm, scale) = match clip {
-            Some(max_norm) => {
-                let norm = grad_norm(params);
-                (norm, clip_factor(norm, max_norm))
-            }
-            None => (0.0, 1.0),
-        };
+        let (norm, scale) = norm_and_clip_factor(params, clip, false);
         self.step_scaled(params, scale);
         norm
     }

@@ -58,10 +58,6 @@ pub fn sigmoid_approx(x: f32) -> f32 {
     1.0 / (1.0 + exp_approx(-x))
 }
 
-pub fn exp_f32(xs: &mut [f32]) {
-    xs.iter_mut().for_each(|x| *x = exp_approx(*x));
-}
-
 pub fn tanh_f32(xs: &mut [f32]) {
     xs.iter_mut().for_each(|x| *x = tanh_approx(*x));
 }

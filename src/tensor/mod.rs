@@ -43,11 +43,10 @@ pub trait Real:
     fn to_f64(self) -> f64;
     /// `xs[i] = tanh(xs[i])`, fast: a polynomial kernel for f32, the exact function for f64.
     fn tanh_inplace(xs: &mut [Self]);
-    /// `xs[i] = exp(xs[i])`, same policy as [`Real::tanh_inplace`].
-    fn exp_inplace(xs: &mut [Self]);
     /// `xs[i] = 1 / (1 + exp(-xs[i]))`.
     fn sigmoid_inplace(xs: &mut [Self]);
-    /// `xs[i] = exp(xs[i] - shift)`, returning the sum of the results: a softmax row's one pass.
+    /// `xs[i] = exp(xs[i] - shift)`, returning the sum of the results: a softmax row's one pass
+    /// (fast for f32, exact for f64, as [`Real::tanh_inplace`]).
     fn exp_shifted_sum(xs: &mut [Self], shift: Self) -> Self;
 }
 
@@ -60,9 +59,6 @@ impl Real for f32 {
     }
     fn tanh_inplace(xs: &mut [Self]) {
         math::tanh_f32(xs)
-    }
-    fn exp_inplace(xs: &mut [Self]) {
-        math::exp_f32(xs)
     }
     fn sigmoid_inplace(xs: &mut [Self]) {
         math::sigmoid_f32(xs)
@@ -81,9 +77,6 @@ impl Real for f64 {
     }
     fn tanh_inplace(xs: &mut [Self]) {
         xs.iter_mut().for_each(|x| *x = x.tanh());
-    }
-    fn exp_inplace(xs: &mut [Self]) {
-        xs.iter_mut().for_each(|x| *x = x.exp());
     }
     fn sigmoid_inplace(xs: &mut [Self]) {
         xs.iter_mut().for_each(|x| *x = 1.0 / (1.0 + (-*x).exp()));

@@ -32,9 +32,7 @@ impl<F: Real> TimeSoftmaxWithLoss<F> {
             scores.dim(),
             targets.dim()
         );
-        self.shape = (n, t, v);
-        self.flat_targets.clear();
-        self.flat_targets.extend(targets.iter().copied());
+        self.keep_targets((n, t, v), targets);
         let scores = scores.to_shape((n * t, v)).expect("(N, T, V) reshapes to (N*T, V)");
         self.inner.forward(scores.view(), &self.flat_targets)
     }
@@ -56,10 +54,15 @@ impl<F: Real> TimeSoftmaxWithLoss<F> {
             (n, t),
             targets.dim()
         );
-        self.shape = (n, t, v);
+        self.keep_targets((n, t, v), targets);
+        self.inner.forward_taking(scores, &self.flat_targets)
+    }
+
+    /// The (N, T, V) shape and the targets flattened to N*T rows, for both forwards.
+    fn keep_targets(&mut self, shape: (usize, usize, usize), targets: ArrayView2<u32>) {
+        self.shape = shape;
         self.flat_targets.clear();
         self.flat_targets.extend(targets.iter().copied());
-        self.inner.forward_taking(scores, &self.flat_targets)
     }
 
     /// Softmax probabilities of the last forward, (N, T, V).

@@ -6,7 +6,7 @@
 use super::BpttBatcher;
 use crate::error::Result;
 use crate::models::Lm;
-use crate::optim::{clip_factor, grad_norm, Optimizer};
+use crate::optim::{norm_and_clip_factor, Optimizer};
 use crate::params::Params;
 use crate::tensor::Real;
 use ndarray::{Array2, ArrayView2};
@@ -161,14 +161,8 @@ pub fn train_epoch_from<F: Real, M: LanguageModel<F>>(
         model.params_mut().zero_grad();
         model.backward();
         // Clipping is applied by the optimizer as it reads the gradients (one pass, not two).
-        let (norm, grad_scale) = match options.clip {
-            Some(max_norm) => {
-                let norm = grad_norm(model.params_mut());
-                (norm, clip_factor(norm, max_norm))
-            }
-            None if options.on_nan != OnNan::Ignore => (grad_norm(model.params_mut()), 1.0),
-            None => (0.0, 1.0),
-        };
+        let (norm, grad_scale) =
+            norm_and_clip_factor(model.params_mut(), options.clip, options.on_nan != OnNan::Ignore);
         let bad = if !loss.is_finite() {
             Some(format!("the loss is {loss}"))
         } else if !norm.is_finite() {
