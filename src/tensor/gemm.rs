@@ -7,9 +7,10 @@
 //! Threads: the per-step products of an RNN are tiny (10 x 100 x 100) and get slower with a
 //! second thread, so products below [`PARALLEL_MIN_FLOPS`] run on the calling thread.
 
-use super::Real;
+use super::{blocked, Real};
 use gemm::Parallelism;
 use ndarray::{ArrayView2, ArrayViewMut2};
+use std::any::TypeId;
 
 /// Whether the product overwrites the destination or adds to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +68,24 @@ pub fn matmul<F: Real>(mut c: ArrayViewMut2<F>, a: ArrayView2<F>, b: ArrayView2<
         }
         return;
     }
+    if let (Some(c32), Some(a32), Some(b32)) = (as_f32_mut(c.view_mut()), as_f32(a), as_f32(b)) {
+        if blocked::available() {
+            blocked::matmul_f32(c32, a32, b32, mode == Accumulate::Add);
+            return;
+        }
+    }
+    gemm_crate_product(c, a, b, mode);
+}
+
+/// The product through the `gemm` crate (f64 everywhere, f32 without AVX-512); shapes checked,
+/// none zero.
+fn gemm_crate_product<F: Real>(
+    mut c: ArrayViewMut2<F>,
+    a: ArrayView2<F>,
+    b: ArrayView2<F>,
+    mode: Accumulate,
+) {
+    let ((m, k), n) = (a.dim(), b.dim().1);
     let threads = if m * n * k >= PARALLEL_MIN_FLOPS { Parallelism::Rayon(0) } else { Parallelism::None };
     // Strides copied out as plain numbers (no allocation: this runs every time step).
     let (cs, as_, bs) = (
@@ -103,6 +122,24 @@ pub fn matmul<F: Real>(mut c: ArrayViewMut2<F>, a: ArrayView2<F>, b: ArrayView2<
     INSIDE_GEMM.with(|f| f.set(false));
 }
 
+/// The f32 view of an array of `F` (None for f64): the fast kernels are for f32 only.
+pub(crate) fn as_f32<F: Real>(x: ArrayView2<'_, F>) -> Option<ArrayView2<'_, f32>> {
+    if TypeId::of::<F>() != TypeId::of::<f32>() {
+        return None;
+    }
+    // SAFETY: F is f32 (checked above), so the view is reinterpreted as itself.
+    Some(unsafe { std::mem::transmute::<ArrayView2<'_, F>, ArrayView2<'_, f32>>(x) })
+}
+
+/// [`as_f32`] for a mutable view.
+pub(crate) fn as_f32_mut<F: Real>(x: ArrayViewMut2<'_, F>) -> Option<ArrayViewMut2<'_, f32>> {
+    if TypeId::of::<F>() != TypeId::of::<f32>() {
+        return None;
+    }
+    // SAFETY: F is f32 (checked above).
+    Some(unsafe { std::mem::transmute::<ArrayViewMut2<'_, F>, ArrayViewMut2<'_, f32>>(x) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +167,18 @@ mod tests {
         let mut ct = Array2::zeros((5, 3));
         matmul(ct.view_mut().reversed_axes(), a.view(), b.view(), Accumulate::Overwrite);
         assert!((&ct.t() - &want).iter().all(|d| d.abs() < 1e-12));
+    }
+
+    #[test]
+    fn the_gemm_crate_path_matches_the_exact_product_in_f32() {
+        // On a CPU with AVX-512, matmul takes the blocked kernel for f32 (tested in blocked.rs);
+        // the crate's f32 path, taken elsewhere, is checked here against the f64 product.
+        let a = Array2::from_shape_fn((30, 70), |(i, j)| ((i * 7 + j * 3) % 11) as f32 * 0.1 - 0.5);
+        let b = Array2::from_shape_fn((70, 45), |(i, j)| ((i * 5 + j) % 13) as f32 * 0.1 - 0.6);
+        let want = naive(&a.mapv(f64::from), &b.mapv(f64::from));
+        let mut c = Array2::from_elem((30, 45), 1.0f32);
+        gemm_crate_product(c.view_mut(), a.view(), b.view(), Accumulate::Add);
+        assert!(c.iter().zip(&want).all(|(&g, &w)| (g as f64 - 1.0 - w).abs() < 1e-4));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Everything in recur is generic over `F: Real` so that the same layer code runs in f32 for
 //! speed and in f64 for finite-difference checks tight enough to catch an index error.
 
+pub mod blocked;
 pub mod gemm;
 pub mod math;
 pub mod packed;

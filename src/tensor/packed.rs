@@ -14,10 +14,10 @@
 //! CPUs) packing keeps a plain copy and the product goes through [`matmul`], so results agree
 //! to rounding either way (tested below against `matmul`).
 
-use super::gemm::{matmul, Accumulate, PARALLEL_MIN_FLOPS};
+use super::blocked;
+use super::gemm::{as_f32, as_f32_mut, matmul, Accumulate, PARALLEL_MIN_FLOPS};
 use super::Real;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
-use std::any::TypeId;
 
 /// Columns per panel: two AVX2 registers of f32.
 const NR: usize = 16;
@@ -35,8 +35,16 @@ pub struct PackedRhs<F: Real> {
 
 #[derive(Clone, Debug)]
 enum Storage<F: Real> {
+    /// 32-column panels for the AVX-512 kernel of [`blocked`] (the whole depth in one block).
+    Wide(Vec<f32>),
+    /// 16-column panels for the AVX2 tile below.
     Panels(Vec<f32>),
     Plain(Array2<F>),
+}
+
+std::thread_local! {
+    /// The left operand packed into the AVX-512 kernel's row tiles, per calling thread.
+    static A_TILES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl<F: Real> Default for PackedRhs<F> {
@@ -53,15 +61,32 @@ impl<F: Real> PackedRhs<F> {
     /// Packs `b` (K, N), any strides (a transposed view packs as cheaply as a plain one),
     /// reusing the previous buffer when the size is unchanged.
     pub fn pack(&mut self, b: ArrayView2<F>) {
+        self.pack_for(b, Kernel::best());
+    }
+
+    /// [`PackedRhs::pack`] for a given kernel (tests run every kernel the CPU has).
+    fn pack_for(&mut self, b: ArrayView2<F>, kernel: Kernel) {
         let (k, n) = b.dim();
         (self.k, self.n) = (k, n);
-        let Some(b32) = as_f32(b) else {
-            match &mut self.storage {
-                Storage::Plain(copy) if copy.dim() == (k, n) => copy.assign(&b),
-                storage => *storage = Storage::Plain(b.to_owned()),
+        let b32 = match (as_f32(b), kernel) {
+            (Some(b32), Kernel::Avx512 | Kernel::Avx2) => b32,
+            _ => {
+                match &mut self.storage {
+                    Storage::Plain(copy) if copy.dim() == (k, n) => copy.assign(&b),
+                    storage => *storage = Storage::Plain(b.to_owned()),
+                }
+                return;
             }
-            return;
         };
+        if kernel == Kernel::Avx512 {
+            let len = n.div_ceil(blocked::NR) * blocked::NR * k;
+            if !matches!(&self.storage, Storage::Wide(p) if p.len() == len) {
+                self.storage = Storage::Wide(vec![0.0; len]);
+            }
+            let Storage::Wide(packed) = &mut self.storage else { unreachable!() };
+            blocked::pack_b(packed, b32);
+            return;
+        }
         let panels = n.div_ceil(NR);
         let len = panels * k * NR;
         if !matches!(&self.storage, Storage::Panels(p) if p.len() == len) {
@@ -95,6 +120,10 @@ impl<F: Real> PackedRhs<F> {
         );
         match &self.storage {
             Storage::Plain(b) => matmul(c, a, b.view(), mode),
+            Storage::Wide(panels) => {
+                let (a, c) = (as_f32(a).expect("panels are packed for f32"), as_f32_mut(c).expect("f32"));
+                wide_product(c, a, panels, mode == Accumulate::Add);
+            }
             Storage::Panels(panels) => {
                 let (a, c) = (as_f32(a).expect("panels are packed for f32"), as_f32_mut(c).expect("f32"));
                 let add = mode == Accumulate::Add;
@@ -112,24 +141,31 @@ impl<F: Real> PackedRhs<F> {
     }
 }
 
-/// The f32 view of an f32 array (None for f64): the fast path is for f32 only.
-fn as_f32<F: Real>(x: ArrayView2<'_, F>) -> Option<ArrayView2<'_, f32>> {
-    if TypeId::of::<F>() != TypeId::of::<f32>() || !kernel_available() {
-        return None;
-    }
-    // SAFETY: F is f32 (checked above), so the view is reinterpreted as itself.
-    Some(unsafe { std::mem::transmute::<ArrayView2<'_, F>, ArrayView2<'_, f32>>(x) })
+/// Which product the packed matrix is laid out for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernel {
+    /// [`blocked`]'s 12 x 32 AVX-512 kernel over 32-column panels.
+    Avx512,
+    /// The 5 x 16 AVX2/FMA tile below over 16-column panels.
+    Avx2,
+    /// A plain copy through [`matmul`] (f64, other CPUs).
+    Plain,
 }
 
-fn as_f32_mut<F: Real>(x: ArrayViewMut2<'_, F>) -> Option<ArrayViewMut2<'_, f32>> {
-    if TypeId::of::<F>() != TypeId::of::<f32>() {
-        return None;
+impl Kernel {
+    /// The fastest kernel this CPU runs.
+    fn best() -> Kernel {
+        if blocked::available() {
+            Kernel::Avx512
+        } else if avx2_available() {
+            Kernel::Avx2
+        } else {
+            Kernel::Plain
+        }
     }
-    // SAFETY: F is f32 (checked above).
-    Some(unsafe { std::mem::transmute::<ArrayViewMut2<'_, F>, ArrayViewMut2<'_, f32>>(x) })
 }
 
-fn kernel_available() -> bool {
+fn avx2_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
@@ -138,6 +174,36 @@ fn kernel_available() -> bool {
     {
         false
     }
+}
+
+/// c (M, N) (+)= a (M, K) times the 32-column panels: a packed into row tiles once, then the
+/// panels split between two threads when the product is large enough to pay for the hand-off.
+fn wide_product(c: ArrayViewMut2<f32>, a: ArrayView2<f32>, panels: &[f32], add: bool) {
+    let ((m, k), n) = (a.dim(), c.dim().1);
+    A_TILES.with(|tiles| {
+        let mut tiles = tiles.borrow_mut();
+        let len = m.div_ceil(blocked::MR) * blocked::MR * k;
+        if tiles.len() < len {
+            tiles.resize(len, 0.0);
+        }
+        blocked::pack_a(&mut tiles, a);
+        let tiles: &[f32] = &tiles;
+        let run = |mut c: ArrayViewMut2<f32>, panels: &[f32]| {
+            let (rs, cs) = (c.strides()[0], c.strides()[1]);
+            let out = blocked::Out { c: c.as_mut_ptr(), rs, cs, cols: c.dim().1, add };
+            // SAFETY: out covers c; the tiles were packed from a (m, k) and the panels from the
+            // packed matrix's (k, n) columns; Wide panels exist only where the kernel runs.
+            unsafe { blocked::block_product(out, m, tiles, panels, k) };
+        };
+        if m * n * k >= PARALLEL_MIN_FLOPS && n > blocked::NR {
+            let half = n.div_ceil(blocked::NR).div_ceil(2) * blocked::NR;
+            let (c1, c2) = c.split_at(ndarray::Axis(1), half);
+            let (p1, p2) = panels.split_at(half * k);
+            rayon::join(|| run(c1, p1), || run(c2, p2));
+        } else {
+            run(c, panels);
+        }
+    });
 }
 
 /// c (M, n) (+)= a (M, K) times the panels (n.div_ceil(16) of them, each K x 16).
@@ -247,28 +313,44 @@ mod tests {
         for (m, k, n) in [(1, 3, 1), (4, 7, 15), (5, 16, 16), (7, 9, 17), (20, 65, 260), (20, 650, 520)] {
             let a = random(&mut rng, (m, k));
             let w = random(&mut rng, (n, k)); // stored (N, K) like W_hh: B = w^T
-            let mut packed = PackedRhs::new();
-            packed.pack(w.t());
-            for mode in [Accumulate::Overwrite, Accumulate::Add] {
-                let start = random(&mut rng, (m, n));
-                let (mut want, mut got) = (start.clone(), start.clone());
-                matmul(want.view_mut(), a.view(), w.t(), mode);
-                packed.matmul(got.view_mut(), a.view(), mode);
-                let worst = (&want - &got).iter().fold(0.0f32, |m, d| m.max(d.abs()));
-                assert!(worst < 1e-4, "({m}, {k}, {n}) {mode:?}: worst difference {worst}");
-                // A strided destination and source (a column slice of a wider state).
-                let wide = random(&mut rng, (m, 2 * k));
-                let mut got_t = Array2::<f32>::zeros((n, m));
-                packed.matmul(
-                    got_t.view_mut().reversed_axes(),
-                    wide.slice(ndarray::s![.., ..k]),
-                    Accumulate::Overwrite,
-                );
-                let mut want_t = Array2::<f32>::zeros((m, n));
-                matmul(want_t.view_mut(), wide.slice(ndarray::s![.., ..k]), w.t(), Accumulate::Overwrite);
-                assert!((&want_t - &got_t.t()).iter().all(|d| d.abs() < 1e-4));
+            for kernel in kernels() {
+                let mut packed = PackedRhs::new();
+                packed.pack_for(w.t(), kernel);
+                for mode in [Accumulate::Overwrite, Accumulate::Add] {
+                    let start = random(&mut rng, (m, n));
+                    let (mut want, mut got) = (start.clone(), start.clone());
+                    matmul(want.view_mut(), a.view(), w.t(), mode);
+                    packed.matmul(got.view_mut(), a.view(), mode);
+                    let worst = (&want - &got).iter().fold(0.0f32, |m, d| m.max(d.abs()));
+                    assert!(worst < 1e-4, "({m}, {k}, {n}) {mode:?} {kernel:?}: worst difference {worst}");
+                    // A strided destination and source (a column slice of a wider state).
+                    let wide = random(&mut rng, (m, 2 * k));
+                    let mut got_t = Array2::<f32>::zeros((n, m));
+                    packed.matmul(
+                        got_t.view_mut().reversed_axes(),
+                        wide.slice(ndarray::s![.., ..k]),
+                        Accumulate::Overwrite,
+                    );
+                    let mut want_t = Array2::<f32>::zeros((m, n));
+                    matmul(want_t.view_mut(), wide.slice(ndarray::s![.., ..k]), w.t(), Accumulate::Overwrite);
+                    assert!((&want_t - &got_t.t()).iter().all(|d| d.abs() < 1e-4), "{kernel:?}");
+                }
             }
         }
+    }
+
+    /// Every kernel this CPU runs, saying which are missing (their test cannot run here).
+    fn kernels() -> Vec<Kernel> {
+        let mut kernels = vec![Kernel::Plain];
+        for (kernel, available) in [(Kernel::Avx2, avx2_available()), (Kernel::Avx512, blocked::available())]
+        {
+            if available {
+                kernels.push(kernel);
+            } else {
+                eprintln!("SKIPPED: this CPU cannot run the {kernel:?} kernel; its packed product is not tested here");
+            }
+        }
+        kernels
     }
 
     #[test]
