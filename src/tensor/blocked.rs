@@ -159,24 +159,39 @@ pub(crate) fn pack_a(dst: &mut [f32], a: ArrayView2<f32>) {
     let (rows, kc) = a.dim();
     let (rs, cs) = (a.strides()[0], a.strides()[1]);
     let src = a.as_ptr();
-    for (t, tile) in dst[..rows.div_ceil(MR) * MR * kc].chunks_exact_mut(MR * kc).enumerate() {
-        let r0 = t * MR;
-        let r_n = MR.min(rows - r0);
-        // SAFETY: (r0 + r, p) with r < r_n, p < kc is inside a's shape.
-        unsafe {
-            if cs == 1 {
-                for r in 0..r_n {
-                    let row = src.offset((r0 + r) as isize * rs);
-                    for p in 0..kc {
-                        *tile.get_unchecked_mut(p * MR + r) = *row.add(p);
-                    }
-                }
-            } else {
+    let tiles = &mut dst[..rows.div_ceil(MR) * MR * kc];
+    // SAFETY (both loops): (r0 + r, p) with r < rows - r0, p < kc is inside a's shape, and
+    // t * MR * kc + p * MR + r inside the tiles (t < rows.div_ceil(MR), r < MR).
+    if cs == 1 {
+        // Row-major a: each row read once, front to back.
+        for (t, tile) in tiles.chunks_exact_mut(MR * kc).enumerate() {
+            let r0 = t * MR;
+            for r in 0..MR.min(rows - r0) {
+                let row = unsafe { src.offset((r0 + r) as isize * rs) };
                 for p in 0..kc {
-                    let col = src.offset(p as isize * cs + r0 as isize * rs);
-                    for r in 0..r_n {
-                        *tile.get_unchecked_mut(p * MR + r) = *col.offset(r as isize * rs);
+                    unsafe { *tile.get_unchecked_mut(p * MR + r) = *row.add(p) };
+                }
+            }
+        }
+    } else {
+        // A transposed view (dW = dY^T X): each column of a is a contiguous row of the stored
+        // matrix, read whole across all the tiles; a tile at a time would touch kc rows of a
+        // matrix too large for the cache for each 12 values.
+        for p in 0..kc {
+            let column = unsafe { src.offset(p as isize * cs) };
+            for (t, tile) in tiles.chunks_exact_mut(MR * kc).enumerate() {
+                let r0 = t * MR;
+                if rs == 1 && r0 + MR <= rows {
+                    // Twelve consecutive values: one fixed-size copy (vector moves), not twelve
+                    // scalar ones.
+                    unsafe {
+                        let from = column.add(r0) as *const [f32; MR];
+                        *(tile.as_mut_ptr().add(p * MR) as *mut [f32; MR]) = from.read_unaligned();
                     }
+                    continue;
+                }
+                for r in 0..MR.min(rows - r0) {
+                    unsafe { *tile.get_unchecked_mut(p * MR + r) = *column.offset((r0 + r) as isize * rs) };
                 }
             }
         }
@@ -233,37 +248,55 @@ pub(crate) unsafe fn kernel(rows: usize, tile: &[f32], panel: &[f32], kc: usize,
     #[cfg(target_arch = "x86_64")]
     unsafe {
         let (a, b) = (tile.as_ptr(), panel.as_ptr());
-        match rows {
-            12 => tile_product::<12>(a, b, kc, out),
-            11 => tile_product::<11>(a, b, kc, out),
-            10 => tile_product::<10>(a, b, kc, out),
-            9 => tile_product::<9>(a, b, kc, out),
-            8 => tile_product::<8>(a, b, kc, out),
-            7 => tile_product::<7>(a, b, kc, out),
-            6 => tile_product::<6>(a, b, kc, out),
-            5 => tile_product::<5>(a, b, kc, out),
-            4 => tile_product::<4>(a, b, kc, out),
-            3 => tile_product::<3>(a, b, kc, out),
-            2 => tile_product::<2>(a, b, kc, out),
-            _ => tile_product::<1>(a, b, kc, out),
+        if out.cols > 16 {
+            rows_product::<2>(rows, a, b, kc, out)
+        } else {
+            // The last panel of a product whose N is 16 or less past a multiple of 32 (the
+            // book's H = 100): half the multiply-adds.
+            rows_product::<1>(rows, a, b, kc, out)
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("the AVX-512 kernel runs only on x86_64 ({rows}, {kc}, {})", out.cols);
 }
 
+/// [`kernel`] for W zmm registers of columns (1 or 2).
+#[cfg(target_arch = "x86_64")]
+unsafe fn rows_product<const W: usize>(rows: usize, a: *const f32, b: *const f32, kc: usize, out: Out) {
+    // SAFETY: the caller's ([`kernel`]'s) guarantees.
+    unsafe {
+        match rows {
+            12 => tile_product::<12, W>(a, b, kc, out),
+            11 => tile_product::<11, W>(a, b, kc, out),
+            10 => tile_product::<10, W>(a, b, kc, out),
+            9 => tile_product::<9, W>(a, b, kc, out),
+            8 => tile_product::<8, W>(a, b, kc, out),
+            7 => tile_product::<7, W>(a, b, kc, out),
+            6 => tile_product::<6, W>(a, b, kc, out),
+            5 => tile_product::<5, W>(a, b, kc, out),
+            4 => tile_product::<4, W>(a, b, kc, out),
+            3 => tile_product::<3, W>(a, b, kc, out),
+            2 => tile_product::<2, W>(a, b, kc, out),
+            _ => tile_product::<1, W>(a, b, kc, out),
+        }
+    }
+}
+
+/// R rows x 16 W columns of C: R x W accumulators.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn tile_product<const R: usize>(a: *const f32, b: *const f32, kc: usize, out: Out) {
+unsafe fn tile_product<const R: usize, const W: usize>(a: *const f32, b: *const f32, kc: usize, out: Out) {
     use std::arch::x86_64::*;
     let mut acc = [[_mm512_setzero_ps(); 2]; R];
     for p in 0..kc {
         let b0 = _mm512_loadu_ps(b.add(p * NR));
-        let b1 = _mm512_loadu_ps(b.add(p * NR + 16));
+        let b1 = if W == 2 { _mm512_loadu_ps(b.add(p * NR + 16)) } else { b0 };
         for (r, acc) in acc.iter_mut().enumerate() {
             let av = _mm512_set1_ps(*a.add(p * MR + r));
             acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
-            acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
+            if W == 2 {
+                acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
+            }
         }
     }
     if out.cs == 1 {
@@ -329,6 +362,7 @@ mod tests {
         let shapes = [
             (1, 1, 1),
             (5, 7, 9),
+            (7, 40, 52),
             (12, 32, 32),
             (13, 257, 33),
             (20, 650, 520),
