@@ -139,6 +139,33 @@ impl<F: Real> Params<F> {
         (value, grad)
     }
 
+    /// A weight's and a bias's gradients together (for a product that forms both at once).
+    /// Panics if they are the same parameter.
+    pub fn weight_and_bias_grads_mut(
+        &mut self,
+        weight: ParamId,
+        bias: ParamId,
+    ) -> (ArrayViewMut2<'_, F>, ArrayViewMut1<'_, F>) {
+        assert_ne!(
+            weight, bias,
+            "weight_and_bias_grads_mut: one parameter `{}` asked for twice",
+            self.names[weight.0]
+        );
+        let (w_name, b_name) = (&self.names[weight.0], &self.names[bias.0]);
+        let (w, b) = if weight.0 < bias.0 {
+            let (low, high) = self.grads.split_at_mut(bias.0);
+            (&mut low[weight.0], &mut high[0])
+        } else {
+            let (low, high) = self.grads.split_at_mut(weight.0);
+            (&mut high[0], &mut low[bias.0])
+        };
+        let w =
+            w.view_mut().into_dimensionality().unwrap_or_else(|_| panic!("parameter `{w_name}` is not 2-D"));
+        let b =
+            b.view_mut().into_dimensionality().unwrap_or_else(|_| panic!("parameter `{b_name}` is not 1-D"));
+        (w, b)
+    }
+
     /// Sets every gradient to zero (the start of each training step).
     pub fn zero_grad(&mut self) {
         self.grads.iter_mut().for_each(|g| g.fill(F::zero()));

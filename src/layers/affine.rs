@@ -4,7 +4,7 @@
 //! Backward: `dx = dy W`, `dW += dy^T x`, `db += sum over rows of dy`.
 
 use crate::params::{ParamId, Params};
-use crate::tensor::{add_row_sums, fit, matmul, Accumulate, Real};
+use crate::tensor::{fit, matmul, matmul_bias, matmul_row_sums, Accumulate, Real};
 use ndarray::{Array2, ArrayView2, Ix2};
 
 #[derive(Clone, Debug)]
@@ -36,9 +36,7 @@ impl<F: Real> Affine<F> {
         fit(&mut self.x, x.raw_dim());
         self.x.assign(&x);
         fit(&mut self.y, Ix2(x.nrows(), w.nrows()));
-        let shape = self.y.raw_dim();
-        self.y.assign(&params.vec(self.bias).broadcast(shape).unwrap());
-        matmul(self.y.view_mut(), x, w.t(), Accumulate::Add);
+        matmul_bias(self.y.view_mut(), x, w.t(), params.vec(self.bias));
         self.y.view()
     }
 
@@ -54,8 +52,9 @@ impl<F: Real> Affine<F> {
         assert_eq!(dy.dim(), out, "Affine: dy {:?} but output {:?}", dy.dim(), out);
         fit(&mut self.dx, self.x.raw_dim());
         matmul(self.dx.view_mut(), dy, params.mat(self.weight), Accumulate::Overwrite);
-        matmul(params.grad_mat_mut(self.weight), dy.t(), self.x.view(), Accumulate::Add);
-        add_row_sums(params.grad_vec_mut(self.bias), dy);
+        // dW and db from one read of dy (V-wide in a language model's decoder).
+        let (dw, db) = params.weight_and_bias_grads_mut(self.weight, self.bias);
+        matmul_row_sums(dw, dy.t(), self.x.view(), Accumulate::Add, db);
         self.dx.view()
     }
 }

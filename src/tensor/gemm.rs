@@ -9,7 +9,7 @@
 
 use super::{blocked, Real};
 use gemm::Parallelism;
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use std::any::TypeId;
 
 /// Whether the product overwrites the destination or adds to it.
@@ -55,10 +55,83 @@ pub const PARALLEL_MIN_FLOPS: usize = 4_000_000;
 
 /// `c = a b` or `c += a b`. Shapes: a (M, K), b (K, N), c (M, N); panics naming the shapes if
 /// they do not agree (a shape mismatch is a bug in the caller, not a user error).
-pub fn matmul<F: Real>(mut c: ArrayViewMut2<F>, a: ArrayView2<F>, b: ArrayView2<F>, mode: Accumulate) {
+pub fn matmul<F: Real>(c: ArrayViewMut2<F>, a: ArrayView2<F>, b: ArrayView2<F>, mode: Accumulate) {
+    check_shapes("matmul", &c, &a, &b);
+    product(c, a, b, mode, blocked::Extras::default());
+}
+
+/// `c = a b + 1 bias^T`: an affine layer's output, the bias (length N) added as the product is
+/// stored rather than written into `c` first (one pass less over a V-wide output).
+pub fn matmul_bias<F: Real>(
+    mut c: ArrayViewMut2<F>,
+    a: ArrayView2<F>,
+    b: ArrayView2<F>,
+    bias: ArrayView1<F>,
+) {
+    check_shapes("matmul_bias", &c, &a, &b);
+    let n = c.ncols();
+    assert_eq!(bias.len(), n, "matmul_bias: bias of {} for {n} columns", bias.len());
+    if let Some(bias32) = bias.as_slice().and_then(as_f32_slice) {
+        if fast_path(&c, &a, &b) {
+            product(c, a, b, Accumulate::Overwrite, blocked::Extras { bias: Some(bias32), row_sums: None });
+            return;
+        }
+    }
+    let shape = c.raw_dim();
+    c.assign(&bias.broadcast(shape).expect("a row broadcasts to every row"));
+    product(c, a, b, Accumulate::Add, blocked::Extras::default());
+}
+
+/// `c = a b` or `c += a b`, and `row_sums[i] += sum_p a[i, p]`: with `a = dy^T` that is an
+/// affine layer's `dW` and `db` from one read of `dy` (length M).
+pub fn matmul_row_sums<F: Real>(
+    c: ArrayViewMut2<F>,
+    a: ArrayView2<F>,
+    b: ArrayView2<F>,
+    mode: Accumulate,
+    mut row_sums: ArrayViewMut1<F>,
+) {
+    check_shapes("matmul_row_sums", &c, &a, &b);
+    assert_eq!(row_sums.len(), a.nrows(), "matmul_row_sums: {} sums for {} rows", row_sums.len(), a.nrows());
+    if fast_path(&c, &a, &b) {
+        if let Some(sums32) = row_sums.as_slice_mut().and_then(as_f32_slice_mut) {
+            product(c, a, b, mode, blocked::Extras { bias: None, row_sums: Some(sums32) });
+            return;
+        }
+    }
+    product(c, a, b, mode, blocked::Extras::default());
+    super::add_row_sums(row_sums, a.t());
+}
+
+/// Panics naming the shapes if they do not agree (a shape mismatch is a bug in the caller, not
+/// a user error).
+fn check_shapes<F: Real>(what: &str, c: &ArrayViewMut2<F>, a: &ArrayView2<F>, b: &ArrayView2<F>) {
     let (m, k) = a.dim();
     let (k2, n) = b.dim();
-    assert!(k == k2 && c.dim() == (m, n), "matmul: a {:?} x b {:?} into c {:?}", a.dim(), b.dim(), c.dim());
+    assert!(k == k2 && c.dim() == (m, n), "{what}: a {:?} x b {:?} into c {:?}", a.dim(), b.dim(), c.dim());
+}
+
+/// Whether the blocked AVX-512 product takes these operands: f32, a CPU that has it, no empty
+/// dimension.
+fn fast_path<F: Real>(c: &ArrayViewMut2<F>, a: &ArrayView2<F>, b: &ArrayView2<F>) -> bool {
+    TypeId::of::<F>() == TypeId::of::<f32>()
+        && blocked::available()
+        && !c.is_empty()
+        && a.ncols() > 0
+        && b.ncols() > 0
+}
+
+/// The product with its extras: the blocked kernel where [`fast_path`] holds (the extras fused),
+/// else the `gemm` crate (callers apply the extras themselves there).
+fn product<F: Real>(
+    mut c: ArrayViewMut2<F>,
+    a: ArrayView2<F>,
+    b: ArrayView2<F>,
+    mode: Accumulate,
+    extras: blocked::Extras,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
     if m == 0 || n == 0 {
         return;
     }
@@ -68,11 +141,10 @@ pub fn matmul<F: Real>(mut c: ArrayViewMut2<F>, a: ArrayView2<F>, b: ArrayView2<
         }
         return;
     }
-    if let (Some(c32), Some(a32), Some(b32)) = (as_f32_mut(c.view_mut()), as_f32(a), as_f32(b)) {
-        if blocked::available() {
-            blocked::matmul_f32(c32, a32, b32, mode == Accumulate::Add);
-            return;
-        }
+    if fast_path(&c, &a, &b) {
+        let (c32, a32, b32) = (as_f32_mut(c).expect("f32"), as_f32(a).expect("f32"), as_f32(b).expect("f32"));
+        blocked::matmul_f32(c32, a32, b32, mode == Accumulate::Add, extras);
+        return;
     }
     gemm_crate_product(c, a, b, mode);
 }
@@ -131,6 +203,20 @@ pub(crate) fn as_f32<F: Real>(x: ArrayView2<'_, F>) -> Option<ArrayView2<'_, f32
     Some(unsafe { std::mem::transmute::<ArrayView2<'_, F>, ArrayView2<'_, f32>>(x) })
 }
 
+/// [`as_f32`] for a slice.
+fn as_f32_slice<F: Real>(x: &[F]) -> Option<&[f32]> {
+    // SAFETY: F is f32 where this returns Some, so the slice is reinterpreted as itself.
+    (TypeId::of::<F>() == TypeId::of::<f32>())
+        .then(|| unsafe { std::slice::from_raw_parts(x.as_ptr().cast(), x.len()) })
+}
+
+/// [`as_f32`] for a mutable slice.
+fn as_f32_slice_mut<F: Real>(x: &mut [F]) -> Option<&mut [f32]> {
+    // SAFETY: as in as_f32_slice.
+    (TypeId::of::<F>() == TypeId::of::<f32>())
+        .then(|| unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast(), x.len()) })
+}
+
 /// [`as_f32`] for a mutable view.
 pub(crate) fn as_f32_mut<F: Real>(x: ArrayViewMut2<'_, F>) -> Option<ArrayViewMut2<'_, f32>> {
     if TypeId::of::<F>() != TypeId::of::<f32>() {
@@ -143,7 +229,7 @@ pub(crate) fn as_f32_mut<F: Real>(x: ArrayViewMut2<'_, F>) -> Option<ArrayViewMu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::Array2;
+    use ndarray::{Array1, Array2};
 
     fn naive(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
         let (m, k) = a.dim();
@@ -179,6 +265,33 @@ mod tests {
         let mut c = Array2::from_elem((30, 45), 1.0f32);
         gemm_crate_product(c.view_mut(), a.view(), b.view(), Accumulate::Add);
         assert!(c.iter().zip(&want).all(|(&g, &w)| (g as f64 - 1.0 - w).abs() < 1e-4));
+    }
+
+    #[test]
+    fn bias_and_row_sums_match_the_unfused_steps_in_f64_and_f32() {
+        let a = Array2::from_shape_fn((9, 6), |(i, j)| ((i * 7 + j * 3) % 11) as f64 * 0.1 - 0.5);
+        let b = Array2::from_shape_fn((6, 40), |(i, j)| ((i * 5 + j) % 13) as f64 * 0.1 - 0.6);
+        let bias = Array1::from_shape_fn(40, |j| j as f64 * 0.5);
+        let product = naive(&a, &b);
+        let want = &product + &bias;
+        let want_sums: Array1<f64> = a.sum_axis(ndarray::Axis(1)) + 1.0;
+        // f64: the gemm crate and the separate steps.
+        let mut c = Array2::zeros((9, 40));
+        matmul_bias(c.view_mut(), a.view(), b.view(), bias.view());
+        assert!((&c - &want).iter().all(|d| d.abs() < 1e-12));
+        let (mut c, mut sums) = (Array2::zeros((9, 40)), Array1::from_elem(9, 1.0));
+        matmul_row_sums(c.view_mut(), a.view(), b.view(), Accumulate::Overwrite, sums.view_mut());
+        assert!((&c - &product).iter().all(|d| d.abs() < 1e-12));
+        assert!((&sums - &want_sums).iter().all(|d| d.abs() < 1e-12));
+        // f32: the blocked kernel where the CPU has AVX-512 (fused), else the same steps.
+        let (a32, b32, bias32) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32), bias.mapv(|v| v as f32));
+        let mut c = Array2::from_elem((9, 40), 7.0f32);
+        matmul_bias(c.view_mut(), a32.view(), b32.view(), bias32.view());
+        assert!(c.iter().zip(&want).all(|(&g, &w)| (g as f64 - w).abs() < 1e-4));
+        let (mut c, mut sums) = (Array2::zeros((9, 40)), Array1::from_elem(9, 1.0f32));
+        matmul_row_sums(c.view_mut(), a32.view(), b32.view(), Accumulate::Overwrite, sums.view_mut());
+        assert!(c.iter().zip(&product).all(|(&g, &w)| (g as f64 - w).abs() < 1e-4));
+        assert!(sums.iter().zip(&want_sums).all(|(&g, &w)| (g as f64 - w).abs() < 1e-4));
     }
 
     #[test]

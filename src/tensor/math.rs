@@ -114,6 +114,17 @@ pub fn sum_of_squares<F: crate::tensor::Real>(xs: &[F]) -> f64 {
     rest.iter().map(|&x| x.to_f64() * x.to_f64()).sum::<f64>() + lanes.iter().sum::<f64>()
 }
 
+/// The sum, in lanes like [`exp_shifted_sum_f32`].
+pub fn sum_f32(xs: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        lanes.iter_mut().zip(chunk).for_each(|(lane, &x)| *lane += x);
+    }
+    rest.iter().sum::<f32>() + lanes.iter().sum::<f32>()
+}
+
 /// f32 values in one AVX2 register.
 const LANES: usize = 8;
 

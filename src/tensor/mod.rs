@@ -10,7 +10,7 @@ pub mod math;
 pub mod packed;
 pub mod rng;
 
-pub use gemm::{matmul, Accumulate};
+pub use gemm::{matmul, matmul_bias, matmul_row_sums, Accumulate};
 pub use packed::PackedRhs;
 pub use rng::Rng;
 

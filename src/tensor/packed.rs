@@ -186,11 +186,12 @@ fn wide_product(c: ArrayViewMut2<f32>, a: ArrayView2<f32>, panels: &[f32], add: 
         if tiles.len() < len {
             tiles.resize(len, 0.0);
         }
-        blocked::pack_a(&mut tiles, a);
+        blocked::pack_a(&mut tiles, a, None);
         let tiles: &[f32] = &tiles;
         let run = |mut c: ArrayViewMut2<f32>, panels: &[f32]| {
             let (rs, cs) = (c.strides()[0], c.strides()[1]);
-            let out = blocked::Out { c: c.as_mut_ptr(), rs, cs, cols: c.dim().1, add };
+            let out =
+                blocked::Out { c: c.as_mut_ptr(), rs, cs, cols: c.dim().1, add, bias: std::ptr::null() };
             // SAFETY: out covers c; the tiles were packed from a (m, k) and the panels from the
             // packed matrix's (k, n) columns; Wide panels exist only where the kernel runs.
             unsafe { blocked::block_product(out, m, tiles, panels, k) };
