@@ -2,17 +2,24 @@
 //! Time layer, used by every step of a block (`h_{t-1} W_hh^T` forward, `dG_t W_hh` backward).
 //!
 //! A general GEMM packs both operands on every call, and with M = the batch size (20) the
-//! packing and its thread hand-offs cost as much as the arithmetic: the `gemm` crate runs the
-//! medium model's per-step products at 71-93 GFLOP/s where this runs them at 125-177
-//! (`recur bench gemm`; bench/README.md, "Optimisations, judged one by one").
-//! Here B is laid out once per block in panels of 16 columns (`panel[k][0..16]`, zero-padded
-//! past N), and each step runs an AVX2/FMA tile of up to 5 rows x 16 columns over the whole
-//! depth: 10 accumulators, two loads of B and five broadcasts of A per step of k. The panels
-//! are split between two threads when the product is large enough to pay for the hand-off.
+//! packing and its thread hand-offs cost as much as the arithmetic: on an AVX2 machine the
+//! `gemm` crate ran the medium model's per-step products at 71-93 GFLOP/s where the AVX2 tile
+//! here ran them at 125-177; on an AVX-512 machine `blocked`'s kernel over panels packed once
+//! ran them at 350-430 against 140-250 for a product that packs each time (`recur bench gemm`;
+//! bench/README.md, "Optimisations, judged one by one").
 //!
-//! Only f32 on a CPU with AVX2 and FMA takes that path; otherwise (f64 gradient checks, other
-//! CPUs) packing keeps a plain copy and the product goes through [`matmul`], so results agree
-//! to rounding either way (tested below against `matmul`).
+//! B is laid out once per block for the best kernel the CPU has ([`Kernel`]):
+//! - AVX-512F: panels of 32 columns for [`blocked`]'s 12 x 32 kernel over the whole depth; each
+//!   product packs its few rows of A into tiles (a few KiB) and runs the kernel;
+//! - AVX2 + FMA: panels of 16 columns (`panel[k][0..16]`, zero-padded past N) and a tile of up
+//!   to 5 rows x 16 columns: 10 accumulators, two loads of B and five broadcasts of A per step
+//!   of k, A read in place;
+//! - otherwise (f64 gradient checks, other CPUs) a plain copy, and the product goes through
+//!   [`matmul`].
+//!
+//! The panels are split between two threads when the product is large enough to pay for the
+//! hand-off. Results agree with [`matmul`] to rounding (tested below for every kernel the CPU
+//! runs).
 
 use super::blocked;
 use super::gemm::{as_f32, as_f32_mut, matmul, Accumulate, PARALLEL_MIN_FLOPS};
