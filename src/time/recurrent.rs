@@ -36,7 +36,7 @@
 use super::reverse::{reverse_in_place, reverse_into, zero_padding};
 use crate::layers::Cell;
 use crate::params::{ParamId, Params};
-use crate::tensor::{add_row_sums, fit, matmul, Accumulate, PackedRhs, Real};
+use crate::tensor::{fit, matmul, matmul_bias, matmul_row_sums, Accumulate, PackedRhs, Real};
 use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, Axis, Ix2, Ix3};
 use std::marker::PhantomData;
 
@@ -274,8 +274,7 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         }
 
         // Input product for every step at once: xw = X W_ih^T + b_ih.
-        self.xw.assign(&params.vec(self.b_ih).broadcast((n * t, gh)).unwrap());
-        matmul(self.xw.view_mut(), self.xs.view(), params.mat(self.w_ih).t(), Accumulate::Add);
+        matmul_bias(self.xw.view_mut(), self.xs.view(), params.mat(self.w_ih).t(), params.vec(self.b_ih));
 
         // Initial state: carried, given, or zeros.
         let mut initial = self.states.index_axis_mut(Axis(0), 0);
@@ -479,12 +478,16 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         let h_prev = self.states.slice(s![..t, .., ..h]); // (T, N, H): each step's previous h
         let h_prev = h_prev.to_shape((t * n, h)).expect("states are contiguous in (T, N)");
         let dhw = self.dhw.view().into_shape_with_order((t * n, gh)).expect("dhw is contiguous");
-        matmul(params.grad_mat_mut(self.w_hh), dhw.t(), h_prev.view(), Accumulate::Add);
-        if let Some(b_hh) = self.b_hh {
-            add_row_sums(params.grad_vec_mut(b_hh), dhw.view());
+        // Each bias gradient is summed while its product packs dG^T (one read of it, not two).
+        match self.b_hh {
+            Some(b_hh) => {
+                let (dw, db) = params.weight_and_bias_grads_mut(self.w_hh, b_hh);
+                matmul_row_sums(dw, dhw.t(), h_prev.view(), Accumulate::Add, db);
+            }
+            None => matmul(params.grad_mat_mut(self.w_hh), dhw.t(), h_prev.view(), Accumulate::Add),
         }
-        matmul(params.grad_mat_mut(self.w_ih), self.dxw.t(), self.xs.view(), Accumulate::Add);
-        add_row_sums(params.grad_vec_mut(self.b_ih), self.dxw.view());
+        let (dw, db) = params.weight_and_bias_grads_mut(self.w_ih, self.b_ih);
+        matmul_row_sums(dw, self.dxw.t(), self.xs.view(), Accumulate::Add, db);
         matmul(self.dxs.view_mut(), self.dxw.view(), params.mat(self.w_ih), Accumulate::Overwrite);
         if self.direction == Direction::Reverse {
             let dxs = self.dxs.view_mut().into_shape_with_order((n, t, d)).expect("dxs is contiguous");
