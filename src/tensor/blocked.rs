@@ -2,8 +2,8 @@
 //! caches, a 12 x 32 register tile, the product split over the GEMM threads.
 //!
 //! Why not the `gemm` crate here: on an AVX-512 machine (AMD Zen 5, 2026-12-01) it ran a
-//! 2048^3 product at about 216 GFLOP/s on two cores, under half of their FMA peak (about 487,
-//! measured with a loop of independent FMAs), and the medium model's shapes at 180-230. This
+//! 2048^3 product at about 216 GFLOP/s on two cores, under half of their FMA peak (480-494,
+//! measured by bench/fma_peak.c), and the medium model's shapes at 180-230. This
 //! file is the textbook (BLIS) structure and nothing more; `recur bench gemm` times both.
 //!
 //! The loops, outer to inner, and what each keeps in which cache:
@@ -22,7 +22,8 @@
 //! allocates nothing here.
 //!
 //! Used by [`super::matmul`] for f32 when the CPU has AVX-512F; f64 and other CPUs use the
-//! `gemm` crate. Results differ from the `gemm` crate's only by rounding (tested below).
+//! `gemm` crate. Results differ from the exact product only by f32 rounding (tested below
+//! against it in f64), and never depend on how the product was split between threads.
 
 use super::gemm::PARALLEL_MIN_FLOPS;
 use ndarray::{s, ArrayView2, ArrayViewMut2, Axis};

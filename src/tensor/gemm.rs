@@ -1,8 +1,11 @@
-//! The one matrix product of recur: `C = A B` or `C += A B` on ndarray views of any strides.
+//! The one matrix product of recur: `C = A B` or `C += A B` on ndarray views of any strides,
+//! and its two fused variants for affine layers ([`matmul_bias`], [`matmul_row_sums`]).
 //!
-//! Transposes are views (`a.t()`), never copies: the `gemm` crate takes row and column strides,
-//! so `A^T B` and `A B^T` cost what `A B` costs. The crate was chosen by measuring it against
-//! `matrixmultiply`, `faer` and OpenBLAS on this project's shapes (bench/GEMM.md).
+//! Transposes are views (`a.t()`), never copies: both backends take row and column strides, so
+//! `A^T B` and `A B^T` cost what `A B` costs. f32 on a CPU with AVX-512F goes through recur's
+//! own blocked product ([`super::blocked`]); f64 and other CPUs through the `gemm` crate, chosen
+//! by measuring it against `matrixmultiply`, `faer` and OpenBLAS on this project's shapes
+//! (bench/GEMM.md).
 //!
 //! Threads: the per-step products of an RNN are tiny (10 x 100 x 100) and get slower with a
 //! second thread, so products below [`PARALLEL_MIN_FLOPS`] run on the calling thread.
@@ -72,7 +75,7 @@ pub fn matmul_bias<F: Real>(
     let n = c.ncols();
     assert_eq!(bias.len(), n, "matmul_bias: bias of {} for {n} columns", bias.len());
     if let Some(bias32) = bias.as_slice().and_then(as_f32_slice) {
-        if fast_path(&c, &a, &b) {
+        if fast_path(&c, &a) {
             product(c, a, b, Accumulate::Overwrite, blocked::Extras { bias: Some(bias32), row_sums: None });
             return;
         }
@@ -93,7 +96,7 @@ pub fn matmul_row_sums<F: Real>(
 ) {
     check_shapes("matmul_row_sums", &c, &a, &b);
     assert_eq!(row_sums.len(), a.nrows(), "matmul_row_sums: {} sums for {} rows", row_sums.len(), a.nrows());
-    if fast_path(&c, &a, &b) {
+    if fast_path(&c, &a) {
         if let Some(sums32) = row_sums.as_slice_mut().and_then(as_f32_slice_mut) {
             product(c, a, b, mode, blocked::Extras { bias: None, row_sums: Some(sums32) });
             return;
@@ -111,14 +114,10 @@ fn check_shapes<F: Real>(what: &str, c: &ArrayViewMut2<F>, a: &ArrayView2<F>, b:
     assert!(k == k2 && c.dim() == (m, n), "{what}: a {:?} x b {:?} into c {:?}", a.dim(), b.dim(), c.dim());
 }
 
-/// Whether the blocked AVX-512 product takes these operands: f32, a CPU that has it, no empty
-/// dimension.
-fn fast_path<F: Real>(c: &ArrayViewMut2<F>, a: &ArrayView2<F>, b: &ArrayView2<F>) -> bool {
-    TypeId::of::<F>() == TypeId::of::<f32>()
-        && blocked::available()
-        && !c.is_empty()
-        && a.ncols() > 0
-        && b.ncols() > 0
+/// Whether the blocked AVX-512 product takes these operands (shapes checked): f32, a CPU that
+/// has it, no empty dimension.
+fn fast_path<F: Real>(c: &ArrayViewMut2<F>, a: &ArrayView2<F>) -> bool {
+    TypeId::of::<F>() == TypeId::of::<f32>() && blocked::available() && !c.is_empty() && a.ncols() > 0
 }
 
 /// The product with its extras: the blocked kernel where [`fast_path`] holds (the extras fused),
@@ -141,7 +140,7 @@ fn product<F: Real>(
         }
         return;
     }
-    if fast_path(&c, &a, &b) {
+    if fast_path(&c, &a) {
         let (c32, a32, b32) = (as_f32_mut(c).expect("f32"), as_f32(a).expect("f32"), as_f32(b).expect("f32"));
         blocked::matmul_f32(c32, a32, b32, mode == Accumulate::Add, extras);
         return;
