@@ -30,6 +30,9 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 const NR: usize = 16;
 /// Rows per tile: 5 x 2 accumulators, 2 B registers and a broadcast fit the 16 AVX2 registers.
 const MR: usize = 5;
+/// Matrices of at least this many values are packed by two threads (the medium model's 1.7 M;
+/// below some 0.25 M the hand-off costs more than half the copy).
+const PARALLEL_MIN_PACK: usize = 1 << 18;
 
 /// B (K, N) packed for [`PackedRhs::matmul`].
 #[derive(Clone, Debug)]
@@ -91,7 +94,16 @@ impl<F: Real> PackedRhs<F> {
                 self.storage = Storage::Wide(vec![0.0; len]);
             }
             let Storage::Wide(packed) = &mut self.storage else { unreachable!() };
-            blocked::pack_b(packed, b32);
+            if k * n >= PARALLEL_MIN_PACK && n > blocked::NR {
+                // Half the panels each on two threads: this runs once per block per layer and
+                // direction, between products that keep both cores busy.
+                let half = n.div_ceil(blocked::NR).div_ceil(2) * blocked::NR;
+                let (p1, p2) = packed.split_at_mut(half * k);
+                let (b1, b2) = b32.split_at(ndarray::Axis(1), half);
+                rayon::join(|| blocked::pack_b(p1, b1), || blocked::pack_b(p2, b2));
+            } else {
+                blocked::pack_b(packed, b32);
+            }
             return;
         }
         let panels = n.div_ceil(NR);
@@ -316,14 +328,18 @@ mod tests {
     #[test]
     fn agrees_with_matmul_for_every_tile_edge_stride_and_mode() {
         let mut rng = Rng::new(3);
-        // Rows: multiples of 5 and every remainder; columns: whole and partial panels; a large
-        // case to take the two-thread split.
+        // Rows: multiples of 5 and every remainder; columns: whole and partial panels; B stored
+        // transposed (forward's W_hh^T) and row-major (backward's W_hh); a large case to take
+        // the two-thread splits of the product and of the packing.
         for (m, k, n) in [(1, 3, 1), (4, 7, 15), (5, 16, 16), (7, 9, 17), (20, 65, 260), (20, 650, 520)] {
             let a = random(&mut rng, (m, k));
             let w = random(&mut rng, (n, k)); // stored (N, K) like W_hh: B = w^T
-            for kernel in kernels() {
+            let w_t = w.t().as_standard_layout().into_owned(); // B stored (K, N), row-major
+            for (kernel, b) in
+                kernels().into_iter().flat_map(|kernel| [(kernel, w.t()), (kernel, w_t.view())])
+            {
                 let mut packed = PackedRhs::new();
-                packed.pack_for(w.t(), kernel);
+                packed.pack_for(b, kernel);
                 for mode in [Accumulate::Overwrite, Accumulate::Add] {
                     let start = random(&mut rng, (m, n));
                     let (mut want, mut got) = (start.clone(), start.clone());
