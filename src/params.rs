@@ -7,7 +7,7 @@
 //! Invariant: gradients only accumulate (`+=`) during a backward pass; [`Params::zero_grad`] is
 //! the one place that clears them, once per step.
 
-use crate::tensor::Real;
+use crate::tensor::{math, Real};
 use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2, IxDyn};
 use std::collections::BTreeMap;
 
@@ -168,7 +168,9 @@ impl<F: Real> Params<F> {
 
     /// Sets every gradient to zero (the start of each training step).
     pub fn zero_grad(&mut self) {
-        self.grads.iter_mut().for_each(|g| g.fill(F::zero()));
+        for grad in &mut self.grads {
+            math::fill_pieces(grad.as_slice_mut().expect("gradients are contiguous"), F::zero());
+        }
     }
 
     /// Each parameter's value (mutable) with its gradient: what an optimizer walks.

@@ -116,7 +116,7 @@ pub struct BenchArgs {
     /// Threads of the GEMM's pool (0: one per core). The suite's references run on 2
     /// (`torch.set_num_threads(2)`, 2 BLAS threads).
     #[arg(long, default_value_t = 2)]
-    threads: usize,
+    pub(crate) threads: usize,
     /// Print one JSON line instead of text.
     #[arg(long)]
     json: bool,
@@ -168,10 +168,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
         return Err(Error::msg("--repeats and --seconds must be positive, --warmup not negative"));
     }
     let start_rss = status_mib("VmRSS:");
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads)
-        .build_global()
-        .map_err(|e| Error::msg(format!("cannot start the thread pool: {e}")))?;
     let threads = rayon::current_num_threads();
     let name = args.model.to_possible_value().expect("listed").get_name().to_string();
     let mut out = match args.model {

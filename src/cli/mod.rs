@@ -57,8 +57,18 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// Runs the command on a worker of the GEMM's thread pool (`recur::tensor::threads` says why):
+/// `bench --threads N` sets its size, every other command gets one thread per core.
 pub fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+    let threads = match &cli.command {
+        Command::Bench(args) => args.threads,
+        _ => 0,
+    };
+    recur::tensor::threads::on_pool(threads, || command(cli.command))?
+}
+
+fn command(command: Command) -> Result<()> {
+    match command {
         Command::Train(args) => train::run(*args),
         Command::Eval(args) => eval::run(args),
         Command::Score(args) => score::run(args),

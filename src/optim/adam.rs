@@ -3,8 +3,10 @@
 //! `v += (1 - beta2)(g^2 - v)`, `w -= lr_t * m / (sqrt(v) + eps)`.
 
 use crate::params::Params;
+use crate::tensor::math::{PARALLEL_MIN_VALUES, PIECE};
 use crate::tensor::Real;
 use ndarray::ArrayD;
+use rayon::prelude::*;
 
 #[derive(Clone, Debug)]
 pub struct Adam<F: Real> {
@@ -39,13 +41,28 @@ impl<F: Real> Adam<F> {
         let lr_t = self.lr * (1.0 - self.beta2.powi(t)).sqrt() / (1.0 - self.beta1.powi(t));
         let (lr_t, b1, b2, eps) = (F::of(lr_t), F::of(self.beta1), F::of(self.beta2), F::of(self.eps));
         let (one, scale) = (F::one(), F::of(grad_scale));
-        for (((value, grad), m), v) in params.values_and_grads_mut().zip(&mut self.m).zip(&mut self.v) {
-            ndarray::Zip::from(value).and(grad).and(m).and(v).for_each(|w, &g, m, v| {
+        let update = |w: &mut [F], g: &[F], m: &mut [F], v: &mut [F]| {
+            for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
                 let g = g * scale;
                 *m += (one - b1) * (g - *m);
                 *v += (one - b2) * (g * g - *v);
                 *w -= lr_t * *m / (v.sqrt() + eps);
-            });
+            }
+        };
+        for (((value, grad), m), v) in params.values_and_grads_mut().zip(&mut self.m).zip(&mut self.v) {
+            let contiguous = "parameters and moments are contiguous";
+            let (w, g) = (value.as_slice_mut().expect(contiguous), grad.as_slice().expect(contiguous));
+            let (m, v) = (m.as_slice_mut().expect(contiguous), v.as_slice_mut().expect(contiguous));
+            if w.len() < PARALLEL_MIN_VALUES {
+                update(w, g, m, v);
+            } else {
+                // Element-wise: the pieces on the pool's threads give the same numbers.
+                let moments = m.par_chunks_mut(PIECE).zip(v.par_chunks_mut(PIECE));
+                w.par_chunks_mut(PIECE)
+                    .zip(g.par_chunks(PIECE))
+                    .zip(moments)
+                    .for_each(|((w, g), (m, v))| update(w, g, m, v));
+            }
         }
     }
 

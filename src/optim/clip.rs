@@ -3,7 +3,7 @@
 //! `max_norm / (norm + 1e-6)`.
 
 use crate::params::Params;
-use crate::tensor::math::sum_of_squares;
+use crate::tensor::math::sum_of_squares_split;
 use crate::tensor::Real;
 
 /// Clips in place; returns the norm before clipping (summed in f64).
@@ -52,7 +52,7 @@ pub fn norm_and_clip_factor<F: Real>(
 pub fn grad_norm<F: Real>(params: &mut Params<F>) -> f64 {
     params
         .grads_mut()
-        .map(|g| sum_of_squares(g.as_slice().expect("gradients are contiguous")))
+        .map(|g| sum_of_squares_split(g.as_slice().expect("gradients are contiguous")))
         .sum::<f64>()
         .sqrt()
 }

@@ -1,7 +1,7 @@
 //! Plain stochastic gradient descent: `w -= lr * dw`.
 
 use crate::params::Params;
-use crate::tensor::Real;
+use crate::tensor::{math, Real};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sgd {
@@ -21,7 +21,9 @@ impl Sgd {
     pub fn step_scaled<F: Real>(&self, params: &mut Params<F>, grad_scale: f64) {
         let lr = F::of(self.lr * grad_scale);
         for (value, grad) in params.values_and_grads_mut() {
-            value.scaled_add(-lr, grad);
+            let (value, grad) =
+                (value.as_slice_mut().expect("contiguous"), grad.as_slice().expect("contiguous"));
+            math::zip_pieces(value, grad, |w, g| w.iter_mut().zip(g).for_each(|(w, &g)| *w -= lr * g));
         }
     }
 }

@@ -114,6 +114,44 @@ pub fn sum_of_squares<F: crate::tensor::Real>(xs: &[F]) -> f64 {
     rest.iter().map(|&x| x.to_f64() * x.to_f64()).sum::<f64>() + lanes.iter().sum::<f64>()
 }
 
+/// Passes over every weight (zeroing the gradients, their norm, the optimizer's update) are
+/// split between the pool's threads for arrays of at least this many values: the medium model's
+/// 13 M weights make these passes memory-bound and worth both cores, the book's 0.1 M not.
+pub const PARALLEL_MIN_VALUES: usize = 1 << 16;
+/// Values per piece of such a split (pieces are what threads take; a multiple of the lanes).
+pub const PIECE: usize = 1 << 14;
+
+/// [`sum_of_squares`], halves of a long slice on two threads. The halving depends on the length
+/// only, so the result (the order of its additions) is the same on any number of threads.
+pub fn sum_of_squares_split<F: crate::tensor::Real>(xs: &[F]) -> f64 {
+    if xs.len() < PARALLEL_MIN_VALUES {
+        return sum_of_squares(xs);
+    }
+    let (low, high) = xs.split_at(xs.len() / 2);
+    let (a, b) = rayon::join(|| sum_of_squares_split(low), || sum_of_squares_split(high));
+    a + b
+}
+
+/// `f` on matching pieces of `a` and `b` (the same length), the pieces split over the pool's
+/// threads when the slices are long (an element-wise pass: the result does not depend on it).
+pub fn zip_pieces<A: Send, B: Sync>(a: &mut [A], b: &[B], f: impl Fn(&mut [A], &[B]) + Sync) {
+    assert_eq!(a.len(), b.len(), "zip_pieces: slices of different lengths");
+    if a.len() < PARALLEL_MIN_VALUES {
+        return f(a, b);
+    }
+    use rayon::prelude::*;
+    a.par_chunks_mut(PIECE).zip(b.par_chunks(PIECE)).for_each(|(a, b)| f(a, b));
+}
+
+/// Fills `xs` with `value`, pieces on the pool's threads when long.
+pub fn fill_pieces<F: Copy + Send + Sync>(xs: &mut [F], value: F) {
+    if xs.len() < PARALLEL_MIN_VALUES {
+        return xs.fill(value);
+    }
+    use rayon::prelude::*;
+    xs.par_chunks_mut(PIECE).for_each(|piece| piece.fill(value));
+}
+
 /// The sum, in lanes like [`exp_shifted_sum_f32`].
 pub fn sum_f32(xs: &[f32]) -> f32 {
     let mut lanes = [0.0f32; LANES];
@@ -131,6 +169,26 @@ const LANES: usize = 8;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_passes_give_the_same_numbers_on_any_number_of_threads() {
+        use crate::tensor::threads::on_pool;
+        // Longer than the split threshold and not a multiple of a piece.
+        let n = PARALLEL_MIN_VALUES * 3 + 77;
+        let xs: Vec<f32> = (0..n).map(|i| ((i * 7919) % 1000) as f32 * 1e-3 - 0.5).collect();
+        let exact: f64 = xs.iter().map(|&x| x as f64 * x as f64).sum();
+        let one = on_pool(1, || sum_of_squares_split(&xs)).unwrap();
+        let two = on_pool(2, || sum_of_squares_split(&xs)).unwrap();
+        assert_eq!(one.to_bits(), two.to_bits(), "{one} on one thread, {two} on two");
+        assert!((one - exact).abs() < 1e-9 * exact, "{one} vs {exact}");
+
+        let mut ws = vec![1.0f32; n];
+        on_pool(2, || zip_pieces(&mut ws, &xs, |w, x| w.iter_mut().zip(x).for_each(|(w, &x)| *w -= 0.5 * x)))
+            .unwrap();
+        assert!(ws.iter().zip(&xs).all(|(&w, &x)| w == 1.0 - 0.5 * x), "every element updated once");
+        on_pool(2, || fill_pieces(&mut ws, 0.0)).unwrap();
+        assert!(ws.iter().all(|&w| w == 0.0));
+    }
 
     fn grid() -> impl Iterator<Item = f32> {
         (-200_000..=200_000).map(|i| i as f32 * 1e-4)

@@ -9,6 +9,7 @@ pub mod gemm;
 pub mod math;
 pub mod packed;
 pub mod rng;
+pub mod threads;
 
 pub use gemm::{matmul, matmul_bias, matmul_row_sums, Accumulate};
 pub use packed::PackedRhs;
