@@ -601,6 +601,20 @@ mod tests {
     use crate::layers::{GruCell, LstmCell, RnnCell};
     use crate::tensor::Rng;
 
+    type ForwardFn =
+        fn(usize, ArrayView2<f32>, ArrayView2<f32>, ArrayView2<f32>, ArrayViewMut2<f32>, ArrayViewMut2<f32>);
+    type BackwardFn = fn(
+        usize,
+        ArrayView2<f32>,
+        ArrayView2<f32>,
+        ArrayView2<f32>,
+        ArrayView2<f32>,
+        ArrayView2<f32>,
+        ArrayViewMut2<f32>,
+        ArrayViewMut2<f32>,
+        ArrayViewMut2<f32>,
+    );
+
     /// A step above [`CELL_SPLIT_MIN`], with an odd batch (uneven halves): the cell on two
     /// threads gives exactly the numbers of the cell on all rows at once.
     fn split_cell_matches_the_whole<C: Cell>() {
@@ -613,18 +627,8 @@ mod tests {
         let (xw, hw, prev, dstate) = (random(n, gh), random(n, gh), random(n, sh), random(n, sh));
         let forward = |split: bool| {
             let (mut state, mut cache) = (Array2::zeros((n, sh)), Array2::zeros((n, ch)));
-            if split {
-                cell_forward::<C, f32>(
-                    h,
-                    xw.view(),
-                    hw.view(),
-                    prev.view(),
-                    state.view_mut(),
-                    cache.view_mut(),
-                );
-            } else {
-                C::forward(h, xw.view(), hw.view(), prev.view(), state.view_mut(), cache.view_mut());
-            }
+            let step: ForwardFn = if split { cell_forward::<C, f32> } else { C::forward::<f32> };
+            step(h, xw.view(), hw.view(), prev.view(), state.view_mut(), cache.view_mut());
             (state, cache)
         };
         let (state, cache) = forward(false);
@@ -632,32 +636,9 @@ mod tests {
         let backward = |split: bool| {
             let (mut dxw, mut dhw, mut dprev) =
                 (Array2::zeros((n, gh)), Array2::zeros((n, gh)), Array2::zeros((n, sh)));
-            let args = (dstate.view(), prev.view(), state.view(), cache.view(), hw.view());
-            if split {
-                cell_backward::<C, f32>(
-                    h,
-                    args.0,
-                    args.1,
-                    args.2,
-                    args.3,
-                    args.4,
-                    dxw.view_mut(),
-                    dhw.view_mut(),
-                    dprev.view_mut(),
-                );
-            } else {
-                C::backward(
-                    h,
-                    args.0,
-                    args.1,
-                    args.2,
-                    args.3,
-                    args.4,
-                    dxw.view_mut(),
-                    dhw.view_mut(),
-                    dprev.view_mut(),
-                );
-            }
+            let step: BackwardFn = if split { cell_backward::<C, f32> } else { C::backward::<f32> };
+            let (hv, sv, cv) = (hw.view(), state.view(), cache.view());
+            step(h, dstate.view(), prev.view(), sv, cv, hv, dxw.view_mut(), dhw.view_mut(), dprev.view_mut());
             (dxw, dhw, dprev)
         };
         assert_eq!(backward(false), backward(true), "backward, {}", std::any::type_name::<C>());
