@@ -115,8 +115,9 @@ pub fn sum_of_squares<F: crate::tensor::Real>(xs: &[F]) -> f64 {
 }
 
 /// Passes over every weight (zeroing the gradients, their norm, the optimizer's update) are
-/// split between the pool's threads for arrays of at least this many values: the medium model's
-/// 13 M weights make these passes memory-bound and worth both cores, the book's 0.1 M not.
+/// split between the pool's threads for arrays of at least this many values (the book's ch05
+/// has none that large). Measured: classify's Adam update 1.06x; medium's SGD passes, bound by
+/// memory bandwidth, 1.00-1.01x (bench/README.md).
 pub const PARALLEL_MIN_VALUES: usize = 1 << 16;
 /// Values per piece of such a split (pieces are what threads take; a multiple of the lanes).
 pub const PIECE: usize = 1 << 14;
