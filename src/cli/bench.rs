@@ -2,8 +2,9 @@
 //! benchmark models, and the GEMM rate of the machine.
 //!
 //! Every model reports tokens per second (the median of `--repeats` timed runs of `--seconds`
-//! after a `--warmup`), its FLOP count per token, the FLOP rate that makes, and the process's
-//! peak resident memory (`VmHWM`). The side-by-side suite against PyTorch and NumPy is
+//! after a `--warmup`), its FLOP count per token, the FLOP rate that makes, the process's
+//! peak resident memory (`VmHWM`), and that FLOP rate as a share of the GEMM rate measured
+//! right after the runs in the same process (2048^3, `--repeats` runs of 0.5 s). The side-by-side suite against PyTorch and NumPy is
 //! `python3 bench/suite.py`, which launches this command once per model (so each peak memory
 //! is that model's alone) in a rotating order with the references.
 //!
@@ -104,7 +105,8 @@ fn classifier_flops(words: usize, texts: usize) -> f64 {
 pub struct BenchArgs {
     #[arg(value_enum, default_value = "ch05")]
     model: BenchModel,
-    /// Timed runs; the median is reported.
+    /// Timed runs; the median is reported (after a model, also the number of 0.5 s runs of
+    /// the 2048^3 product its share of the GEMM rate is taken of).
     #[arg(long, default_value_t = 5)]
     repeats: usize,
     /// Length of each timed run (for gemm: of each shape's run).

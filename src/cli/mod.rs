@@ -53,7 +53,7 @@ enum Command {
     /// Download datasets.
     #[command(subcommand)]
     Data(data::DataCommand),
-    /// Time training steps (tokens/s, FLOP rate, peak memory) or the GEMM; bench/suite.py runs the references beside it.
+    /// Time training steps (tokens/s, FLOP rate and its share of the GEMM rate, peak memory) or the GEMM; bench/suite.py runs the references beside it.
     Bench(bench::BenchArgs),
 }
 
