@@ -275,9 +275,19 @@ pub(crate) fn pack_a(dst: &mut [f32], a: ArrayView2<f32>, mut row_sums: Option<&
     } else {
         // A transposed view (dW = dY^T X): each column of a is a contiguous row of the stored
         // matrix, read whole across all the tiles; a tile at a time would touch kc rows of a
-        // matrix too large for the cache for each 12 values.
+        // matrix too large for the cache for each 12 values. The rows PACK_AHEAD further on are
+        // asked for now.
         for p in 0..kc {
             let column = unsafe { src.offset(p as isize * cs) };
+            #[cfg(target_arch = "x86_64")]
+            if rs == 1 && p + PACK_AHEAD < kc {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                let ahead = src.wrapping_offset((p + PACK_AHEAD) as isize * cs) as *const i8;
+                for byte in (0..rows * 4).step_by(64) {
+                    unsafe { _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(byte)) };
+                }
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(rows * 4 - 1)) };
+            }
             for (t, tile) in tiles.chunks_exact_mut(MR * kc).enumerate() {
                 let r0 = t * MR;
                 if rs == 1 && r0 + MR <= rows {
@@ -301,6 +311,14 @@ pub(crate) fn pack_a(dst: &mut [f32], a: ArrayView2<f32>, mut row_sums: Option<&
         }
     }
 }
+
+/// How many stored rows ahead the transposed packing of A prefetches. Each stored row gives
+/// only MC values (384 bytes) to a block, and the next block's come one block later, so the
+/// hardware prefetcher sees hundreds of short streams and the reads waited on memory. Measured
+/// against no prefetch in alternating slices: ch06's dW (10,000 x 700 x 100) 1.47x and 1.61x,
+/// medium's decoder dW 1.13x, the GRU's gate dW 1.07x; 4 and 32 rows ahead gave 1.41x and
+/// 1.56x on ch06's dW. Training steps: ch06 1.12x, gru-medium 1.03x, medium 1.02x.
+const PACK_AHEAD: usize = 16;
 
 /// Packs b (kc, cols) into panels of NR columns, each laid out `[p][q]`, zero past the last
 /// column (the kernel computes whole panels and stores only the real columns).
