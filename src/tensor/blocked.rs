@@ -19,7 +19,8 @@
 //!
 //! The blocks are deep because C is read and written once per K block: for the decoder's 28 MB
 //! of scores that traffic, not the multiply-adds, set the pace at 256 deep (a panel in L1). A
-//! panel read from L2 costs nothing measurable: the kernel needs 176 bytes per 12 cycles.
+//! panel read from L2 instead is well within its bandwidth: the kernel takes 176 bytes (two B
+//! loads, twelve A broadcasts) per 12 cycles of FMAs.
 //!
 //! The first K block writes or adds to C as asked; later ones add. Threads: products of at least
 //! [`PARALLEL_MIN_FLOPS`] multiply-adds are cut in as many parts as the pool has threads, along
