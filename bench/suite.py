@@ -22,7 +22,7 @@ recur's matmul on T threads). Each recur launch also times the 2048^3 product ri
 training runs; a model's FLOP rate is given as a share of that rate, launch by launch.
 
     cargo build --release
-    python3 bench/suite.py --python /tmp/torchenv/bin/python --rounds 3 --write-results
+    python3 bench/suite.py --python /tmp/torchenv/bin/python --rounds 5 --write-results
 
 Standard library only; the PyTorch twin needs a Python with torch (--python), the NumPy twins
 one with numpy (--numpy-python, default: this interpreter). This script builds nothing and

@@ -4,9 +4,10 @@
 //! Every model reports tokens per second (the median of `--repeats` timed runs of `--seconds`
 //! after a `--warmup`), its FLOP count per token, the FLOP rate that makes, the process's
 //! peak resident memory (`VmHWM`), and that FLOP rate as a share of the GEMM rate measured
-//! right after the runs in the same process (2048^3, `--repeats` runs of 0.5 s). The side-by-side suite against PyTorch and NumPy is
-//! `python3 bench/suite.py`, which launches this command once per model (so each peak memory
-//! is that model's alone) in a rotating order with the references.
+//! right after the runs in the same process (2048^3, `--repeats` runs of 0.5 s). The
+//! side-by-side suite against PyTorch and NumPy is `python3 bench/suite.py`, which launches
+//! this command once per model (so each peak memory is that model's alone) in a rotating order
+//! with the references.
 //!
 //! FLOP counts are of the matrix products only, at 2 M N K per (M x K) (K x N) product. The
 //! backward pass of a product `Y = X W` forms `dX = dY W^T` and `dW = X^T dY`, two products of

@@ -18,8 +18,8 @@
 //!   [`matmul`].
 //!
 //! The panels are split between two threads when the product is large enough to pay for the
-//! hand-off, and packed by two threads when the matrix is large (the medium model's W_hh). Results agree with [`matmul`] to rounding (tested below for every kernel the CPU
-//! runs).
+//! hand-off, and packed by two threads when the matrix is large (the medium model's W_hh).
+//! Results agree with [`matmul`] to rounding (tested below for every kernel the CPU runs).
 
 use super::blocked;
 use super::gemm::{as_f32, as_f32_mut, matmul, Accumulate, PARALLEL_MIN_FLOPS};
@@ -33,6 +33,12 @@ const MR: usize = 5;
 /// Matrices of at least this many values are packed by two threads. Chosen, not tuned: the
 /// medium model's W_hh (1.7 M values) is above it, the book's ch06 (40 K) below.
 const PARALLEL_MIN_PACK: usize = 1 << 18;
+
+/// Where N columns of 32-column panels are cut in two for two threads (packing or product):
+/// the first part takes the larger half of the panels.
+fn half_of_panels(n: usize) -> usize {
+    n.div_ceil(blocked::NR).div_ceil(2) * blocked::NR
+}
 
 /// B (K, N) packed for [`PackedRhs::matmul`].
 #[derive(Clone, Debug)]
@@ -97,7 +103,7 @@ impl<F: Real> PackedRhs<F> {
             if k * n >= PARALLEL_MIN_PACK && n > blocked::NR {
                 // Half the panels each on two threads: this runs once per block per layer and
                 // direction, between products that keep both cores busy.
-                let half = n.div_ceil(blocked::NR).div_ceil(2) * blocked::NR;
+                let half = half_of_panels(n);
                 let (p1, p2) = packed.split_at_mut(half * k);
                 let (b1, b2) = b32.split_at(ndarray::Axis(1), half);
                 rayon::join(|| blocked::pack_b(p1, b1), || blocked::pack_b(p2, b2));
@@ -216,7 +222,7 @@ fn wide_product(c: ArrayViewMut2<f32>, a: ArrayView2<f32>, panels: &[f32], add: 
             unsafe { blocked::block_product(out, m, tiles, panels, k) };
         };
         if m * n * k >= PARALLEL_MIN_FLOPS && n > blocked::NR {
-            let half = n.div_ceil(blocked::NR).div_ceil(2) * blocked::NR;
+            let half = half_of_panels(n);
             let (c1, c2) = c.split_at(ndarray::Axis(1), half);
             let (p1, p2) = panels.split_at(half * k);
             rayon::join(|| run(c1, p1), || run(c2, p2));
