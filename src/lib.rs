@@ -12,6 +12,7 @@ pub mod models;
 pub mod optim;
 pub mod params;
 pub mod plot;
+pub mod tasks;
 pub mod tensor;
 pub mod time;
 pub mod train;

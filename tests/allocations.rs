@@ -11,8 +11,9 @@
 use recur::layers::CellKind;
 use recur::models::{Lm, LmConfig};
 use recur::optim::{Optimizer, OptimizerKind};
+use recur::tasks::train_epoch;
 use recur::tensor::Rng;
-use recur::train::{train_epoch, BpttBatcher};
+use recur::train::BpttBatcher;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -21,8 +21,9 @@ use recur::data::ptb;
 use recur::io::checkpoint;
 use recur::models::{LmConfig, SimpleRnnlm};
 use recur::optim::{Optimizer, OptimizerKind};
+use recur::tasks::train_epoch;
 use recur::tensor::Rng;
-use recur::train::{train_epoch, BpttBatcher};
+use recur::train::BpttBatcher;
 use std::path::Path;
 
 fn train_ch05(data: &Path, seed: u64, init: Option<&Path>) -> Vec<f64> {

@@ -94,8 +94,8 @@ fn valid_file(reader: &str) -> (&'static str, String) {
         ),
         "metrics.jsonl" => (
             METRICS,
-            "{\"epoch\":1,\"train_ppl\":300.5,\"seconds\":0.1,\"tokens_per_s\":1000.0,\"lr\":0.1}\n\
-             {\"epoch\":2,\"train_ppl\":200.5,\"seconds\":0.1,\"tokens_per_s\":1000.0,\"lr\":0.1}\n"
+            "{\"epoch\":1,\"train_loss\":5.7,\"train_ppl\":300.5,\"seconds\":0.1,\"tokens_per_s\":1000.0,\"lr\":0.1}\n\
+             {\"epoch\":2,\"train_loss\":5.3,\"train_ppl\":200.5,\"seconds\":0.1,\"tokens_per_s\":1000.0,\"lr\":0.1}\n"
                 .into(),
         ),
         other => panic!("no valid file for {other}"),

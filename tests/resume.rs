@@ -99,7 +99,7 @@ fn resumed_runs_repeat_the_uninterrupted_run_digit_for_digit() {
     let per_epoch = {
         let p = read_progress(&whole.join(CHECKPOINT)).unwrap();
         // The cursor advances time_size positions a batch and never resets.
-        p.batcher_cursor / 6 / 5
+        p.task["batcher_cursor"].as_u64().unwrap() as usize / 6 / 5
     };
     for (name, stops) in [
         ("mid-epoch", vec![23]),

@@ -18,9 +18,12 @@ use clap::{Args, ValueEnum};
 use recur::layers::CellKind;
 use recur::models::classifier::{train_epoch as train_classifier_epoch, FitSettings, Labelled};
 use recur::models::{Classifier, ClassifierConfig, Lm, LmConfig, Pool};
+use recur::optim::{LrRule, LrSchedule};
 use recur::optim::{Optimizer, OptimizerKind};
+use recur::tasks::LmTask;
+use recur::tensor::Real;
 use recur::tensor::{matmul, Accumulate, PackedRhs, Rng};
-use recur::train::{train_epoch_from, BpttBatcher, EpochCursor, EpochEnd, EpochOptions, OnNan};
+use recur::train::{BpttBatcher, Observer, OnNan, Outcome, Settings, Task, TrainState, Trainer};
 use recur::{Error, Result};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -234,28 +237,11 @@ fn language_model(args: &BenchArgs) -> Measured {
     let corpus: Vec<u32> = (0..corpus_len).map(|_| rng.below(vocab) as u32).collect();
     let mut model: Lm<f32> = Lm::new(config, &mut rng);
     let mut batcher = BpttBatcher::new(corpus.len(), batch, time).expect("the corpus fills a batch");
-    let mut sgd = Optimizer::new(OptimizerKind::Sgd, 0.1, 0.0);
-    // One step = one batch of the library's own training loop: the stop flag, set after every
-    // batch, ends each call there, and the next call resumes the epoch from its cursor.
-    let stop = AtomicBool::new(false);
-    let options = EpochOptions { clip, on_nan: OnNan::Ignore, stop: Some(&stop) };
-    let mut cursor = EpochCursor::default();
+    let sgd = Optimizer::new(OptimizerKind::Sgd, 0.1, 0.0);
+    let mut task = LmTask::new(&mut model, &corpus, &mut batcher);
+    let mut step = one_batch_steps(&mut task, sgd, clip);
     let mut step = || {
-        stop.store(false, Ordering::SeqCst);
-        let mut on_batch = |_, _| stop.store(true, Ordering::SeqCst);
-        cursor = match train_epoch_from(
-            &mut model,
-            &corpus,
-            &mut batcher,
-            &mut sgd,
-            &options,
-            cursor,
-            &mut on_batch,
-        ) {
-            EpochEnd::Stopped(at) => at,
-            EpochEnd::Finished { .. } => EpochCursor::default(),
-            EpochEnd::Diverged { .. } => unreachable!("NaN is ignored"),
-        };
+        step();
         batch * time
     };
     let runs = time_steps(args.warmup, args.repeats, args.seconds, &mut step);
@@ -434,6 +420,40 @@ fn gemm(args: &BenchArgs, threads: usize, start_rss: Option<f64>) -> Result<()> 
         );
     }
     Ok(())
+}
+
+/// A step function that trains one batch of `task` through the engine each call: the stop flag,
+/// set after every batch, ends each `fit` there, and the next call goes on from the state.
+fn one_batch_steps<'t, F: Real>(
+    task: &'t mut dyn Task<F>,
+    optimizer: Optimizer<F>,
+    clip: Option<f64>,
+) -> impl FnMut() + 't {
+    struct StopAfterEach<'s>(&'s AtomicBool);
+    impl Observer for StopAfterEach<'_> {
+        fn batch_done(&mut self, _: usize, _: usize, _: f64) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let settings = Settings {
+        epochs: usize::MAX,
+        lr: optimizer.lr(),
+        lr_rule: LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 },
+        clip,
+        weight_decay: 0.0,
+        patience: 0,
+        on_nan: OnNan::Ignore,
+    };
+    let mut state = TrainState::new(optimizer);
+    let stop = AtomicBool::new(false);
+    move || {
+        stop.store(false, Ordering::SeqCst);
+        let mut observer = StopAfterEach(&stop);
+        let mut trainer =
+            Trainer { settings: &settings, run: None, stop: Some(&stop), observer: &mut observer };
+        let outcome = trainer.fit(&mut *task, &mut state).expect("no files are written");
+        assert!(matches!(outcome, Outcome::Interrupted { .. }), "a benchmark step ends at its stop flag");
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use clap::Args;
 use recur::data::corpus::encode_file;
 use recur::data::ptb::{self, Split};
 use recur::io::run_dir::RunDir;
-use recur::train::eval_perplexity;
+use recur::tasks::eval_perplexity;
 use recur::{Error, Result};
 use std::path::PathBuf;
 

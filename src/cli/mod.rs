@@ -5,6 +5,7 @@ mod bench;
 mod classify;
 mod data;
 mod eval;
+mod fit;
 mod forecast;
 mod generate;
 mod presets;

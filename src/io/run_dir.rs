@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::io::{atomic::write_atomic, checkpoint, read_text};
 use crate::models::LmConfig;
 use crate::optim::{LrRule, LrSchedule, OptimizerKind};
-use crate::train::{EpochStats, OnNan};
+use crate::train::{EpochStats, OnNan, Settings};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -62,6 +62,27 @@ pub struct TrainSettings {
     /// What a batch with a non-finite loss or gradient does.
     #[serde(default = "default_on_nan")]
     pub on_nan: OnNan,
+    /// Decoupled weight decay per unit of learning rate (0 = off).
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Validated epochs without a better perplexity before the run stops (0 = never).
+    #[serde(default)]
+    pub patience: usize,
+}
+
+impl TrainSettings {
+    /// What the engine needs of them.
+    pub fn engine(&self) -> Settings {
+        Settings {
+            epochs: self.epochs,
+            lr: self.lr,
+            lr_rule: self.lr_rule,
+            clip: self.clip,
+            weight_decay: self.weight_decay,
+            patience: self.patience,
+            on_nan: self.on_nan,
+        }
+    }
 }
 
 fn default_on_nan() -> OnNan {
@@ -84,9 +105,48 @@ fn default_eval_time() -> usize {
     35
 }
 
-/// `config.json`.
+/// Which task a run directory holds: `config.json`'s `"task"`. Language-model runs made before
+/// the field existed have none and read as `lm`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskKind {
+    Lm,
+    Classify,
+    Forecast,
+    Seq2seq,
+}
+
+impl TaskKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskKind::Lm => "lm",
+            TaskKind::Classify => "classify",
+            TaskKind::Forecast => "forecast",
+            TaskKind::Seq2seq => "seq2seq",
+        }
+    }
+
+    /// The commands that read a run of this task.
+    pub fn commands(self) -> &'static str {
+        match self {
+            TaskKind::Lm => "recur eval|score|generate|summary, recur train --resume",
+            TaskKind::Classify => "recur classify eval|predict|summary, recur classify train --resume",
+            TaskKind::Forecast => "recur forecast eval|summary, recur forecast train --resume",
+            TaskKind::Seq2seq => "recur seq2seq eval|summary, recur seq2seq train --resume",
+        }
+    }
+}
+
+fn lm_task() -> TaskKind {
+    TaskKind::Lm
+}
+
+/// `config.json` of a language model's run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunConfig {
+    /// Always `lm` here (absent in runs made before tasks were named).
+    #[serde(default = "lm_task")]
+    pub task: TaskKind,
     pub model: LmConfig,
     pub tokenizer: Tokenizer,
     /// Absent in run directories made outside recur (e.g. by bench/pytorch/word_lm.py).
@@ -135,7 +195,41 @@ impl RunDir {
         write_atomic(&self.path(CONFIG), format!("{json}\n").as_bytes())
     }
 
+    /// The task of this run (`config.json`'s `"task"`; none: a language model).
+    pub fn task(&self) -> Result<TaskKind> {
+        let path = self.path(CONFIG);
+        let text = read_text(&path)?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            Error::line(&path, e.line(), format!("{e}; expected the config.json of a recur run"))
+        })?;
+        match value.get("task") {
+            None => Ok(TaskKind::Lm),
+            Some(task) => serde_json::from_value(task.clone()).map_err(|_| {
+                Error::file(
+                    &path,
+                    format!("`task` is {task}; expected \"lm\", \"classify\", \"forecast\" or \"seq2seq\""),
+                )
+            }),
+        }
+    }
+
+    /// Errors unless this run is of `task`, naming the run's task and the commands that read it:
+    /// `runs/x is a classify run: use recur classify eval|predict|summary, ...`.
+    pub fn expect_task(&self, task: TaskKind) -> Result<()> {
+        let found = self.task()?;
+        if found == task {
+            return Ok(());
+        }
+        Err(Error::msg(format!(
+            "{} is a {} run: use {}",
+            self.root.display(),
+            found.name(),
+            found.commands()
+        )))
+    }
+
     pub fn read_config(&self) -> Result<RunConfig> {
+        self.expect_task(TaskKind::Lm)?;
         let path = self.path(CONFIG);
         let text = read_text(&path)?;
         let config: RunConfig = serde_json::from_str(&text).map_err(|e| {

@@ -1,5 +1,5 @@
-//! The training checkpoint of a language-model run (`checkpoint.safetensors`): everything
-//! `recur train --resume` needs to go on as if it had never stopped.
+//! The training checkpoint of a run (`checkpoint.safetensors`), the same for every task:
+//! everything `--resume` needs to go on as if the run had never stopped.
 //!
 //! One safetensors file, written atomically, so a crash or a `kill -9` at any moment leaves the
 //! previous checkpoint or the new one, never a mix:
@@ -8,9 +8,9 @@
 //! model.<name>             every parameter (the store's names: PyTorch's)
 //! best.<name>              the best epoch's weights, for validated runs once there is one
 //! optimizer.<buf>.<name>   Momentum's `velocity`, Adam's `m` and `v`
-//! state.<k>                recurrent layer k's carried state (absent: zeros)
+//! task.<name>              the task's own tensors (the language model's carried states)
 //! __metadata__             "recur.progress": Progress as JSON (epoch, batch, learning rate,
-//!                          best score, batcher cursor, dropout generator, metrics so far)
+//!                          best score, dropout generator, the task's JSON state, metrics so far)
 //! ```
 //!
 //! Floats in the JSON round-trip exactly (serde_json's `float_roundtrip`), so a resumed run on
@@ -18,12 +18,11 @@
 
 use crate::error::{Error, Result};
 use crate::io::checkpoint;
-use crate::models::Lm;
-use crate::optim::Optimizer;
 use crate::params::Params;
 use crate::tensor::{Real, Rng};
-use crate::train::{BpttBatcher, EpochStats};
-use ndarray::{ArrayD, Ix2};
+use crate::train::engine::{Task, TrainState};
+use crate::train::EpochStats;
+use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -31,7 +30,8 @@ use std::path::Path;
 
 pub const CHECKPOINT: &str = "checkpoint.safetensors";
 const PROGRESS_KEY: &str = "recur.progress";
-const VERSION: u32 = 1;
+/// 2: one format for every task (1: the language model's alone, before the engine).
+const VERSION: u32 = 2;
 
 /// Where training stands. An epoch boundary has `batch == 0`; an interrupted epoch keeps what
 /// its finished batches summed, so the resumed epoch's mean is the same number.
@@ -42,19 +42,25 @@ pub struct Progress {
     pub epochs_done: usize,
     /// Batches of epoch `epochs_done + 1` already trained.
     pub batch: usize,
-    /// Their summed loss, how many of them were skipped (`--on-nan skip`), and their seconds.
+    /// Their weighted loss sum and summed weights, how many were skipped (`--on-nan skip`),
+    /// and their seconds.
     pub loss_sum: f64,
+    pub weight_sum: f64,
     pub skipped: usize,
     pub seconds: f64,
     /// The rate of the last epoch begun, and whether the epoch before improved validation
     /// (the inputs of the next epoch's learning-rate rule).
     pub lr: f64,
     pub improved: bool,
-    /// Best validation so far: (epoch, perplexity); its weights are the `best.` tensors.
+    /// Best validation so far: (epoch, score); its weights are the `best.` tensors.
     pub best: Option<(usize, f64)>,
-    pub batcher_cursor: usize,
-    pub dropout_rng: [u64; 4],
+    /// The model's dropout generator, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropout_rng: Option<[u64; 4]>,
     pub optimizer_steps: u64,
+    /// The task's own state (cursors, shuffle order, generators, counters).
+    #[serde(default)]
+    pub task: serde_json::Value,
     pub history: Vec<EpochStats>,
 }
 
@@ -66,119 +72,91 @@ impl Progress {
             epochs_done: 0,
             batch: 0,
             loss_sum: 0.0,
+            weight_sum: 0.0,
             skipped: 0,
             seconds: 0.0,
             lr,
             improved: true,
             best: None,
-            batcher_cursor: 0,
-            dropout_rng: [0; 4],
+            dropout_rng: None,
             optimizer_steps: 0,
+            task: serde_json::Value::Null,
             history: Vec::new(),
         }
     }
 }
 
-/// Writes the checkpoint: `progress` completed with the batcher's cursor, the dropout
-/// generator and the optimizer's step count, and every tensor listed in the module docs.
-pub fn save<F: Real>(
-    path: &Path,
-    progress: &Progress,
-    model: &mut Lm<F>,
-    optimizer: &Optimizer<F>,
-    batcher: &BpttBatcher,
-    best_weights: Option<&[ArrayD<F>]>,
-) -> Result<()> {
-    let (buffers, steps) = optimizer.state();
+/// Writes the checkpoint: the progress completed with the dropout generator, the optimizer's
+/// step count and the task's state, and every tensor listed in the module docs.
+pub fn save<F: Real>(path: &Path, task: &mut dyn Task<F>, state: &TrainState<F>) -> Result<()> {
+    let task_state = task.save_state();
+    let (buffers, steps) = state.optimizer.state();
+    let model = task.model();
     let progress = Progress {
-        batcher_cursor: batcher.cursor(),
-        dropout_rng: model.dropout_rng_mut().state(),
+        dropout_rng: model.dropout_rng().map(|r| r.state()),
         optimizer_steps: steps,
-        ..progress.clone()
+        task: task_state.json,
+        ..state.progress.clone()
     };
-    let params = &model.params;
+    let params = model.params();
     let named = |prefix: &str, id| format!("{prefix}.{}", params.name(id));
     let mut tensors: Vec<(String, ArrayD<F>)> =
         params.ids().map(|id| (named("model", id), params.value(id).to_owned())).collect();
-    if let Some(best) = best_weights {
+    if let Some(best) = &state.best_weights {
         tensors.extend(params.ids().zip(best).map(|(id, w)| (named("best", id), w.clone())));
     }
     for (buf, values) in buffers {
         tensors.extend(params.ids().zip(values).map(|(id, v)| (named(&format!("optimizer.{buf}"), id), v)));
     }
-    for (k, state) in model.carried_states().into_iter().enumerate() {
-        if let Some(s) = state {
-            tensors.push((format!("state.{k}"), s.into_dyn()));
-        }
-    }
+    tensors.extend(task_state.tensors.into_iter().map(|(name, t)| (format!("task.{name}"), t)));
     let json = serde_json::to_string(&progress).expect("Progress always serialises");
     checkpoint::save_with_metadata(path, &tensors, &[(PROGRESS_KEY, json)])
 }
 
-/// Reads a checkpoint into `model`, `optimizer` and `batcher` (built from the run's config),
-/// checking every tensor against them. Returns the progress and the best weights (store order).
+/// Reads a checkpoint into `task` (its model built from the run's config) and returns the
+/// training state, checking every tensor against the model before changing anything but the
+/// task's own state.
 pub fn restore<F: Real>(
     path: &Path,
-    model: &mut Lm<F>,
-    optimizer: &mut Optimizer<F>,
-    batcher: &mut BpttBatcher,
-) -> Result<(Progress, Option<Vec<ArrayD<F>>>)> {
+    task: &mut dyn Task<F>,
+    mut optimizer: crate::optim::Optimizer<F>,
+) -> Result<TrainState<F>> {
     let progress = read_progress(path)?;
     let mut tensors = checkpoint::load::<F>(path)?;
-    let weights = take_group(path, &mut tensors, "model", &model.params)?
+    let model = task.model();
+    let weights = take_group(path, &mut tensors, "model", model.params())?
         .ok_or_else(|| Error::file(path, "no `model.` tensors; expected the weights of the run's model"))?;
-    let best = take_group(path, &mut tensors, "best", &model.params)?;
+    let best = take_group(path, &mut tensors, "best", model.params())?;
     if best.is_some() != progress.best.is_some() {
         return Err(Error::file(path, "the best weights and the progress's best epoch disagree"));
     }
     let mut lists = BTreeMap::new();
     for buf in ["velocity", "m", "v"] {
-        if let Some(list) = take_group(path, &mut tensors, &format!("optimizer.{buf}"), &model.params)? {
+        if let Some(list) = take_group(path, &mut tensors, &format!("optimizer.{buf}"), model.params())? {
             lists.insert(buf, list);
         }
     }
-    let mut states = Vec::with_capacity(model.rnns.len());
-    for (k, rnn) in model.rnns.iter().enumerate() {
-        let state = match tensors.remove(&format!("state.{k}")) {
-            None => None,
-            Some(s) => {
-                let s = s.into_dimensionality::<Ix2>().ok().filter(|s| s.ncols() == rnn.state_size());
-                let s = s.ok_or_else(|| {
-                    Error::file(
-                        path,
-                        format!("`state.{k}` is not (batch, {}) as layer {k} needs", rnn.state_size()),
-                    )
-                })?;
-                if s.nrows() != batcher.batch_size() {
-                    return Err(Error::file(
-                        path,
-                        format!(
-                            "`state.{k}` has {} rows; the run's batch size is {}",
-                            s.nrows(),
-                            batcher.batch_size()
-                        ),
-                    ));
-                }
-                Some(s)
-            }
-        };
-        states.push(state);
+    let task_tensors: BTreeMap<String, ArrayD<F>> = std::mem::take(&mut tensors)
+        .into_iter()
+        .map(|(name, t)| match name.strip_prefix("task.") {
+            Some(rest) => Ok((rest.to_string(), t)),
+            None => Err(Error::file(path, format!("unexpected tensor `{name}` for this run's model"))),
+        })
+        .collect::<Result<_>>()?;
+    if model.dropout_rng().is_some() != progress.dropout_rng.is_some() {
+        return Err(Error::file(path, "the dropout generator does not fit the run's model"));
     }
-    if let Some(extra) = tensors.keys().next() {
-        return Err(Error::file(path, format!("unexpected tensor `{extra}` for this run's model")));
-    }
+    task.restore_state(&progress.task, task_tensors).map_err(|e| Error::file(path, e))?;
 
-    // Everything checked: now change the model.
-    let ids: Vec<_> = model.params.ids().collect();
-    for (id, w) in ids.iter().zip(weights) {
-        model.params.value_mut(*id).assign(&w);
+    let model = task.model();
+    model.restore_snapshot(&weights);
+    if let (Some(rng), Some(state)) = (model.dropout_rng(), progress.dropout_rng) {
+        *rng = Rng::from_state(state);
     }
     let mut take = |buf: &str| lists.remove(buf).unwrap_or_default();
     optimizer.set_state(&mut take, progress.optimizer_steps);
-    model.set_carried_states(&states);
-    *model.dropout_rng_mut() = Rng::from_state(progress.dropout_rng);
-    batcher.set_cursor(progress.batcher_cursor);
-    Ok((progress, best))
+    optimizer.set_lr(progress.lr);
+    Ok(TrainState { progress, optimizer, best_weights: best })
 }
 
 /// The tensors `prefix.<name>` for every parameter of `params`, in store order, removed from
@@ -229,26 +207,33 @@ pub fn read_progress(path: &Path) -> Result<Progress> {
     file.read_exact(&mut header).map_err(|e| Error::io(path, "read", e))?;
     let header: serde_json::Value = serde_json::from_slice(&header)
         .map_err(|e| Error::file(path, format!("the safetensors header is not JSON ({e})")))?;
-    let json = header
-        .get("__metadata__")
-        .and_then(|m| m.get(PROGRESS_KEY))
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| {
-            Error::file(
-                path,
-                format!("no `{PROGRESS_KEY}` in the header; expected a checkpoint written by `recur train`"),
-            )
-        })?;
+    let json =
+        header.get("__metadata__").and_then(|m| m.get(PROGRESS_KEY)).and_then(|v| v.as_str()).ok_or_else(
+            || {
+                Error::file(
+                    path,
+                    format!(
+                    "no `{PROGRESS_KEY}` in the header; expected a checkpoint written by a `recur ... train`"
+                ),
+                )
+            },
+        )?;
+    let version =
+        serde_json::from_str::<serde_json::Value>(json).ok().and_then(|v| v.get("version")?.as_u64());
+    if version != Some(VERSION as u64) {
+        return Err(Error::file(
+            path,
+            format!(
+                "checkpoint version {}; this recur reads version {VERSION} (a run checkpointed by an older recur \
+                 cannot be resumed; its model.safetensors still loads)",
+                version.map_or("unknown".to_string(), |v| v.to_string())
+            ),
+        ));
+    }
     let progress: Progress = serde_json::from_str(json)
         .map_err(|e| Error::file(path, format!("`{PROGRESS_KEY}` is not a training progress ({e})")))?;
     if progress.history.len() != progress.epochs_done {
         return Err(Error::file(path, "the progress's metrics do not match its epoch count"));
-    }
-    if progress.version != VERSION {
-        return Err(Error::file(
-            path,
-            format!("checkpoint version {}; this recur reads version {VERSION}", progress.version),
-        ));
     }
     Ok(progress)
 }

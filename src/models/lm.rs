@@ -401,3 +401,27 @@ fn chain<'a, F: Real>(
 fn as3<F: Real>(a: ndarray::ArrayViewD<'_, F>) -> ArrayView3<'_, F> {
     a.into_dimensionality::<Ix3>().expect("dropout keeps the (N, T, H) shape")
 }
+
+impl<F: Real> super::Model<F> for Lm<F> {
+    fn params(&self) -> &Params<F> {
+        &self.params
+    }
+    fn params_mut(&mut self) -> &mut Params<F> {
+        &mut self.params
+    }
+    fn set_training(&mut self, training: bool) {
+        Lm::set_training(self, training)
+    }
+    fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
+        Lm::state_dict(self)
+    }
+    fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
+        Lm::load_state_dict(self, tensors).map_err(crate::Error::msg)
+    }
+    fn summary(&self) -> Vec<LayerSummary> {
+        Lm::summary(self)
+    }
+    fn dropout_rng(&mut self) -> Option<&mut Rng> {
+        Some(&mut self.dropout_rng)
+    }
+}

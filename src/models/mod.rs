@@ -5,12 +5,14 @@ pub mod classifier;
 pub mod forecaster;
 pub mod generate;
 pub mod lm;
+pub mod model;
 pub mod seq2seq;
 
 pub use classifier::{Classifier, ClassifierConfig, Pool};
 pub use forecaster::{ForecastMode, Forecaster, ForecasterConfig};
 pub use generate::{generate, Sampling};
 pub use lm::{Init, Lm, LmConfig, SimpleRnnlm};
+pub use model::Model;
 pub use seq2seq::{Seq2seq, Seq2seqConfig};
 
 /// One line of a model summary (Keras' `summary()`): a layer, its tensors, its parameter count.

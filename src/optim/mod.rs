@@ -112,6 +112,15 @@ impl<F: Real> Optimizer<F> {
     }
 }
 
+/// Decoupled weight decay (AdamW's, after the step): every 2-D tensor (the weight matrices and
+/// embeddings; not the biases) is multiplied by `1 - rate`, `rate = lr * weight_decay`.
+pub fn decay_weights<F: Real>(params: &mut Params<F>, rate: f64) {
+    let keep = F::of(1.0 - rate);
+    for (value, _) in params.values_and_grads_mut().filter(|(v, _)| v.ndim() == 2) {
+        value.mapv_inplace(|w| w * keep);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

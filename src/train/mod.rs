@@ -1,11 +1,13 @@
-//! Training and evaluation of language models: the truncated-BPTT batcher, the epoch loop,
-//! perplexity.
+//! Training: the one engine every task runs on ([`Trainer`] over a [`Task`]), the truncated-BPTT
+//! batcher, the metrics of an epoch.
 
 pub mod bptt;
-pub mod trainer;
+pub mod engine;
+pub mod metrics;
 
 pub use bptt::BpttBatcher;
-pub use trainer::{
-    eval_perplexity, resident_mib, train_epoch, train_epoch_from, EpochCursor, EpochEnd, EpochOptions,
-    EpochStats, LanguageModel, OnNan,
+pub use engine::{
+    BatchLoss, Curve, Evaluation, Observer, OnNan, Outcome, Settings, Silent, Task, TaskState, TrainState,
+    Trainer,
 };
+pub use metrics::{resident_mib, EpochStats};

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod guarantees;
 
 use ndarray::{ArrayD, ArrayViewD};
 use recur::params::Params;

@@ -10,14 +10,13 @@ use super::presets::{Preset, Recipe};
 use clap::{Args, ValueEnum};
 use recur::data::ptb::Split;
 use recur::data::{demo, ptb, Corpus, Tokenizer};
-use recur::io::run_dir::{RunConfig, RunDir, TrainSettings, METRICS, MODEL, PLOT_STEM, RESULT};
-use recur::io::train_state::{Progress, CHECKPOINT};
+use recur::io::run_dir::{RunConfig, RunDir, TaskKind, TrainSettings, METRICS, MODEL, RESULT};
+use recur::io::train_state::CHECKPOINT;
 use recur::layers::CellKind;
 use recur::models::{Init, Lm, LmConfig};
 use recur::optim::{LrRule, LrSchedule, Optimizer, OptimizerKind};
-use recur::plot::{write_chart, Chart, Series};
 use recur::tensor::Rng;
-use recur::train::{BpttBatcher, EpochStats, OnNan};
+use recur::train::{BpttBatcher, OnNan, TrainState};
 use recur::{Error, Result};
 use session::{ResumeOverrides, Session};
 use std::path::{Path, PathBuf};
@@ -257,11 +256,17 @@ fn start(args: &TrainArgs) -> Result<Session> {
         eval_batch_size: 10,
         eval_time_size: 35,
         on_nan: args.on_nan.unwrap_or(OnNan::Stop),
+        weight_decay: 0.0,
+        patience: 0,
     };
 
     let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "run")?)?;
-    let config =
-        RunConfig { model: model_config.clone(), tokenizer: data.tokenizer, train: Some(settings.clone()) };
+    let config = RunConfig {
+        task: TaskKind::Lm,
+        model: model_config.clone(),
+        tokenizer: data.tokenizer,
+        train: Some(settings.clone()),
+    };
     // A run being replaced (--overwrite) loses its outputs before the new config is written, so
     // a failed new run never leaves the old weights beside a config they do not fit.
     for stale in [MODEL, METRICS, RESULT, CHECKPOINT, "perplexity.png", "perplexity.svg"] {
@@ -315,14 +320,12 @@ fn start(args: &TrainArgs) -> Result<Session> {
     );
     Ok(Session {
         run,
-        progress: Progress::start(settings.lr),
+        state: TrainState::new(optimizer),
         settings,
         corpus: data.train,
         valid_test: data.valid_test,
         model,
-        optimizer,
         batcher,
-        best_weights: None,
     })
 }
 
@@ -423,18 +426,4 @@ pub fn load_data(source: &DataSource) -> Result<Data> {
         None
     };
     Ok(Data { train, tokenizer, name, valid_test })
-}
-
-fn write_plot(run: &RunDir, history: &[EpochStats]) -> Result<(PathBuf, PathBuf)> {
-    let mut series = vec![Series {
-        name: "train".into(),
-        points: history.iter().map(|e| (e.epoch as f64, e.train_ppl)).collect(),
-    }];
-    let valid: Vec<_> = history.iter().filter_map(|e| Some((e.epoch as f64, e.valid_ppl?))).collect();
-    if !valid.is_empty() {
-        series.push(Series { name: "valid".into(), points: valid });
-    }
-    let chart =
-        Chart { title: "Perplexity", x_label: "epoch", y_label: "perplexity", log_y: true, series: &series };
-    write_chart(&run.path(PLOT_STEM), &chart)
 }
