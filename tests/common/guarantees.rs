@@ -32,6 +32,25 @@ impl Run {
         args
     }
 
+    /// [`Run::args`] with `extra` flags (`--flag value` pairs) replacing the run's own.
+    pub fn args_with(&self, epochs: usize, out: &Path, extra: &[&str]) -> Vec<String> {
+        let replaced: Vec<&str> = extra.iter().copied().filter(|f| f.starts_with("--")).collect();
+        let mut kept = Vec::new();
+        let mut flags = self.flags.iter().peekable();
+        while let Some(flag) = flags.next() {
+            let value = flags.next_if(|v| !v.starts_with("--"));
+            if !replaced.contains(&flag.as_str()) {
+                kept.push(flag.clone());
+                kept.extend(value.cloned());
+            }
+        }
+        let run = Run {
+            command: self.command.clone(),
+            flags: kept.into_iter().chain(extra.iter().map(|e| e.to_string())).collect(),
+        };
+        run.args(epochs, out)
+    }
+
     /// `recur <command> --resume DIR EXTRA...`.
     pub fn resume_args(&self, dir: &Path, extra: &[&str]) -> Vec<String> {
         let mut args: Vec<String> = self.command.iter().map(|c| c.to_string()).collect();
@@ -217,8 +236,7 @@ pub fn kill_9_never_breaks_the_checkpoint(g: &Run, s: &Scratch, rounds: usize) {
 /// left untouched, and no NaN reaches the metrics.
 pub fn nan_stops_the_run_naming_where(g: &Run, s: &Scratch, nan_flags: &[&str]) -> PathBuf {
     let dir = s.path("nan");
-    let mut args = g.args(3, &dir);
-    args.extend(nan_flags.iter().map(|f| f.to_string()));
+    let args = g.args_with(3, &dir, nan_flags);
     failure(
         "diverged at once",
         &run(&s.root, &args, &[]),

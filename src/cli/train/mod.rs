@@ -123,6 +123,14 @@ pub struct TrainArgs {
     /// epoch, the batch and the last good checkpoint) or skip the batch.
     #[arg(long, value_enum)]
     on_nan: Option<OnNan>,
+    /// Stop after this many validated epochs without a lower validation perplexity (0 = never);
+    /// the best epoch's weights are the ones saved either way [default: 0].
+    #[arg(long, value_name = "N")]
+    patience: Option<usize>,
+    /// Decoupled weight decay of the weight matrices (AdamW's), per unit of learning rate
+    /// [default: 0].
+    #[arg(long)]
+    weight_decay: Option<f64>,
     /// Continue the run in DIR from its checkpoint (written every epoch and on Ctrl-C). Only
     /// --data-dir, --lr, --epochs and --on-nan may be given beside it.
     #[arg(long, value_name = "DIR")]
@@ -153,6 +161,8 @@ impl TrainArgs {
             ("--lr-factor", self.lr_factor.is_some()),
             ("--decay-after", self.decay_after.is_some()),
             ("--validate", self.validate.is_some()),
+            ("--patience", self.patience.is_some()),
+            ("--weight-decay", self.weight_decay.is_some()),
             ("--out", self.out.is_some()),
             ("--init-from", self.init_from.is_some()),
             ("--overwrite", self.overwrite),
@@ -212,6 +222,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
 fn start(args: &TrainArgs) -> Result<Session> {
     let recipe = args.recipe();
     check_recipe(&recipe)?;
+    if let Some(wd) = args.weight_decay.filter(|wd| !(wd.is_finite() && *wd >= 0.0)) {
+        return Err(Error::msg(format!("--weight-decay must be 0 (off) or a positive number (got {wd})")));
+    }
+    if args.patience.is_some_and(|p| p > 0) && !recipe.validate {
+        return Err(Error::msg("--patience stops on the validation perplexity: it needs --validate (PTB)"));
+    }
     let source = DataSource {
         corpus: recipe.corpus,
         data_dir: args.data_dir.clone(),
@@ -256,8 +272,8 @@ fn start(args: &TrainArgs) -> Result<Session> {
         eval_batch_size: 10,
         eval_time_size: 35,
         on_nan: args.on_nan.unwrap_or(OnNan::Stop),
-        weight_decay: 0.0,
-        patience: 0,
+        weight_decay: args.weight_decay.unwrap_or(0.0),
+        patience: args.patience.unwrap_or(0),
     };
 
     let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "run")?)?;
