@@ -3,6 +3,7 @@
 pub mod corpus;
 pub mod csv;
 pub mod demo;
+#[cfg(feature = "fetch")]
 pub mod fetch;
 pub mod pairs;
 pub mod ptb;

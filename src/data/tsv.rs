@@ -126,7 +126,8 @@ impl Classes {
 }
 
 /// Which words a sequence longer than `max_len` keeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Keep {
     /// The first `max_len` words.

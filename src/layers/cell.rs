@@ -70,7 +70,8 @@ pub trait Cell: Clone + Copy + Debug + Default + Send + Sync + 'static {
 }
 
 /// The cell of a recurrent layer, chosen at run time (a config's `"cell"`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum CellKind {
     /// Elman RNN with tanh (PyTorch `RNN(nonlinearity="tanh")`, Keras `SimpleRNN`).
