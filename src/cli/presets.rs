@@ -25,6 +25,7 @@ pub enum Preset {
     ZarembaSmall,
     /// PyTorch's word-language-model example `--emsize 650 --nhid 650 --dropout 0.5 --epochs 40
     /// --tied`: lr 20, clip 0.25, lr / 4 when validation does not improve (test 75.96).
+    #[value(name = "pytorch-650-tied", alias = "pytorch650-tied")]
     Pytorch650Tied,
 }
 

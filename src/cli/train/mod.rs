@@ -44,7 +44,7 @@ pub struct TrainArgs {
     /// `recur data fetch ptb` puts them).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// Text file to train on (for --corpus text).
+    /// Text file to train on, one sentence a line (implies --corpus text).
     #[arg(long, value_name = "FILE")]
     text: Option<PathBuf>,
     /// Keep only the first N tokens of the corpus (0 = all; the book's chapter 5 uses 1000 of PTB).
@@ -57,7 +57,7 @@ pub struct TrainArgs {
     #[arg(long)]
     layers: Option<usize>,
     /// Word-vector width (D).
-    #[arg(long, alias = "embed-size")]
+    #[arg(long = "embed-size", visible_alias = "wordvec-size", value_name = "D")]
     wordvec_size: Option<usize>,
     /// Hidden-state width (H).
     #[arg(long)]
@@ -146,7 +146,7 @@ impl TrainArgs {
             ("--corpus-size", self.corpus_size != 0),
             ("--cell", self.cell.is_some()),
             ("--layers", self.layers.is_some()),
-            ("--wordvec-size", self.wordvec_size.is_some()),
+            ("--embed-size", self.wordvec_size.is_some()),
             ("--hidden-size", self.hidden_size.is_some()),
             ("--dropout", self.dropout.is_some()),
             ("--tie-weights", self.tie_weights.is_some()),
@@ -189,6 +189,9 @@ impl TrainArgs {
         set!(corpus, cell, layers, wordvec_size, hidden_size, dropout, tie_weights, init, init_scale);
         set!(batch_size, time_size, optimizer, lr, momentum, clip, lr_schedule, lr_factor, decay_after);
         set!(epochs, validate);
+        if self.text.is_some() && self.corpus.is_none() {
+            r.corpus = CorpusKind::Text;
+        }
         r
     }
 }
@@ -222,6 +225,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
 fn start(args: &TrainArgs) -> Result<Session> {
     let recipe = args.recipe();
     check_recipe(&recipe)?;
+    if args.text.is_some() && recipe.corpus != CorpusKind::Text {
+        return Err(Error::msg(format!(
+            "--text FILE trains on that file, but --corpus {} reads another corpus; drop --corpus (or give --corpus text)",
+            recipe.corpus.to_possible_value().expect("every corpus has a name").get_name()
+        )));
+    }
     if let Some(wd) = args.weight_decay.filter(|wd| !(wd.is_finite() && *wd >= 0.0)) {
         return Err(Error::msg(format!("--weight-decay must be 0 (off) or a positive number (got {wd})")));
     }

@@ -1,0 +1,64 @@
+//! What a new user hits first (issue 16), each answered as a user expects: one regression
+//! test per item.
+
+mod common;
+
+use common::cli::*;
+use std::process::{Command, Stdio};
+
+const SMALL: [&str; 6] = ["--hidden-size", "8", "--embed-size", "8", "--epochs", "1"];
+
+#[test]
+fn text_alone_trains_on_that_text() {
+    let s = Scratch::new("text-alone");
+    let text = s.file("my.txt", "the cat sat on the mat\nthe dog ran in the park\n".repeat(20));
+    let dir = s.path("run");
+    let mut args = vec!["train", "--text", text.to_str().unwrap(), "--out", dir.to_str().unwrap()];
+    args.extend(SMALL);
+    success("train --text", &recur(&s, &args));
+    let config = read_json(&dir.join("config.json"));
+    assert_eq!(config["train"]["corpus"].as_str().unwrap(), format!("text:{}", text.display()));
+    assert_eq!(config["model"]["vocab_size"].as_u64(), Some(10), "{config}");
+
+    let mut clash = vec!["train", "--corpus", "demo", "--text", text.to_str().unwrap()];
+    clash.extend(SMALL);
+    failure("--corpus demo --text", &recur(&s, &clash), &["--text", "--corpus demo"]);
+}
+
+#[test]
+fn the_readme_preset_names_are_accepted() {
+    let s = Scratch::new("preset-name");
+    for name in ["pytorch-650-tied", "pytorch650-tied", "book-ch6", "zaremba-small"] {
+        // A missing PTB folder is the expected refusal: the preset name itself was accepted.
+        let out = recur(&s, ["train", "--preset", name, "--data-dir", s.path("no-ptb").to_str().unwrap()]);
+        let err = stderr(&out);
+        assert!(!err.contains("invalid value"), "{name}: {err}");
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let s = Scratch::new("pipe");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_recur"))
+        .args(["train", "--epochs", "50", "--out", s.path("run").to_str().unwrap()])
+        .args(&SMALL[..4])
+        .current_dir(&s.root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the first line, then close the pipe: the next line recur prints meets a broken pipe.
+    let mut first = [0u8; 1];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        out.status.code() == Some(0) || out.status.signal() == Some(13),
+        "expected exit 0 or SIGPIPE, got {:?}",
+        out.status
+    );
+}
