@@ -169,7 +169,7 @@ fn bad_model_options_are_refused_with_the_reason() {
     let cases: [(&[&str], &[&str]); 5] = [
         (&["--tie-weights", "--wordvec-size", "8", "--hidden-size", "10"], &["tied weights", "8", "10"]),
         (&["--dropout", "1.0"], &["--dropout", "[0, 1)"]),
-        (&["--validate"], &["--validate", "PTB"]),
+        (&["--validate"], &["--validate", "no validation split", "--valid FILE"]),
         (&["--preset", "zaremba-small", "--data-dir", "/nonexistent"], &["/nonexistent", "ptb.train.txt"]),
         (&["--clip=-1"], &["--clip"]),
     ];

@@ -1,10 +1,10 @@
 //! `recur eval`: perplexity on a PTB split or a text file (the book's `eval_perplexity`).
 
 use clap::Args;
-use recur::data::corpus::encode_file;
+use recur::data::corpus::encode_file_counted;
 use recur::data::ptb::{self, Split};
 use recur::io::run_dir::RunDir;
-use recur::tasks::eval_perplexity;
+use recur::tasks::{eval_perplexity, lm::eval_shape};
 use recur::{Error, Result};
 use std::path::PathBuf;
 
@@ -39,12 +39,35 @@ pub fn run(args: EvalArgs) -> Result<()> {
             (format!("{split:?}").to_lowercase(), ptb::load_split(dir, split, &loaded.vocab)?)
         }
         (None, Some(path)) => {
-            ("text".to_string(), encode_file(path, loaded.config.tokenizer, &loaded.vocab)?)
+            let encoded = encode_file_counted(path, loaded.config.tokenizer, &loaded.vocab)?;
+            if encoded.unknown > 0 {
+                println!(
+                    "{}: {} of {} tokens are not in the model's vocabulary and are read as <unk>",
+                    path.display(),
+                    encoded.unknown,
+                    encoded.ids.len()
+                );
+            }
+            ("text".to_string(), encoded.ids)
         }
         _ => return Err(Error::msg("give either --split valid|test with --data-dir DIR, or --text FILE")),
     };
-    let ppl = eval_perplexity(&mut loaded.model, &ids, args.batch_size, args.time_size)?;
-    println!("{} tokens, batch {} x {}", ids.len(), args.batch_size, args.time_size);
+    if args.batch_size == 0 || args.time_size == 0 {
+        return Err(Error::msg("--batch-size and --time-size must be at least 1"));
+    }
+    let (batch, time) = eval_shape(ids.len(), args.batch_size, args.time_size).ok_or_else(|| {
+        Error::msg(format!("{name} has {} tokens: too few to measure a perplexity", ids.len()))
+    })?;
+    if (batch, time) != (args.batch_size, args.time_size) {
+        println!(
+            "{name} has {} tokens, too few for {} x {}: measured in blocks of {batch} x {time}",
+            ids.len(),
+            args.batch_size,
+            args.time_size
+        );
+    }
+    let ppl = eval_perplexity(&mut loaded.model, &ids, batch, time)?;
+    println!("{} tokens, batch {batch} x {time}", ids.len());
     println!("{name} perplexity: {ppl:.2}");
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `recur generate`: text from a trained language model, primed with start words.
 
 use clap::Args;
-use recur::data::EOS;
+use recur::data::{EOS, UNK};
 use recur::io::run_dir::RunDir;
 use recur::models::{generate, Sampling};
 use recur::tensor::Rng;
@@ -20,14 +20,15 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 100)]
     words: usize,
     /// Softmax temperature (0 = always the most likely word).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     temperature: f64,
     /// Sample among the K most likely words only (0 = all).
     #[arg(long, default_value_t = 0, value_name = "K")]
     top_k: usize,
-    /// Words never generated.
-    #[arg(long, value_delimiter = ',', default_value = "<unk>")]
-    skip: Vec<String>,
+    /// Words never generated, comma-separated [default: <unk>, when the vocabulary has it].
+    #[arg(long, value_delimiter = ',')]
+    skip: Option<Vec<String>>,
+    /// Seed of the sampling (the same seed gives the same text).
     #[arg(long, default_value_t = 1)]
     seed: u64,
 }
@@ -42,16 +43,36 @@ pub fn run(args: GenerateArgs) -> Result<()> {
     let mut start = Vec::with_capacity(words.len() + 1);
     // Prime from a sentence start, as the model saw every sentence in training.
     start.extend(vocab.id(EOS));
+    let mut unknown = Vec::new();
     for w in &words {
+        if vocab.id(w).is_none() {
+            unknown.push(w.as_str());
+        }
         start.push(vocab.id_or_unk(w).map_err(|m| Error::msg(format!("--start: {m}")))?);
+    }
+    if !unknown.is_empty() {
+        eprintln!("note: --start words not in the model's vocabulary, read as <unk>: {}", unknown.join(", "));
     }
     if start.is_empty() {
         return Err(Error::msg(format!(
             "--start is empty and the vocabulary has no {EOS}: give start words"
         )));
     }
-    // Words to skip that the vocabulary lacks are simply never generated.
-    let skip = args.skip.iter().filter_map(|w| vocab.id(w.trim())).collect();
+    let skip = match &args.skip {
+        None => vocab.id(UNK).into_iter().collect(),
+        Some(words) => words
+            .iter()
+            .map(|w| {
+                vocab.id(w.trim()).ok_or_else(|| {
+                    Error::msg(format!(
+                        "--skip: `{}` is not in the model's vocabulary ({} words), so it could never be generated",
+                        w.trim(),
+                        vocab.len()
+                    ))
+                })
+            })
+            .collect::<Result<Vec<u32>>>()?,
+    };
     let sampling = Sampling { temperature: args.temperature, top_k: args.top_k, skip };
     let ids = generate(&mut loaded.model, &start, args.words, &sampling, &mut Rng::new(args.seed));
     let mut text = words.join(" ");

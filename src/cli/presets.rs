@@ -1,8 +1,8 @@
 //! `recur train --preset NAME`: the published recipes as full sets of training settings. Every
 //! setting can still be overridden by its flag. Each preset names the result it reproduces.
 
-use super::train::CorpusKind;
 use clap::ValueEnum;
+use recur::data::lm_data::CorpusKind;
 use recur::layers::CellKind;
 use recur::models::Init;
 use recur::optim::{LrSchedule, OptimizerKind};

@@ -1,7 +1,7 @@
 //! Text to token ids. Every line break becomes `<eos>` (the book's PTB loader); ids are given in
 //! order of first appearance.
 
-use super::vocab::{Vocab, EOS};
+use super::vocab::{Vocab, EOS, UNK};
 use crate::error::{Error, Result};
 use crate::io::read_text;
 use serde::{Deserialize, Serialize};
@@ -110,28 +110,75 @@ impl Corpus {
     }
 }
 
+impl Corpus {
+    /// The same text over a vocabulary of `<unk>` (id 0), `<eos>` and the words seen at least
+    /// `min_count` times, most frequent first (ties in order of first appearance), at most
+    /// `max_size` entries in all (0 = no cap); every other word becomes `<unk>`. Text corpora are
+    /// read this way, so a model trained on them reads new text: its unknown words are `<unk>`.
+    pub fn with_vocab_limits(&self, max_size: usize, min_count: usize) -> Corpus {
+        let mut counts = vec![0usize; self.vocab.len()];
+        for &id in &self.ids {
+            counts[id as usize] += 1;
+        }
+        let eos = self.vocab.id(EOS);
+        let unk_word = self.vocab.id(UNK);
+        // Ids are in order of first appearance, so a stable sort by count keeps that order in ties.
+        let mut ranked: Vec<u32> = (0..self.vocab.len() as u32)
+            .filter(|&id| Some(id) != eos && Some(id) != unk_word && counts[id as usize] >= min_count.max(1))
+            .collect();
+        ranked.sort_by(|a, b| counts[*b as usize].cmp(&counts[*a as usize]));
+        let fixed = 1 + usize::from(eos.is_some());
+        if max_size > 0 {
+            ranked.truncate(max_size.saturating_sub(fixed));
+        }
+        let mut vocab = Vocab::new();
+        let unk = vocab.id_or_insert(UNK);
+        let mut new_id = vec![unk; self.vocab.len()];
+        if let Some(eos) = eos {
+            new_id[eos as usize] = vocab.id_or_insert(EOS);
+        }
+        for id in ranked {
+            new_id[id as usize] = vocab.id_or_insert(self.vocab.word(id));
+        }
+        Corpus { ids: self.ids.iter().map(|&id| new_id[id as usize]).collect(), vocab }
+    }
+}
+
 /// Maps a text file's tokens to ids of an existing vocabulary (validation and test splits,
 /// `eval --text`): unknown words become `<unk>` if the vocabulary has it, else an error naming
 /// the file, the line and the word.
 pub fn encode_file(path: &Path, tokenizer: Tokenizer, vocab: &Vocab) -> Result<Vec<u32>> {
+    Ok(encode_file_counted(path, tokenizer, vocab)?.ids)
+}
+
+/// Token ids of a text, and how many of its words the vocabulary lacked (read as `<unk>`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encoded {
+    pub ids: Vec<u32>,
+    pub unknown: usize,
+}
+
+/// [`encode_file`], counting the words read as `<unk>`.
+pub fn encode_file_counted(path: &Path, tokenizer: Tokenizer, vocab: &Vocab) -> Result<Encoded> {
     let text = read_text(path)?;
-    let mut ids = Vec::new();
+    let mut out = Encoded { ids: Vec::new(), unknown: 0 };
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let (body, has_newline) = match line.strip_suffix('\n') {
             Some(b) => (b, true),
             None => (line, false),
         };
         for w in tokenizer.words(body) {
-            ids.push(vocab.id_or_unk(&w).map_err(|m| Error::line(path, i + 1, m))?);
+            out.unknown += usize::from(vocab.id(&w).is_none());
+            out.ids.push(vocab.id_or_unk(&w).map_err(|m| Error::line(path, i + 1, m))?);
         }
         if has_newline {
-            ids.push(vocab.id_or_unk(EOS).map_err(|m| Error::line(path, i + 1, m))?);
+            out.ids.push(vocab.id_or_unk(EOS).map_err(|m| Error::line(path, i + 1, m))?);
         }
     }
-    if ids.iter().all(|&id| vocab.word(id) == EOS) {
+    if out.ids.iter().all(|&id| vocab.word(id) == EOS) {
         return Err(Error::file(path, "contains no words (expected text, one sentence per line)"));
     }
-    Ok(ids)
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -154,6 +201,19 @@ mod tests {
         assert_eq!(Tokenizer::Text.tokens("a b\r\nc"), ["a", "b", "<eos>", "c"]);
         // A byte-order mark inside the text (files joined) separates words.
         assert_eq!(Tokenizer::Whitespace.words("a\u{feff}b \u{feff}"), ["a", "b"]);
+    }
+
+    #[test]
+    fn vocabulary_limits_keep_the_frequent_words_and_map_the_rest_to_unk() {
+        let c = Corpus::from_text("a b b c c c\nd c b\n", Tokenizer::Whitespace);
+        let capped = c.with_vocab_limits(4, 1);
+        let words: Vec<&str> = (0..capped.vocab.len() as u32).map(|i| capped.vocab.word(i)).collect();
+        assert_eq!(words, ["<unk>", "<eos>", "c", "b"]);
+        let text: Vec<&str> = capped.ids.iter().map(|&i| capped.vocab.word(i)).collect();
+        assert_eq!(text, ["<unk>", "b", "b", "c", "c", "c", "<eos>", "<unk>", "c", "b", "<eos>"]);
+        let min2 = c.with_vocab_limits(0, 2);
+        assert_eq!(min2.vocab.len(), 4, "a and d are seen once");
+        assert_eq!(c.with_vocab_limits(0, 1).vocab.len(), 6, "every word and <unk>");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod csv;
 pub mod demo;
 #[cfg(feature = "fetch")]
 pub mod fetch;
+pub mod lm_data;
 pub mod pairs;
 pub mod ptb;
 pub mod series;

@@ -10,6 +10,7 @@
 //! result.json        best epoch, its validation perplexity, the test perplexity (validated runs)
 //! ```
 
+use crate::data::lm_data::{CorpusKind, DataSource};
 use crate::data::{Tokenizer, Vocab};
 use crate::error::{Error, Result};
 use crate::io::{atomic::write_atomic, checkpoint, read_text};
@@ -62,6 +63,18 @@ pub struct TrainSettings {
     /// What a batch with a non-finite loss or gradient does.
     #[serde(default = "default_on_nan")]
     pub on_nan: OnNan,
+    /// Text corpora: the vocabulary's cap and the fewest sightings of a kept word.
+    #[serde(default)]
+    pub max_vocab: usize,
+    #[serde(default = "one")]
+    pub min_count: usize,
+    /// Validation and test files, and the held-out share of a text corpus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
+    #[serde(default)]
+    pub valid_share: f64,
     /// Decoupled weight decay per unit of learning rate (0 = off).
     #[serde(default)]
     pub weight_decay: f64,
@@ -71,6 +84,41 @@ pub struct TrainSettings {
 }
 
 impl TrainSettings {
+    /// The data a run recorded (`demo`, `ptb:DIR`, `text:FILE`, its validation and test);
+    /// `data_dir` replaces the recorded PTB folder (the data moved).
+    pub fn data_source(&self, data_dir: Option<&Path>) -> Result<DataSource> {
+        let (kind, place) = self.corpus.split_once(':').unwrap_or((self.corpus.as_str(), ""));
+        let (corpus, data_dir, text) = match kind {
+            "demo" => (CorpusKind::Demo, None, None),
+            "ptb" => (
+                CorpusKind::Ptb,
+                Some(data_dir.map_or_else(|| PathBuf::from(place), Path::to_path_buf)),
+                None,
+            ),
+            "text" => (CorpusKind::Text, None, Some(PathBuf::from(place))),
+            _ => {
+                return Err(Error::msg(format!(
+                    "the run's corpus `{}` is not one recur records (demo, ptb:DIR, text:FILE)",
+                    self.corpus
+                )))
+            }
+        };
+        // A PTB run that validated read the whole corpus; others kept its first `corpus_size` tokens.
+        let corpus_size = if self.validate && corpus == CorpusKind::Ptb { 0 } else { self.corpus_size };
+        Ok(DataSource {
+            corpus: Some(corpus),
+            data_dir,
+            text,
+            corpus_size,
+            validate: self.validate,
+            max_vocab: self.max_vocab,
+            min_count: self.min_count,
+            valid: self.valid.as_ref().map(PathBuf::from),
+            test: self.test.as_ref().map(PathBuf::from),
+            valid_share: self.valid_share,
+        })
+    }
+
     /// What the engine needs of them.
     pub fn engine(&self) -> Settings {
         Settings {
@@ -83,6 +131,10 @@ impl TrainSettings {
             on_nan: self.on_nan,
         }
     }
+}
+
+fn one() -> usize {
+    1
 }
 
 fn default_on_nan() -> OnNan {
@@ -159,7 +211,9 @@ pub struct RunConfig {
 pub struct RunResult {
     pub best_epoch: usize,
     pub best_valid_ppl: f64,
-    pub test_ppl: f64,
+    /// On the best weights, when the run has a test text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_ppl: Option<f64>,
 }
 
 /// A run directory on disk.

@@ -148,6 +148,19 @@ impl<F: Real> Task<F> for LmTask<'_, F> {
     }
 }
 
+/// The blocks (streams, steps) in which a text of `tokens` tokens is measured: `batch` x `time`
+/// when it fills them, else fewer streams, else one shorter stream; None below 2 tokens.
+pub fn eval_shape(tokens: usize, batch: usize, time: usize) -> Option<(usize, usize)> {
+    let data = tokens.checked_sub(1).filter(|&d| d >= 1)?;
+    Some(if data >= batch * time {
+        (batch, time)
+    } else if data >= time {
+        (data / time, time)
+    } else {
+        (1, data)
+    })
+}
+
 /// The book's `eval_perplexity`: evaluation mode (no dropout), state reset, the corpus read as
 /// `batch_size` contiguous streams in blocks of `time_size`, perplexity = exp(mean block loss).
 /// The state is reset again and the mode restored after, so evaluation leaves no trace.

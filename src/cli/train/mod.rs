@@ -7,9 +7,8 @@
 mod session;
 
 use super::presets::{Preset, Recipe};
-use clap::{Args, ValueEnum};
-use recur::data::ptb::Split;
-use recur::data::{demo, ptb, Corpus, Tokenizer};
+use clap::Args;
+use recur::data::lm_data::{self, CorpusKind, DataSource};
 use recur::io::run_dir::{RunConfig, RunDir, TaskKind, TrainSettings, METRICS, MODEL, RESULT};
 use recur::io::train_state::CHECKPOINT;
 use recur::layers::CellKind;
@@ -19,17 +18,7 @@ use recur::tensor::Rng;
 use recur::train::{BpttBatcher, OnNan, TrainState};
 use recur::{Error, Result};
 use session::{ResumeOverrides, Session};
-use std::path::{Path, PathBuf};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum CorpusKind {
-    /// The built-in demo text (no data, no network needed).
-    Demo,
-    /// Penn Treebank: ptb.train.txt (and ptb.valid.txt, ptb.test.txt) in --data-dir.
-    Ptb,
-    /// A plain text file (--text), one sentence per line.
-    Text,
-}
+use std::path::PathBuf;
 
 /// Flags left out take the preset's value (see `--preset`).
 #[derive(Args, Debug)]
@@ -44,9 +33,27 @@ pub struct TrainArgs {
     /// `recur data fetch ptb` puts them).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// Text file to train on, one sentence a line (implies --corpus text).
+    /// Text file to train on, one sentence a line (implies --corpus text). Its words make the
+    /// vocabulary, with `<unk>` for every word outside it.
     #[arg(long, value_name = "FILE")]
     text: Option<PathBuf>,
+    /// Text corpora: the largest vocabulary, `<unk>` and `<eos>` included (0 = every word)
+    /// [default: 0]. The rarer words become `<unk>`.
+    #[arg(long, value_name = "N")]
+    max_vocab: Option<usize>,
+    /// Text corpora: words seen fewer times become `<unk>` [default: 1].
+    #[arg(long, value_name = "K")]
+    min_count: Option<usize>,
+    /// Validation text (validated every epoch, best weights kept; any corpus but PTB).
+    #[arg(long, value_name = "FILE")]
+    valid: Option<PathBuf>,
+    /// Test text, measured once on the best weights at the end (any corpus but PTB).
+    #[arg(long, value_name = "FILE")]
+    test: Option<PathBuf>,
+    /// Text corpora: validate on the last SHARE of the file's lines, held out of training
+    /// [default: 0.1 with --validate, else 0 = none].
+    #[arg(long, value_name = "SHARE")]
+    valid_share: Option<f64>,
     /// Keep only the first N tokens of the corpus (0 = all; the book's chapter 5 uses 1000 of PTB).
     #[arg(long, default_value_t = 0, value_name = "N")]
     corpus_size: usize,
@@ -143,6 +150,11 @@ impl TrainArgs {
         let given = [
             ("--corpus", self.corpus.is_some()),
             ("--text", self.text.is_some()),
+            ("--max-vocab", self.max_vocab.is_some()),
+            ("--min-count", self.min_count.is_some()),
+            ("--valid", self.valid.is_some()),
+            ("--test", self.test.is_some()),
+            ("--valid-share", self.valid_share.is_some()),
             ("--corpus-size", self.corpus_size != 0),
             ("--cell", self.cell.is_some()),
             ("--layers", self.layers.is_some()),
@@ -196,14 +208,6 @@ impl TrainArgs {
     }
 }
 
-/// What training reads: the training ids and, for validated runs, the validation and test ids.
-pub struct Data {
-    pub train: Corpus,
-    pub tokenizer: Tokenizer,
-    pub name: String,
-    pub valid_test: Option<(Vec<u32>, Vec<u32>)>,
-}
-
 pub fn run(args: TrainArgs) -> Result<()> {
     let session = match &args.resume {
         Some(dir) => {
@@ -225,26 +229,31 @@ pub fn run(args: TrainArgs) -> Result<()> {
 fn start(args: &TrainArgs) -> Result<Session> {
     let recipe = args.recipe();
     check_recipe(&recipe)?;
-    if args.text.is_some() && recipe.corpus != CorpusKind::Text {
-        return Err(Error::msg(format!(
-            "--text FILE trains on that file, but --corpus {} reads another corpus; drop --corpus (or give --corpus text)",
-            recipe.corpus.to_possible_value().expect("every corpus has a name").get_name()
-        )));
-    }
     if let Some(wd) = args.weight_decay.filter(|wd| !(wd.is_finite() && *wd >= 0.0)) {
         return Err(Error::msg(format!("--weight-decay must be 0 (off) or a positive number (got {wd})")));
     }
-    if args.patience.is_some_and(|p| p > 0) && !recipe.validate {
-        return Err(Error::msg("--patience stops on the validation perplexity: it needs --validate (PTB)"));
-    }
     let source = DataSource {
-        corpus: recipe.corpus,
+        corpus: Some(recipe.corpus),
         data_dir: args.data_dir.clone(),
         text: args.text.clone(),
         corpus_size: args.corpus_size,
         validate: recipe.validate,
+        max_vocab: args.max_vocab.unwrap_or(0),
+        min_count: args.min_count.unwrap_or(1),
+        valid: args.valid.clone(),
+        test: args.test.clone(),
+        valid_share: args.valid_share.unwrap_or(0.0),
     };
-    let data = load_data(&source)?;
+    if args.patience.is_some_and(|p| p > 0) && !source.validates() {
+        return Err(Error::msg(
+            "--patience stops on the validation perplexity: it needs validation (--validate on PTB, --valid FILE or \
+             --valid-share X)",
+        ));
+    }
+    let data = lm_data::load(&source)?;
+    for note in &data.notes {
+        println!("{note}");
+    }
     let corpus = &data.train;
     let batcher = BpttBatcher::new(corpus.ids.len(), recipe.batch_size, recipe.time_size)?;
 
@@ -277,7 +286,12 @@ fn start(args: &TrainArgs) -> Result<Session> {
             factor: recipe.lr_factor,
             decay_after: recipe.decay_after,
         },
-        validate: recipe.validate,
+        validate: source.validates(),
+        max_vocab: source.max_vocab,
+        min_count: source.min_count,
+        valid: source.valid.as_ref().map(|p| p.display().to_string()),
+        test: source.test.as_ref().map(|p| p.display().to_string()),
+        valid_share: source.valid_share,
         eval_batch_size: 10,
         eval_time_size: 35,
         on_nan: args.on_nan.unwrap_or(OnNan::Stop),
@@ -348,7 +362,8 @@ fn start(args: &TrainArgs) -> Result<Session> {
         state: TrainState::new(optimizer),
         settings,
         corpus: data.train,
-        valid_test: data.valid_test,
+        valid: data.valid,
+        test: data.test,
         model,
         batcher,
     })
@@ -370,85 +385,4 @@ fn check_recipe(r: &Recipe) -> Result<()> {
         return Err(Error::msg(format!("--dropout must be in [0, 1) (got {})", r.dropout)));
     }
     Ok(())
-}
-
-/// Where the training text comes from: the flags of a new run, or the settings a run recorded.
-pub struct DataSource {
-    pub corpus: CorpusKind,
-    pub data_dir: Option<PathBuf>,
-    pub text: Option<PathBuf>,
-    /// Keep the first N tokens (0 = all).
-    pub corpus_size: usize,
-    pub validate: bool,
-}
-
-impl DataSource {
-    /// The source a run recorded in its settings (`demo`, `ptb:DIR`, `text:FILE`); `data_dir`
-    /// replaces the recorded PTB folder (the data moved).
-    pub fn recorded(settings: &TrainSettings, data_dir: Option<&Path>) -> Result<Self> {
-        let (kind, place) = settings.corpus.split_once(':').unwrap_or((settings.corpus.as_str(), ""));
-        let (corpus, data_dir, text) = match kind {
-            "demo" => (CorpusKind::Demo, None, None),
-            "ptb" => (
-                CorpusKind::Ptb,
-                Some(data_dir.map_or_else(|| PathBuf::from(place), Path::to_path_buf)),
-                None,
-            ),
-            "text" => (CorpusKind::Text, None, Some(PathBuf::from(place))),
-            _ => {
-                return Err(Error::msg(format!(
-                    "the run's corpus `{}` is not one recur records (demo, ptb:DIR, text:FILE)",
-                    settings.corpus
-                )))
-            }
-        };
-        // A validated run always read the whole corpus; others kept its first `corpus_size` tokens.
-        let corpus_size = if settings.validate { 0 } else { settings.corpus_size };
-        Ok(DataSource { corpus, data_dir, text, corpus_size, validate: settings.validate })
-    }
-
-    /// `--data-dir`, else `$RECUR_DATA/ptb`, else `data/ptb`.
-    fn ptb_dir(&self) -> PathBuf {
-        self.data_dir.clone().unwrap_or_else(|| match std::env::var_os("RECUR_DATA") {
-            Some(root) => Path::new(&root).join("ptb"),
-            None => PathBuf::from("data/ptb"),
-        })
-    }
-}
-
-pub fn load_data(source: &DataSource) -> Result<Data> {
-    let (mut train, tokenizer, name) = match source.corpus {
-        CorpusKind::Demo => (demo::demo_corpus(), Tokenizer::Text, "demo".to_string()),
-        CorpusKind::Ptb => {
-            let dir = source.ptb_dir();
-            if !dir.join("ptb.train.txt").exists() && source.data_dir.is_none() {
-                return Err(Error::file(
-                    &dir.join("ptb.train.txt"),
-                    "not found; download PTB with `recur data fetch ptb` or pass --data-dir DIR",
-                ));
-            }
-            (ptb::load_train(&dir)?, ptb::TOKENIZER, format!("ptb:{}", dir.display()))
-        }
-        CorpusKind::Text => {
-            let path = source.text.as_deref().ok_or_else(|| Error::msg("--corpus text needs --text FILE"))?;
-            (Corpus::read(path, Tokenizer::Text)?, Tokenizer::Text, format!("text:{}", path.display()))
-        }
-    };
-    train.truncate(source.corpus_size)?;
-    let valid_test = if source.validate {
-        if source.corpus != CorpusKind::Ptb || source.corpus_size != 0 {
-            return Err(Error::msg(
-                "--validate needs the whole PTB (--corpus ptb without --corpus-size): the valid and \
-                 test splits are read with the training vocabulary; pass --validate false",
-            ));
-        }
-        let dir = source.ptb_dir();
-        Some((
-            ptb::load_split(&dir, Split::Valid, &train.vocab)?,
-            ptb::load_split(&dir, Split::Test, &train.vocab)?,
-        ))
-    } else {
-        None
-    };
-    Ok(Data { train, tokenizer, name, valid_test })
 }

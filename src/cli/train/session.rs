@@ -6,9 +6,8 @@
 //! loads the checkpoint and goes on from the batch after the last one done: on one thread its
 //! numbers are the uninterrupted run's, digit for digit (`tests/resume.rs`).
 
-use super::{load_data, DataSource};
 use crate::cli::fit::{fit, resume_state, Describe};
-use recur::data::Corpus;
+use recur::data::{lm_data, Corpus};
 use recur::io::run_dir::{RunDir, RunResult, TrainSettings};
 use recur::models::Lm;
 use recur::optim::Optimizer;
@@ -23,7 +22,8 @@ pub struct Session {
     pub run: RunDir,
     pub settings: TrainSettings,
     pub corpus: Corpus,
-    pub valid_test: Option<(Vec<u32>, Vec<u32>)>,
+    pub valid: Option<Vec<u32>>,
+    pub test: Option<Vec<u32>>,
     pub model: Lm<f32>,
     pub batcher: BpttBatcher,
     pub state: TrainState<f32>,
@@ -54,8 +54,7 @@ impl Session {
         if let Some(on_nan) = overrides.on_nan {
             settings.on_nan = on_nan;
         }
-        let source = DataSource::recorded(&settings, overrides.data_dir)?;
-        let data = load_data(&source)?;
+        let data = lm_data::load(&settings.data_source(overrides.data_dir)?)?;
         let vocab = run.read_vocab()?;
         if vocab.len() != data.train.vocab.len()
             || (0..vocab.len() as u32).any(|id| vocab.word(id) != data.train.vocab.word(id))
@@ -87,7 +86,16 @@ impl Session {
             config.train = Some(settings.clone());
             run.write_config(&config)?;
         }
-        Ok(Session { run, settings, corpus: data.train, valid_test: data.valid_test, model, batcher, state })
+        Ok(Session {
+            run,
+            settings,
+            corpus: data.train,
+            valid: data.valid,
+            test: data.test,
+            model,
+            batcher,
+            state,
+        })
     }
 
     /// Trains the remaining epochs, then tests on the best weights (validated runs).
@@ -95,31 +103,40 @@ impl Session {
         let settings = self.settings.clone();
         let engine = settings.engine();
         let mut task = LmTask::new(&mut self.model, &self.corpus.ids, &mut self.batcher);
-        if let Some((valid, _)) = &self.valid_test {
-            task = task.validated(valid, settings.eval_batch_size, settings.eval_time_size);
+        if let Some(valid) = &self.valid {
+            let (batch, time) = eval_shape("the validation text", valid.len(), &settings)?;
+            task = task.validated(valid, batch, time);
         }
         let describe = Describe { command: "recur train", epoch_line: &epoch_line };
         let outcome = fit(&engine, &self.run, &mut task, &mut self.state, &describe)?;
-        let Outcome::Finished { best, .. } = outcome else { unreachable!("fit returns only finished runs") };
+        let Outcome::Finished { best, stopped_early } = outcome else {
+            unreachable!("fit returns only finished runs")
+        };
         let history = &self.state.progress.history;
         let last = history.last().expect("at least one epoch");
-        match (&self.valid_test, best) {
-            (Some((_, test)), Some((best_epoch, best_valid_ppl))) => {
+        if stopped_early {
+            println!(
+                "early stopping after epoch {}: {} epochs without a better validation perplexity",
+                last.epoch, engine.patience
+            );
+        }
+        match best {
+            Some((best_epoch, best_valid_ppl)) => {
                 // The engine put the best epoch's weights back.
-                self.model.reset_state();
-                let test_ppl = eval_perplexity(
-                    &mut self.model,
-                    test,
-                    settings.eval_batch_size,
-                    settings.eval_time_size,
-                )?;
+                println!("best validation perplexity {best_valid_ppl:.2} (epoch {best_epoch}); its weights are saved");
+                let test_ppl = match &self.test {
+                    Some(test) => {
+                        let (batch, time) = eval_shape("the test text", test.len(), &settings)?;
+                        self.model.reset_state();
+                        let ppl = eval_perplexity(&mut self.model, test, batch, time)?;
+                        println!("test perplexity {ppl:.2}");
+                        Some(ppl)
+                    }
+                    None => None,
+                };
                 self.run.write_result(&RunResult { best_epoch, best_valid_ppl, test_ppl })?;
-                println!(
-                    "best validation perplexity {best_valid_ppl:.2} (epoch {best_epoch}); on its weights:"
-                );
-                println!("test perplexity {test_ppl:.2}");
             }
-            _ => println!(
+            None => println!(
                 "final perplexity {:.2} after {} epochs",
                 last.figure("train_ppl").unwrap_or(f64::NAN),
                 last.epoch
@@ -149,4 +166,19 @@ fn epoch_line(e: &EpochStats) -> String {
         e.rss_mib.map(|m| format!(" | RSS {m:.0} MiB")).unwrap_or_default(),
         if e.skipped > 0 { format!(" | {} batches skipped", e.skipped) } else { String::new() },
     )
+}
+
+/// The validation or test blocks: the run's (the book's 10 x 35), fewer streams or shorter
+/// blocks when the text is too short to fill them (said once).
+fn eval_shape(what: &str, tokens: usize, settings: &TrainSettings) -> Result<(usize, usize)> {
+    let wanted = (settings.eval_batch_size, settings.eval_time_size);
+    let shape = recur::tasks::lm::eval_shape(tokens, wanted.0, wanted.1)
+        .ok_or_else(|| Error::msg(format!("{what} has {tokens} tokens: too few to measure a perplexity")))?;
+    if shape != wanted {
+        println!(
+            "{what} has {tokens} tokens: measured in blocks of {} x {} instead of {} x {}",
+            shape.0, shape.1, wanted.0, wanted.1
+        );
+    }
+    Ok(shape)
 }
