@@ -18,7 +18,8 @@ fn text_alone_trains_on_that_text() {
     success("train --text", &recur(&s, &args));
     let config = read_json(&dir.join("config.json"));
     assert_eq!(config["train"]["corpus"].as_str().unwrap(), format!("text:{}", text.display()));
-    assert_eq!(config["model"]["vocab_size"].as_u64(), Some(10), "{config}");
+    // Nine words, <eos> and <unk>.
+    assert_eq!(config["model"]["vocab_size"].as_u64(), Some(11), "{config}");
 
     let mut clash = vec!["train", "--corpus", "demo", "--text", text.to_str().unwrap()];
     clash.extend(SMALL);
@@ -61,4 +62,31 @@ fn a_closed_pipe_ends_quietly() {
         "expected exit 0 or SIGPIPE, got {:?}",
         out.status
     );
+}
+
+#[test]
+fn sizes_beyond_the_memory_are_one_line_and_leave_nothing() {
+    let s = Scratch::new("too-big");
+    let dir = s.path("run");
+    let out = recur(&s, ["train", "--hidden-size", "100000", "--out", dir.to_str().unwrap()]);
+    failure("huge hidden size", &out, &["needs about", "of memory", "choose smaller sizes"]);
+    assert!(!dir.exists(), "a refused run left {}", dir.display());
+}
+
+#[test]
+fn a_run_that_diverges_before_its_first_checkpoint_leaves_nothing() {
+    let s = Scratch::new("diverged-empty");
+    let dir = s.path("run");
+    let out =
+        recur(&s, ["train", "--lr", "1e9", "--clip", "0", "--epochs", "2", "--out", dir.to_str().unwrap()]);
+    failure("diverged", &out, &["epoch 1", "no checkpoint yet"]);
+    assert!(!dir.exists(), "the diverged run left {}", dir.display());
+    // A folder of the user's keeps the user's files.
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let out =
+        recur(&s, ["train", "--lr", "1e9", "--clip", "0", "--epochs", "2", "--out", dir.to_str().unwrap()]);
+    failure("diverged into a user's folder", &out, &["no checkpoint yet"]);
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["notes.txt"]);
 }

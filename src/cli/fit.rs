@@ -7,7 +7,7 @@
 //! half-written). `RECUR_STOP_AFTER_BATCHES=K` sets the same flag after K batches of this
 //! process, so tests can interrupt at a known batch.
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use recur::io::run_dir::RunDir;
 use recur::io::train_state::CHECKPOINT;
 use recur::tensor::Real;
@@ -77,9 +77,14 @@ pub fn fit<F: Real>(
             println!("resume with: {} --resume {}", describe.command, run.root.display());
             std::process::exit(INTERRUPTED);
         }
-        Outcome::Diverged { .. } => {
+        Outcome::Diverged { checkpoint, .. } => {
             bar.bar.abandon();
-            Err(diverged_error(&outcome, run, describe.command, state.progress.lr))
+            let err = diverged_error(&outcome, run, describe.command, state.progress.lr);
+            if !checkpoint {
+                // Nothing usable was written: leave no run directory behind.
+                run.remove_unfinished()?;
+            }
+            Err(err)
         }
     }
 }
@@ -127,9 +132,12 @@ impl Observer for Bar<'_> {
         self.bar = ProgressBar::new((epochs * batches_per_epoch) as u64);
         self.bar.set_style(
             ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} batches  epoch {msg}  {per_sec:.1}  elapsed {elapsed}  left {eta}",
+                "{bar:30} {pos}/{len} batches  epoch {msg}  {rate}  elapsed {elapsed}  left {eta}",
             )
-            .expect("the progress template is valid"),
+            .expect("the progress template is valid")
+            .with_key("rate", |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{:.1} batches/s", state.per_sec());
+            }),
         );
         self.bar.set_message(format!("{}/{epochs}", (done / batches_per_epoch.max(1) + 1).min(epochs)));
         self.bar.set_position(done as u64);

@@ -87,6 +87,24 @@ pub fn check_fits(path: &Path, size: u64, limit: Option<u64>) -> Result<()> {
     }
 }
 
+/// Errors if training `what` needs more memory than is available: `floats` 4-byte numbers
+/// (weights, their gradients, the optimizer's state, activations), estimated by the caller
+/// before anything is allocated, so a size far too large is one line, not an abort.
+pub fn check_memory(floats: Option<u128>, what: &str) -> Result<()> {
+    let needed = floats
+        .and_then(|f| f.checked_mul(4))
+        .map(|b| u64::try_from(b).unwrap_or(u64::MAX))
+        .unwrap_or(u64::MAX);
+    match memory_available() {
+        Some(available) if needed > available => Err(Error::msg(format!(
+            "{what} needs about {} of memory but {} is available; choose smaller sizes",
+            human_bytes(needed),
+            human_bytes(available)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The memory available for new allocations, in bytes: `MemAvailable` of `/proc/meminfo`
 /// (Linux). `None` where that cannot be read (no check then).
 pub fn memory_available() -> Option<u64> {

@@ -244,6 +244,34 @@ impl RunDir {
         self.root.join(name)
     }
 
+    /// Removes what a run that failed before its first checkpoint wrote (recur's run files,
+    /// nothing else), then the folder itself if that left it empty: a failed run leaves nothing
+    /// behind, and a user's own files in the folder are never touched.
+    pub fn remove_unfinished(&self) -> Result<()> {
+        const WRITTEN: [&str; 10] = [
+            CONFIG,
+            VOCAB,
+            MODEL,
+            METRICS,
+            RESULT,
+            "checkpoint.safetensors",
+            "loss.png",
+            "loss.svg",
+            "perplexity.png",
+            "perplexity.svg",
+        ];
+        for name in WRITTEN {
+            let path = self.path(name);
+            if path.exists() {
+                std::fs::remove_file(&path)
+                    .map_err(|e| Error::io(&path, "remove the failed run's file", e))?;
+            }
+        }
+        // Fails when anything else is in the folder, which is then left as it is.
+        let _ = std::fs::remove_dir(&self.root);
+        Ok(())
+    }
+
     pub fn write_config(&self, config: &RunConfig) -> Result<()> {
         let json = serde_json::to_string_pretty(config).expect("a RunConfig always serialises");
         write_atomic(&self.path(CONFIG), format!("{json}\n").as_bytes())

@@ -80,6 +80,17 @@ impl LmConfig {
     /// Why this config cannot be built, if it cannot.
     /// How many numbers the model's parameters hold (`None` if it overflows 128 bits): computed
     /// from the sizes alone, so a config can be checked against a file before anything is built.
+    /// Numbers a training run of this model holds, roughly: the weights five times (value,
+    /// gradient, the best epoch's copy, Adam's two moments) and a batch of `n x t` positions'
+    /// activations (the V-wide scores twice, each layer's gates and states).
+    pub fn training_floats(&self, n: usize, t: usize) -> Option<u128> {
+        let positions = (n as u128).checked_mul(t as u128)?;
+        let per_position = (2 * self.vocab_size as u128)
+            .checked_add((self.num_layers as u128).checked_mul(12)?.checked_mul(self.hidden_size as u128)?)?
+            .checked_add(2 * self.embed_size as u128)?;
+        self.parameter_count()?.checked_mul(5)?.checked_add(positions.checked_mul(per_position)?)
+    }
+
     pub fn parameter_count(&self) -> Option<u128> {
         let (v, d, h) = (self.vocab_size as u128, self.embed_size as u128, self.hidden_size as u128);
         let gates: u128 = match self.cell {

@@ -243,7 +243,7 @@ pub fn nan_stops_the_run_naming_where(g: &Run, s: &Scratch, nan_flags: &[&str]) 
         &["epoch 1, batch 2/", "no checkpoint yet", "--lr"],
     );
 
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!dir.exists(), "a run that diverged before its first checkpoint left {}", dir.display());
     success("good epochs", &run(&s.root, &g.args(2, &dir), &[]));
     let checkpoint = dir.join(CHECKPOINT);
     let before = std::fs::read(&checkpoint).unwrap();

@@ -76,6 +76,11 @@ impl Session {
             )));
         }
         let mut batcher = BpttBatcher::new(data.train.ids.len(), settings.batch_size, settings.time_size)?;
+        config.model.check().map_err(|m| Error::file(&run.path("config.json"), m))?;
+        recur::io::check_memory(
+            config.model.training_floats(settings.batch_size, settings.time_size),
+            "this model",
+        )?;
         let mut model: Lm<f32> = Lm::new(config.model.clone(), &mut Rng::new(settings.seed));
         let optimizer = Optimizer::new(settings.optimizer, settings.lr, settings.momentum);
         let state = {
