@@ -27,6 +27,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value = "book-ch5")]
     preset: Preset,
     /// Which corpus to train on.
+    /// [default: the preset's; book-ch5: demo]
     #[arg(long, value_enum)]
     corpus: Option<CorpusKind>,
     /// Folder holding the PTB files (default: $RECUR_DATA/ptb if set, else data/ptb, where
@@ -58,59 +59,79 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     corpus_size: usize,
     /// Recurrent cell.
+    /// [default: the preset's; book-ch5: rnn]
     #[arg(long, value_enum)]
     cell: Option<CellKind>,
     /// Stacked recurrent layers.
+    /// [default: the preset's; book-ch5: 1]
     #[arg(long)]
     layers: Option<usize>,
     /// Word-vector width (D).
+    /// [default: the preset's; book-ch5: 100]
     #[arg(long = "embed-size", visible_alias = "wordvec-size", value_name = "D")]
     wordvec_size: Option<usize>,
     /// Hidden-state width (H).
+    /// [default: the preset's; book-ch5: 100]
     #[arg(long)]
     hidden_size: Option<usize>,
     /// Dropout probability on the embedding output and after each recurrent layer.
+    /// [default: the preset's; book-ch5: 0]
     #[arg(long)]
     dropout: Option<f64>,
     /// Tie the decoder's weight to the embedding's (needs equal sizes): `--tie-weights [true|false]`.
+    /// [default: the preset's; book-ch5: false]
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     tie_weights: Option<bool>,
     /// Weight initialisation.
+    /// [default: the preset's; book-ch5: book]
     #[arg(long, value_enum)]
     init: Option<Init>,
     /// Bound of the uniform initialisations.
+    /// [default: the preset's; book-ch5: 0.1]
     #[arg(long)]
     init_scale: Option<f64>,
     /// Sequences per batch (N).
+    /// [default: the preset's; book-ch5: 10]
     #[arg(long)]
     batch_size: Option<usize>,
     /// Time steps per truncated-BPTT block (T).
+    /// [default: the preset's; book-ch5: 5]
     #[arg(long)]
     time_size: Option<usize>,
+    /// Optimizer.
+    /// [default: the preset's; book-ch5: sgd]
     #[arg(long, value_enum)]
     optimizer: Option<OptimizerKind>,
     /// Initial learning rate.
+    /// [default: the preset's; book-ch5: 0.1]
     #[arg(long)]
     lr: Option<f64>,
     /// Momentum coefficient (--optimizer momentum).
+    /// [default: the preset's; book-ch5: 0.9]
     #[arg(long)]
     momentum: Option<f64>,
     /// Clip the global gradient norm to this (0 = no clipping).
+    /// [default: the preset's; book-ch5: 0]
     #[arg(long)]
     clip: Option<f64>,
     /// Learning-rate rule between epochs.
+    /// [default: the preset's; book-ch5: constant]
     #[arg(long, value_enum)]
     lr_schedule: Option<LrSchedule>,
     /// Plateau: divide the rate by this; zaremba: multiply it by this each epoch.
+    /// [default: the preset's; book-ch5: 4]
     #[arg(long)]
     lr_factor: Option<f64>,
     /// Zaremba: epochs at the initial rate before the decay starts.
+    /// [default: the preset's; book-ch5: 0]
     #[arg(long)]
     decay_after: Option<usize>,
     /// Passes over the corpus.
+    /// [default: the preset's; book-ch5: 100]
     #[arg(long)]
     epochs: Option<usize>,
     /// Validate every epoch, keep the best weights, test at the end (PTB): `--validate [true|false]`.
+    /// [default: the preset's; book-ch5: false]
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     validate: Option<bool>,
     /// Seed of the weight initialisation and the dropout masks.
