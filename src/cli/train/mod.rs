@@ -137,7 +137,7 @@ pub struct TrainArgs {
     /// Seed of the weight initialisation and the dropout masks.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Run directory to write (default: a new runs/run-NNN).
+    /// Run directory to write (default: a new runs/lm-NNN).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Start from the weights in this safetensors file (PyTorch names) instead of drawing them;
@@ -321,7 +321,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         patience: args.patience.unwrap_or(0),
     };
 
-    let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "run")?)?;
+    let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "lm")?)?;
     let config = RunConfig {
         task: TaskKind::Lm,
         model: model_config.clone(),
