@@ -90,3 +90,13 @@ fn a_run_that_diverges_before_its_first_checkpoint_leaves_nothing() {
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, ["notes.txt"]);
 }
+
+#[test]
+fn default_run_folders_are_named_by_task() {
+    let s = Scratch::new("default-out");
+    success("train", &recur(&s, ["train", "--hidden-size", "8", "--embed-size", "8", "--epochs", "1"]));
+    assert!(s.path("runs/lm-001/model.safetensors").exists());
+    success("again", &recur(&s, ["train", "--hidden-size", "8", "--embed-size", "8", "--epochs", "1"]));
+    assert!(s.path("runs/lm-002/model.safetensors").exists());
+    assert_eq!(read_json(&s.path("runs/lm-001/config.json"))["task"], "lm");
+}
