@@ -4,6 +4,7 @@
 pub mod classifier;
 pub mod forecaster;
 pub mod generate;
+pub mod init;
 pub mod lm;
 pub mod model;
 pub mod seq2seq;
