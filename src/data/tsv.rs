@@ -80,8 +80,45 @@ impl Classes {
         Classes { names }
     }
 
+    /// The classes of a training file: at least two, and few enough to be classes. A file
+    /// whose labels are nearly all different (`label<TAB>text` read as `text<TAB>label`) is
+    /// refused with a line that says so, not accepted as thousands of classes.
+    pub fn for_training(path: &Path, examples: &[Example]) -> Result<Self> {
+        let classes = Classes::from_labels(examples.iter().map(|e| e.label.as_str()));
+        if classes.len() < 2 {
+            return Err(Error::file(
+                path,
+                format!("every line has the label `{}`; expected at least two classes", classes.name(0)),
+            ));
+        }
+        let lines = examples.len();
+        if classes.len() > MAX_CLASSES || (classes.len() > 20 && 2 * classes.len() > lines) {
+            let first = &examples[0];
+            return Err(Error::file(
+                path,
+                format!(
+                    "{} different labels in {lines} lines (line {}: `{}`); a label is what follows the last tab: are \
+                     the columns swapped? recur reads `text<TAB>label`",
+                    classes.len(),
+                    first.line,
+                    shorten(&first.label, 40)
+                ),
+            ));
+        }
+        Ok(classes)
+    }
+
     pub fn new(names: Vec<String>) -> Self {
         Classes { names }
+    }
+
+    /// The names for a message: all of them, or the first ten and how many more.
+    pub fn listed(&self) -> String {
+        let shown: Vec<String> = self.names.iter().take(10).map(|n| shorten(n, 40)).collect();
+        match self.names.len() {
+            n if n > 10 => format!("{} and {} more", shown.join(", "), n - 10),
+            _ => shown.join(", "),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -117,11 +154,26 @@ impl Classes {
                     Error::line(
                         path,
                         e.line,
-                        format!("unknown label `{}` (expected one of: {})", e.label, self.names.join(", ")),
+                        format!(
+                            "unknown label `{}` (expected one of: {})",
+                            shorten(&e.label, 40),
+                            self.listed()
+                        ),
                     )
                 })
             })
             .collect()
+    }
+}
+
+/// More classes than this is not a classification a recurrent classifier is trained for here.
+pub const MAX_CLASSES: usize = 1000;
+
+/// `text` cut to `max` characters, with `...` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_string(),
     }
 }
 
@@ -266,6 +318,27 @@ mod tests {
         assert_eq!(c.names(), ["1", "2", "10"]);
         let c = Classes::from_labels(["pos", "neg", "neutral"]);
         assert_eq!(c.names(), ["neg", "neutral", "pos"]);
+    }
+
+    #[test]
+    fn swapped_columns_are_named_not_taken_for_classes() {
+        let path = Path::new("reviews.txt");
+        let example = |i: usize, text: &str, label: &str| Example {
+            line: i + 1,
+            text: text.into(),
+            label: label.into(),
+        };
+        let swapped: Vec<Example> =
+            (0..60).map(|i| example(i, "1", &format!("review number {i} was fine"))).collect();
+        let err = Classes::for_training(path, &swapped).unwrap_err();
+        assert!(err.message().contains("60 different labels in 60 lines"), "{err}");
+        assert!(err.message().contains("columns swapped"), "{err}");
+        let one: Vec<Example> = (0..5).map(|i| example(i, "text", "pos")).collect();
+        assert!(Classes::for_training(path, &one).unwrap_err().message().contains("at least two classes"));
+        let fine: Vec<Example> = (0..60).map(|i| example(i, "text", ["pos", "neg"][i % 2])).collect();
+        assert_eq!(Classes::for_training(path, &fine).unwrap().len(), 2);
+        let many = Classes::new((0..30).map(|i| i.to_string()).collect());
+        assert!(many.listed().ends_with("and 20 more"), "{}", many.listed());
     }
 
     #[test]
