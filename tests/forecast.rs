@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::cli::{failure, read_json, recur, stdout, success, Scratch};
+use common::cli::{failure, read_json, recur, stderr, stdout, success, Scratch};
 use common::*;
 use ndarray::{Array2, Array3, Axis, Ix3};
 use recur::data::csv::{parse_column, read_column};
@@ -15,6 +15,7 @@ use recur::data::series::{
 };
 use recur::layers::{CellKind, MseLoss};
 use recur::models::{ForecastMode, Forecaster, ForecasterConfig};
+use recur::tasks::forecast::train_epoch;
 use recur::tensor::Rng;
 use std::path::Path;
 
@@ -133,26 +134,13 @@ fn training_lowers_the_loss_on_a_sine() {
     let xs = w.inputs().insert_axis(Axis(2)).mapv(|v| v as f32);
     let ts = w.targets().insert_axis(Axis(1)).mapv(|v| v as f32);
     let mut opt = recur::optim::Optimizer::new(recur::optim::OptimizerKind::Adam, 0.01, 0.0);
-    let first = recur::models::forecaster::train_epoch(
-        &mut model,
-        xs.view(),
-        ts.view(),
-        16,
-        &mut opt,
-        None,
-        &mut rng,
-    );
+    let epoch = |model: &mut Forecaster<f32>, opt: &mut _, rng: &mut Rng| {
+        train_epoch(model, xs.view(), ts.view(), 16, opt, None, rng, &mut |_, _| {})
+    };
+    let first = epoch(&mut model, &mut opt, &mut rng);
     let mut last = first;
     for _ in 0..30 {
-        last = recur::models::forecaster::train_epoch(
-            &mut model,
-            xs.view(),
-            ts.view(),
-            16,
-            &mut opt,
-            None,
-            &mut rng,
-        );
+        last = epoch(&mut model, &mut opt, &mut rng);
     }
     assert!(last < first / 20.0 && last < 0.005, "loss {first} -> {last}");
 }
@@ -381,6 +369,20 @@ fn cli_synthetic_train_then_eval_gives_the_same_table() {
     let eval =
         success("forecast eval", &recur(&s.root, ["forecast", "eval", "--model", dir.to_str().unwrap()]));
     assert_eq!(table_lines(&eval), train_table, "eval reproduces the training table\n{eval}");
+    // `recur summary` reads a forecast run: its layers under PyTorch's names and the total.
+    let summary = success("summary", &recur(&s.root, ["summary", "--model", dir.to_str().unwrap()]));
+    assert!(summary.contains("rnn.weight_hh_l1") && summary.contains("head.weight"), "{summary}");
+    // 2 GRU layers of 4 (input 1, then 4; bias_ih and bias_hh) and a head of 4 -> 3.
+    let params = 3 * 4 * (1 + 4 + 2) + 3 * 4 * (4 + 4 + 2) + (3 * 4 + 3);
+    assert!(summary.contains(&format!("Total params: {params}")), "{params}\n{summary}");
+    // The metrics: the engine's fields and the task's figures, one line an epoch.
+    let first: serde_json::Value = serde_json::from_str(metrics.lines().next().unwrap()).unwrap();
+    for key in ["epoch", "train_loss", "lr", "seconds", "valid_mse", "valid_error", "windows_per_s"] {
+        assert!(first.get(key).is_some(), "no {key} in {first}");
+    }
+    assert_eq!(first["valid_mse"], first["valid_error"], "synthetic series: MSE in their own units");
+    let out = recur(&s.root, ["forecast", "eval", "--model", dir.to_str().unwrap(), "--csv", "x.csv"]);
+    failure("--csv of a synthetic run", &out, &["--csv x.csv", "synthetic series"]);
     // An existing model is not replaced without --overwrite.
     let again = recur(&s.root, args.iter().copied().chain([dir.to_str().unwrap()]));
     failure("second train", &again, &["model.safetensors", "--overwrite"]);
@@ -467,7 +469,25 @@ fn cli_bad_input_is_one_line_naming_the_problem() {
     std::fs::create_dir_all(s.path("lm")).unwrap();
     s.file("lm/config.json", r#"{"model": {}, "tokenizer": "whitespace"}"#);
     let out = recur(&s.root, ["forecast", "eval", "--model", "lm"]);
-    failure("language-model run", &out, &["lm/config.json", "not a forecast run"]);
+    failure("language-model run", &out, &["lm is a lm run: use recur eval"]);
+    // Another task's run: eval, --resume and --out each refuse it in one line naming its commands.
+    std::fs::create_dir_all(s.path("cls")).unwrap();
+    s.file("cls/config.json", r#"{"task": "classify", "model": {}}"#);
+    let out = recur(&s.root, ["forecast", "eval", "--model", "cls"]);
+    failure("eval of a classify run", &out, &["cls is a classify run: use recur classify eval"]);
+    let out = recur(&s.root, ["forecast", "train", "--resume", "cls"]);
+    failure("resume of a classify run", &out, &["cls is a classify run", "recur classify train --resume"]);
+    let out = recur(&s.root, ["forecast", "train", "--resume", "lm"]);
+    failure("resume of a language model", &out, &["lm is a lm run", "recur train --resume"]);
+    let out = recur(&s.root, ["forecast", "train", "--synthetic", "--out", "cls", "--overwrite"]);
+    failure("--out of a classify run", &out, &["cls is a classify run", "choose another --out"]);
+    let out = recur(&s.root, ["forecast", "train", "--resume", "nowhere"]);
+    failure("resume of nothing", &out, &["nowhere: not a run directory"]);
+    // --resume takes the run's settings: the flags that would change them are refused.
+    let out = recur(&s.root, ["forecast", "train", "--resume", "cls", "--window", "5"]);
+    assert_eq!(out.status.code(), Some(2), "--resume with --window\n{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("--resume") && err.contains("--window"), "{err}");
     let out = recur(&s.root, ["forecast", "train", "--window", "5"]);
     assert_eq!(out.status.code(), Some(2), "neither --synthetic nor --csv\n{}", stdout(&out));
 }

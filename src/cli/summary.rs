@@ -1,7 +1,7 @@
 //! `recur summary`: each layer, its tensors and parameter counts (Keras' `summary()`).
 
 use clap::Args;
-use recur::io::run_dir::RunDir;
+use recur::io::run_dir::{RunDir, TaskKind};
 use recur::Result;
 use std::path::PathBuf;
 
@@ -13,6 +13,11 @@ pub struct SummaryArgs {
 }
 
 pub fn run(args: SummaryArgs) -> Result<()> {
+    #[allow(clippy::single_match)] // one arm a task; the others come with their tasks
+    match RunDir::open(&args.model)?.task()? {
+        TaskKind::Forecast => return super::forecast::print_summary_of(&args.model),
+        _ => {}
+    }
     if super::classify::is_classifier_run(&args.model) {
         return super::classify::print_summary_of(&args.model);
     }

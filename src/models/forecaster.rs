@@ -19,7 +19,6 @@
 
 use super::LayerSummary;
 use crate::layers::{Affine, CellKind, MseLoss};
-use crate::optim::Optimizer;
 use crate::params::{fold_hidden_bias, ParamId, Params};
 use crate::tensor::{fit, Real, Rng};
 use crate::time::{RecurrentLayer, StateMode};
@@ -28,7 +27,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Where the head reads the recurrent layers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum ForecastMode {
     /// The last step's state predicts the k steps after the window.
@@ -254,6 +254,26 @@ impl<F: Real> Forecaster<F> {
     }
 }
 
+impl<F: Real> super::Model<F> for Forecaster<F> {
+    fn params(&self) -> &Params<F> {
+        &self.params
+    }
+    fn params_mut(&mut self) -> &mut Params<F> {
+        &mut self.params
+    }
+    /// No dropout: both modes compute the same.
+    fn set_training(&mut self, _training: bool) {}
+    fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
+        Forecaster::state_dict(self)
+    }
+    fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
+        Forecaster::load_state_dict(self, tensors).map_err(crate::Error::msg)
+    }
+    fn summary(&self) -> Vec<LayerSummary> {
+        Forecaster::summary(self)
+    }
+}
+
 /// A (rows, cols) matrix with orthonormal columns (rows >= cols; orthonormal rows otherwise):
 /// Gram-Schmidt on standard normal draws, Keras' `Orthogonal` initializer in PyTorch's layout.
 fn orthonormal_columns(rows: usize, cols: usize, rng: &mut Rng) -> Array2<f64> {
@@ -274,38 +294,6 @@ fn orthonormal_columns(rows: usize, cols: usize, rng: &mut Rng) -> Array2<f64> {
     q
 }
 
-/// One pass over `inputs` (M, T, D) / `targets` (M, T_out, k) in shuffled mini-batches of
-/// `batch_size` (the last one smaller), each a forward, backward, optional global-norm clip and
-/// optimizer step. Returns the mean loss over the rows.
-pub fn train_epoch<F: Real>(
-    model: &mut Forecaster<F>,
-    inputs: ArrayView3<F>,
-    targets: ArrayView3<F>,
-    batch_size: usize,
-    optimizer: &mut Optimizer<F>,
-    clip: Option<f64>,
-    rng: &mut Rng,
-) -> f64 {
-    let m = inputs.len_of(Axis(0));
-    assert_eq!(m, targets.len_of(Axis(0)), "train_epoch: inputs and targets differ in rows");
-    let mut order: Vec<usize> = (0..m).collect();
-    for i in (1..m).rev() {
-        order.swap(i, rng.below(i + 1)); // Fisher-Yates
-    }
-    let (mut xb, mut tb) = (Array3::zeros((0, 0, 0)), Array3::zeros((0, 0, 0)));
-    let mut total = 0.0;
-    for rows in order.chunks(batch_size.max(1)) {
-        gather(&mut xb, inputs, rows);
-        gather(&mut tb, targets, rows);
-        model.params.zero_grad();
-        let loss = model.forward(xb.view(), tb.view()).to_f64();
-        model.backward();
-        optimizer.clipped_step(&mut model.params, clip);
-        total += loss * rows.len() as f64;
-    }
-    total / m.max(1) as f64
-}
-
 /// Forecasts of the k steps after each window, (M, k): the last output step, in batches.
 pub fn forecast<F: Real>(model: &mut Forecaster<F>, inputs: ArrayView3<F>, batch_size: usize) -> Array2<F> {
     let (m, k) = (inputs.len_of(Axis(0)), model.config.horizon);
@@ -318,12 +306,4 @@ pub fn forecast<F: Real>(model: &mut Forecaster<F>, inputs: ArrayView3<F>, batch
         out.slice_mut(s![start..end, ..]).assign(&ys.index_axis(Axis(1), last));
     }
     out
-}
-
-fn gather<F: Real>(buf: &mut Array3<F>, src: ArrayView3<F>, rows: &[usize]) {
-    let (_, t, d) = src.dim();
-    fit(buf, Ix3(rows.len(), t, d));
-    for (i, &r) in rows.iter().enumerate() {
-        buf.index_axis_mut(Axis(0), i).assign(&src.index_axis(Axis(0), r));
-    }
 }

@@ -1,0 +1,341 @@
+//! `recur forecast train|eval`: time-series forecasting with a recurrent network, compared with
+//! the baselines a user checks first (last value, seasonal last value, linear on the window).
+//!
+//! Data: `--synthetic` (Hands-On ML's two-sine series, 70/20/10 split by series, not rescaled)
+//! or `--csv FILE [--column NAME]` (one series; the last `--test-last` values are the test part,
+//! the `--valid-last` before them the validation part; optional `--log` and `--diff LAG`, then
+//! standardisation fitted on the training part). Errors: synthetic series in their own units
+//! (MSE, comparable with the book); CSV series as RMSE in the file's units.
+//!
+//! Training runs on the engine (`recur::tasks::forecast`): a checkpoint every epoch and on
+//! Ctrl-C, `--resume DIR`, a non-finite loss or gradient caught at its batch (`--on-nan`).
+//!
+//! The run directory: `config.json` (model, data, transform, training settings), `model.safetensors`
+//! (PyTorch names; the best validation epoch's weights when there is a validation part),
+//! `checkpoint.safetensors`, `metrics.jsonl` (one object per epoch), `result.json` (the table),
+//! `loss.png/svg` and `forecast.png/svg` (forecasts against the truth on the test part).
+//!
+//! ```text
+//! mod.rs      the flags, a new run's config, eval, summary
+//! config.rs   config.json; the data and the model rebuilt from it
+//! session.rs  training on the engine, new or resumed, and the end of a run
+//! report.rs   the table, result.json, the forecast plot, the layer summary
+//! ```
+
+mod config;
+mod report;
+mod session;
+
+use clap::{Args, Subcommand};
+use config::{load_data, DataSource, ForecastRunConfig, ForecastTrainSettings};
+use recur::data::csv::read_column;
+use recur::io::run_dir::{RunDir, TaskKind, CONFIG, METRICS, MODEL, RESULT};
+use recur::io::train_state::CHECKPOINT;
+use recur::layers::CellKind;
+use recur::models::{ForecastMode, ForecasterConfig};
+use recur::optim::OptimizerKind;
+use recur::train::OnNan;
+use recur::{Error, Result};
+use report::{print_layers, print_table, table, ForecastResult};
+use session::{ResumeOverrides, Session};
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand, Debug)]
+pub enum ForecastCommand {
+    /// Train a forecaster (and the baselines) into a run directory.
+    Train(Box<TrainArgs>),
+    /// Re-evaluate a forecast run directory: the same table as at the end of training.
+    Eval(EvalArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Hands-On ML's synthetic series (two sines with random frequencies and offsets, plus noise).
+    #[arg(long, conflicts_with = "csv", required_unless_present_any = ["csv", "resume"])]
+    synthetic: bool,
+    /// Number of synthetic series (split 70% / 20% / 10% into train / valid / test).
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    series: usize,
+    /// Seed of the synthetic series (independent of --seed, so every model sees the same data).
+    #[arg(long, default_value_t = 42)]
+    data_seed: u64,
+    /// A CSV file with a header row (e.g. `date,value`); beside --resume, where the run's file
+    /// is now.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// The column to forecast (default: `value`, else the last numeric column).
+    #[arg(long, value_name = "NAME", requires = "csv")]
+    column: Option<String>,
+    /// Input steps per window (W).
+    #[arg(long, default_value_t = 50)]
+    window: usize,
+    /// Steps forecast at once (k).
+    #[arg(long, default_value_t = 1)]
+    horizon: usize,
+    /// seq2vec: the last step forecasts the k steps after the window; seq2seq: every step
+    /// forecasts the k steps after it (errors are measured on the last step's).
+    #[arg(long, value_enum, default_value = "seq2vec")]
+    mode: ForecastMode,
+    #[arg(long, value_enum, default_value = "rnn")]
+    cell: CellKind,
+    /// Stacked recurrent layers.
+    #[arg(long, default_value_t = 2)]
+    layers: usize,
+    /// Hidden-state width (H).
+    #[arg(long, default_value_t = 20)]
+    hidden_size: usize,
+    /// Passes over the training windows [default: 20].
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    #[arg(long, value_enum, default_value = "adam")]
+    optimizer: OptimizerKind,
+    /// Learning rate [default: 0.001 for seq2vec (Keras' default), 0.01 for seq2seq: Hands-On
+    /// ML's settings for each].
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Momentum coefficient (--optimizer momentum).
+    #[arg(long, default_value_t = 0.9)]
+    momentum: f64,
+    /// Clip the global gradient norm to this (0 = no clipping).
+    #[arg(long, default_value_t = 0.0)]
+    clip: f64,
+    /// Seed of the weights and the batch order.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// CSV: values at the end held out as the test part [default: 24].
+    #[arg(long, value_name = "N")]
+    test_last: Option<usize>,
+    /// CSV: values before the test part held out for validation (best epoch kept) [default: 0].
+    #[arg(long, value_name = "N")]
+    valid_last: Option<usize>,
+    /// CSV: model the natural log of the series (multiplicative seasonality, exponential trend).
+    #[arg(long)]
+    log: bool,
+    /// CSV: model the difference at this lag (1: change from the last value; the season:
+    /// change from a season back); forecasts are summed back [default: 0 = none].
+    #[arg(long, value_name = "LAG")]
+    diff: Option<usize>,
+    /// Season length for the seasonal last-value baseline (0 = no seasonal baseline).
+    #[arg(long, default_value_t = 0)]
+    season: usize,
+    /// Run directory to write (default: a new runs/forecast-NNN).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Allow --out to name a directory that already holds a trained model (it is replaced).
+    #[arg(long)]
+    overwrite: bool,
+    /// What a batch with a NaN or infinite loss or gradient does: stop the run (naming the
+    /// epoch, the batch and the last good checkpoint) or skip the batch [default: stop].
+    #[arg(long, value_enum)]
+    on_nan: Option<OnNan>,
+    /// Continue the run in DIR from its checkpoint (written every epoch and on Ctrl-C). Only
+    /// --epochs, --lr, --on-nan and --csv (the series' file moved) may be given beside it.
+    #[arg(long, value_name = "DIR", conflicts_with_all = RESUME_CONFLICTS)]
+    resume: Option<PathBuf>,
+}
+
+/// The flags `--resume` refuses: the run's config.json decides what they would.
+const RESUME_CONFLICTS: [&str; 22] = [
+    "synthetic",
+    "series",
+    "data_seed",
+    "column",
+    "window",
+    "horizon",
+    "mode",
+    "cell",
+    "layers",
+    "hidden_size",
+    "batch_size",
+    "optimizer",
+    "momentum",
+    "clip",
+    "seed",
+    "test_last",
+    "valid_last",
+    "log",
+    "diff",
+    "season",
+    "out",
+    "overwrite",
+];
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Run directory written by `recur forecast train`.
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
+    /// Read the series from this CSV file instead of the path recorded in the run.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+}
+
+pub fn run(command: ForecastCommand) -> Result<()> {
+    match command {
+        ForecastCommand::Train(args) => train(*args),
+        ForecastCommand::Eval(args) => eval(args),
+    }
+}
+
+fn epochs(args: &TrainArgs) -> usize {
+    args.epochs.unwrap_or(20)
+}
+
+fn check(args: &TrainArgs) -> Result<()> {
+    let sizes = [args.window, args.horizon, args.layers, args.hidden_size, epochs(args), args.batch_size];
+    if sizes.contains(&0) {
+        return Err(Error::msg(
+            "--window, --horizon, --layers, --hidden-size, --epochs and --batch-size must be at least 1",
+        ));
+    }
+    if let Some(lr) = args.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
+        return Err(Error::msg(format!("--lr must be a positive number (got {lr})")));
+    }
+    if !(args.clip.is_finite() && args.clip >= 0.0) {
+        return Err(Error::msg(format!("--clip must be 0 (off) or a positive number (got {})", args.clip)));
+    }
+    if args.season > args.window {
+        return Err(Error::msg(format!(
+            "--season {} is longer than --window {}: the seasonal baseline reads a season back inside the window",
+            args.season, args.window
+        )));
+    }
+    if args.synthetic
+        && (args.test_last.is_some() || args.valid_last.is_some() || args.log || args.diff.is_some())
+    {
+        return Err(Error::msg(
+            "--test-last, --valid-last, --log and --diff apply to --csv; synthetic data is split 70/20/10 by series",
+        ));
+    }
+    Ok(())
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let session = match &args.resume {
+        Some(dir) => {
+            let overrides = ResumeOverrides {
+                csv: args.csv.as_deref(),
+                lr: args.lr,
+                epochs: args.epochs,
+                on_nan: args.on_nan,
+            };
+            Session::resume(dir, overrides)?
+        }
+        None => start(&args)?,
+    };
+    session.train()
+}
+
+/// A new run: the data, the config, the run directory, the model drawn.
+fn start(args: &TrainArgs) -> Result<Session> {
+    check(args)?;
+    let lr = args.lr.unwrap_or(match args.mode {
+        ForecastMode::Seq2vec => 0.001,
+        ForecastMode::Seq2seq => 0.01,
+    });
+    let source = match &args.csv {
+        Some(path) => {
+            let column = read_column(path, args.column.as_deref())?.name;
+            DataSource::Csv {
+                path: path.clone(),
+                column,
+                test_last: args.test_last.unwrap_or(24),
+                valid_last: args.valid_last.unwrap_or(0),
+                log: args.log,
+                diff: args.diff.unwrap_or(0),
+            }
+        }
+        None => DataSource::Synthetic { series: args.series, data_seed: args.data_seed },
+    };
+    let (data, what) = load_data(&source, args.window, args.horizon, None)?;
+    let config = ForecastRunConfig {
+        task: TaskKind::Forecast,
+        model: ForecasterConfig {
+            cell: args.cell,
+            input_size: 1,
+            hidden_size: args.hidden_size,
+            num_layers: args.layers,
+            horizon: args.horizon,
+            mode: args.mode,
+        },
+        data: source,
+        window: args.window,
+        season: args.season,
+        transform: data.transform.clone(),
+        train: ForecastTrainSettings {
+            epochs: epochs(args),
+            batch_size: args.batch_size,
+            optimizer: args.optimizer,
+            lr,
+            momentum: args.momentum,
+            clip: (args.clip > 0.0).then_some(args.clip),
+            seed: args.seed,
+            on_nan: args.on_nan.unwrap_or(OnNan::Stop),
+        },
+    };
+    let run = RunDir::create(&super::choose_out_dir(args.out.as_deref(), args.overwrite, "forecast")?)?;
+    // Another task's run keeps files a forecast run does not replace (a vocabulary, ...).
+    if run.path(CONFIG).exists() && run.task().is_ok_and(|task| task != TaskKind::Forecast) {
+        let refusal = run.expect_task(TaskKind::Forecast).expect_err("the run is of another task");
+        return Err(Error::msg(format!("{}; choose another --out", refusal.message())));
+    }
+    // A run being replaced (--overwrite) loses its outputs before the new config is written, so
+    // a failed new run never leaves the old weights beside a config they do not fit.
+    for stale in [MODEL, METRICS, RESULT, CHECKPOINT, "loss.png", "loss.svg", "forecast.png", "forecast.svg"]
+    {
+        let path = run.path(stale);
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, "remove the replaced run's file", e))?;
+        }
+    }
+    config.write(&run)?;
+    let session = Session::start(run, config, data);
+    let (m, t, data) = (&session.config.model, &session.config.train, &session.data);
+    println!(
+        "forecasting {} step{} from {} with {} x {} {} ({}, {} parameters)",
+        m.horizon,
+        if m.horizon == 1 { "" } else { "s" },
+        what,
+        m.num_layers,
+        m.cell.name().to_uppercase(),
+        m.hidden_size,
+        m.mode.name(),
+        session.model.params.num_elements()
+    );
+    println!(
+        "windows of {}: {} train, {} valid, {} test; batch {}, {:?} lr {}{}, {} epochs",
+        session.config.window,
+        data.train.model.len(),
+        data.valid.model.len(),
+        data.test.model.len(),
+        t.batch_size,
+        t.optimizer,
+        t.lr,
+        t.clip.map(|c| format!(", clip {c}")).unwrap_or_default(),
+        t.epochs
+    );
+    Ok(session)
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    let run = RunDir::open(&args.model)?;
+    let config = ForecastRunConfig::read(&run)?;
+    let (data, what) = config.load_data(&run, args.csv.as_deref())?;
+    let mut model = config.load_model(&run)?;
+    let epoch = ForecastResult::saved_epoch(&run).unwrap_or(config.train.epochs);
+    println!("{what}");
+    let result = table(&config, &data, &mut model, epoch);
+    print_table(&result, &config);
+    Ok(())
+}
+
+/// `recur summary --model DIR` of a forecast run: each layer, its tensors and parameter counts.
+pub(super) fn print_summary_of(dir: &Path) -> Result<()> {
+    let run = RunDir::open(dir)?;
+    let config = ForecastRunConfig::read(&run)?;
+    let model = config.load_model(&run)?;
+    print_layers(&model.summary());
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! What a forecast run reports: the table of every model's validation and test error (printed,
+//! and `result.json`), the forecast-against-truth plot, and the layer summary.
+
+use super::config::ForecastRunConfig;
+use recur::data::series::{last_value, seasonal_last_value, Dataset, LinearForecast, SplitWindows};
+use recur::io::run_dir::{RunDir, RESULT};
+use recur::io::{read_text, write_atomic};
+use recur::models::{Forecaster, LayerSummary};
+use recur::plot::{write_chart, Chart, Series};
+use recur::tasks::forecast::{forecast_original, metric_name, original_error};
+use recur::Result;
+use serde::{Deserialize, Serialize};
+
+/// One row of the result table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub model: String,
+    pub valid: Option<f64>,
+    pub test: Option<f64>,
+}
+
+/// `result.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForecastResult {
+    /// `"mse"` (synthetic, own units) or `"rmse"` (CSV, the file's units).
+    pub metric: String,
+    /// The epoch whose weights were saved.
+    pub epoch: usize,
+    pub rows: Vec<Row>,
+}
+
+impl ForecastResult {
+    pub fn write(&self, run: &RunDir) -> Result<()> {
+        let json = serde_json::to_string_pretty(self).expect("a result always serialises");
+        write_atomic(&run.path(RESULT), format!("{json}\n").as_bytes())
+    }
+
+    /// The saved epoch as `result.json` records it, if it can be read.
+    pub fn saved_epoch(run: &RunDir) -> Option<usize> {
+        let text = read_text(&run.path(RESULT)).ok()?;
+        serde_json::from_str::<ForecastResult>(&text).ok().map(|r| r.epoch)
+    }
+}
+
+/// Every model's error on the validation and test windows.
+pub fn table(
+    config: &ForecastRunConfig,
+    data: &Dataset,
+    model: &mut Forecaster<f32>,
+    epoch: usize,
+) -> ForecastResult {
+    let linear = LinearForecast::fit(data.train.model.inputs(), data.train.model.targets());
+    let splits = [&data.valid, &data.test];
+    let score = |f: &mut dyn FnMut(&SplitWindows) -> ndarray::Array2<f64>| -> [Option<f64>; 2] {
+        splits.map(|s| (!s.model.is_empty()).then(|| original_error(data, f(s).view(), s)))
+    };
+    let mut rows = Vec::new();
+    let mut push =
+        |name: String, [valid, test]: [Option<f64>; 2]| rows.push(Row { model: name, valid, test });
+    push("last value".into(), score(&mut |s| last_value(&s.raw)));
+    if config.season > 0 {
+        push(
+            format!("seasonal last value ({})", config.season),
+            score(&mut |s| seasonal_last_value(&s.raw, config.season)),
+        );
+    }
+    push(
+        "linear on the window".into(),
+        score(&mut |s| data.to_original(s, linear.predict(s.model.inputs()).view())),
+    );
+    let m = &config.model;
+    let mode = m.mode.name();
+    let name = format!("{} x {} {} ({mode})", m.num_layers, m.cell.name().to_uppercase(), m.hidden_size);
+    push(name, score(&mut |s| forecast_original(model, data, s)));
+    let metric = metric_name(data).to_lowercase();
+    ForecastResult { metric, epoch, rows }
+}
+
+pub fn print_table(result: &ForecastResult, config: &ForecastRunConfig) {
+    let metric = result.metric.to_uppercase();
+    let k = config.model.horizon;
+    println!(
+        "{} of the {k}-step forecast{} (network weights of epoch {}):",
+        metric,
+        if k == 1 { "" } else { "s" },
+        result.epoch
+    );
+    println!("{:<32} {:>14} {:>14}", "model", format!("valid {metric}"), format!("test {metric}"));
+    let cell = |v: Option<f64>| {
+        v.map_or("-".to_string(), |v| if v < 1.0 { format!("{v:.6}") } else { format!("{v:.3}") })
+    };
+    for row in &result.rows {
+        println!("{:<32} {:>14} {:>14}", row.model, cell(row.valid), cell(row.test));
+    }
+}
+
+/// Synthetic: the first test series, its truth after the window and the forecasts. CSV: the
+/// whole series and the one-step-ahead forecasts over the test part (plus, for k > 1, the k-step
+/// forecast from the start of the test part).
+pub fn write_forecast_plot(
+    run: &RunDir,
+    config: &ForecastRunConfig,
+    data: &Dataset,
+    model: &mut Forecaster<f32>,
+) -> Result<()> {
+    let test = &data.test;
+    if test.model.is_empty() {
+        return Ok(());
+    }
+    let pred = forecast_original(model, data, test);
+    let linear = LinearForecast::fit(data.train.model.inputs(), data.train.model.targets());
+    let lin = data.to_original(test, linear.predict(test.model.inputs()).view());
+    let (w, k) = (config.window, config.model.horizon);
+    let mut series = Vec::new();
+    let (title, x_label) = if data.series.is_empty() {
+        let row = test.raw.values.row(0);
+        let points = |range: std::ops::Range<usize>| range.map(|i| (i as f64, row[i])).collect();
+        series.push(Series { name: "input".into(), points: points(0..w) });
+        series.push(Series { name: "truth".into(), points: points(w - 1..w + k) });
+        let at = |p: &ndarray::Array2<f64>| (0..k).map(|j| ((w + j) as f64, p[[0, j]])).collect();
+        series.push(Series { name: "RNN forecast".into(), points: at(&pred) });
+        series.push(Series { name: "linear forecast".into(), points: at(&lin) });
+        ("Forecast of the first test series", "time step")
+    } else {
+        let truth = data.series.iter().enumerate().map(|(i, &v)| (i as f64, v)).collect();
+        series.push(Series { name: "truth".into(), points: truth });
+        let starts = &test.model.starts;
+        let first_step = |p: &ndarray::Array2<f64>| {
+            starts.iter().enumerate().map(|(n, &t)| (t as f64, p[[n, 0]])).collect()
+        };
+        series.push(Series { name: "RNN, 1 step ahead".into(), points: first_step(&pred) });
+        if config.season > 0 {
+            let seasonal = seasonal_last_value(&test.raw, config.season);
+            series.push(Series { name: "seasonal last value".into(), points: first_step(&seasonal) });
+        }
+        if k > 1 {
+            let path = (0..k).map(|j| ((starts[0] + j) as f64, pred[[0, j]])).collect();
+            series.push(Series { name: format!("RNN, {k} steps from the test start"), points: path });
+        }
+        ("Forecast against the truth (test part)", "time step (row of the CSV)")
+    };
+    let chart = Chart { title, x_label, y_label: "value", log_y: false, series: &series };
+    write_chart(&run.path("forecast"), &chart).map(|_| ())
+}
+
+/// Each layer, its tensors (PyTorch names and shapes) and parameter counts, and the total: the
+/// table `recur summary` prints for a language model.
+pub fn print_layers(rows: &[LayerSummary]) {
+    println!("{:<16} {:<28} {:>14} {:>12}", "layer", "tensor", "shape", "params");
+    println!("{}", "-".repeat(73));
+    for row in rows {
+        for (i, (name, shape)) in row.tensors.iter().enumerate() {
+            let count: usize = shape.iter().product();
+            let layer = if i == 0 { row.layer.as_str() } else { "" };
+            println!("{layer:<16} {name:<28} {:>14} {:>12}", format!("{shape:?}"), group(count));
+        }
+        println!("{:<16} {:<28} {:>14} {:>12}", "", "", "layer total", group(row.params));
+    }
+    println!("{}", "-".repeat(73));
+    println!("Total params: {}", group(rows.iter().map(|r| r.params).sum()));
+}
+
+/// 1234567 -> "1,234,567".
+fn group(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
