@@ -106,7 +106,7 @@ fn ctrl_c_writes_a_checkpoint_and_exits_130() {
 #[test]
 fn kill_9_never_breaks_the_checkpoint() {
     let (g, s) = (synthetic(), Scratch::new("forecast-kill9"));
-    common::guarantees::kill_9_never_breaks_the_checkpoint(&g, &s, 12);
+    common::guarantees::kill_9_never_breaks_the_checkpoint(&g, &s, 40);
 }
 
 #[test]
