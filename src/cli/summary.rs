@@ -1,7 +1,7 @@
 //! `recur summary`: each layer, its tensors and parameter counts (Keras' `summary()`).
 
 use clap::Args;
-use recur::io::run_dir::RunDir;
+use recur::io::run_dir::{RunDir, TaskKind};
 use recur::Result;
 use std::path::PathBuf;
 
@@ -13,6 +13,10 @@ pub struct SummaryArgs {
 }
 
 pub fn run(args: SummaryArgs) -> Result<()> {
+    match RunDir::open(&args.model)?.task()? {
+        TaskKind::Seq2seq => return super::seq2seq::print_summary_of(&args.model),
+        TaskKind::Lm | TaskKind::Classify | TaskKind::Forecast => {}
+    }
     if super::classify::is_classifier_run(&args.model) {
         return super::classify::print_summary_of(&args.model);
     }

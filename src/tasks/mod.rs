@@ -2,7 +2,10 @@
 //! batches, one forward/backward, its evaluation and its own checkpointed state.
 //!
 //! - `lm`: language models by truncated BPTT (the book's chapters 5-6, PyTorch's word LM).
+//! - `seq2seq`: the encoder-decoder on `input -> output` pairs (the book's chapter 7).
 
 pub mod lm;
+pub mod seq2seq;
 
 pub use lm::{eval_perplexity, train_epoch, LmTask};
+pub use seq2seq::Seq2seqTask;
