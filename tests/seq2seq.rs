@@ -19,28 +19,40 @@ const H: usize = 5;
 const V: usize = 7;
 
 fn config(cell: CellKind, peeky: bool) -> Seq2seqConfig {
-    Seq2seqConfig { cell, vocab_size: V, embed_size: D, hidden_size: H, peeky }
+    Seq2seqConfig::book(cell, V, D, H, peeky)
 }
 
 /// Every parameter of the whole model against central differences; one target ignored, so the
-/// padded positions of a batch are covered.
-fn check_model(cell: CellKind, peeky: bool, seed: u64) {
+/// padded positions of a batch are covered. With dropout every probe starts from the model as
+/// it was before the forward, so it draws the same masks.
+fn check_config(config: Seq2seqConfig, seed: u64) {
     let mut rng = Rng::new(seed);
-    let mut model: Seq2seq<f64> = Seq2seq::new(config(cell, peeky), &mut rng);
+    let mut model: Seq2seq<f64> = Seq2seq::new(config.clone(), &mut rng);
     randomize(&mut model.params, &mut rng, 0.5);
+    let before = model.clone();
     let inputs = arr2(&[[3u32, 4, 0], [6, 5, 3]]);
     let decoder_inputs = arr2(&[[1u32, 4, 6, 2], [1, 3, 5, 0]]);
     let targets = arr2(&[[4u32, 6, 2, 5], [3, 5, 2, IGNORE]]);
     model.forward(inputs.view(), decoder_inputs.view(), targets.view());
     model.params.zero_grad();
     model.backward();
-    let what = format!("seq2seq {cell}{}", if peeky { " peeky" } else { "" });
+    let what = format!(
+        "seq2seq {} x {}{}{}",
+        config.num_layers,
+        config.cell,
+        if config.peeky { " peeky" } else { "" },
+        if config.dropout > 0.0 { format!(" dropout {}", config.dropout) } else { String::new() }
+    );
     let mut params = model.params.clone();
     check_params(&what, &mut params, |p| {
-        let mut probe = model.clone();
+        let mut probe = before.clone();
         probe.params = p.clone();
         probe.forward(inputs.view(), decoder_inputs.view(), targets.view())
     });
+}
+
+fn check_model(cell: CellKind, peeky: bool, seed: u64) {
+    check_config(config(cell, peeky), seed);
 }
 
 #[test]
@@ -61,6 +73,106 @@ fn gradcheck_gru_peeky() {
 #[test]
 fn gradcheck_rnn_plain() {
     check_model(CellKind::Rnn, false, 44);
+}
+
+#[test]
+fn gradcheck_two_lstm_layers_peeky() {
+    check_config(Seq2seqConfig { num_layers: 2, ..config(CellKind::Lstm, true) }, 45);
+}
+
+#[test]
+fn gradcheck_three_gru_layers_with_dropout() {
+    check_config(Seq2seqConfig { num_layers: 3, dropout: 0.3, ..config(CellKind::Gru, false) }, 46);
+}
+
+#[test]
+fn gradcheck_two_rnn_layers_peeky_with_dropout() {
+    check_config(Seq2seqConfig { num_layers: 2, dropout: 0.5, ..config(CellKind::Rnn, true) }, 47);
+}
+
+/// Dropout draws masks in training mode only: evaluation is deterministic and equals the
+/// model without dropout; training differs; greedy decoding never drops.
+#[test]
+fn dropout_applies_in_training_only() {
+    let with = Seq2seqConfig { num_layers: 2, dropout: 0.5, ..config(CellKind::Lstm, true) };
+    let mut model: Seq2seq<f64> = Seq2seq::new(with.clone(), &mut Rng::new(8));
+    randomize(&mut model.params, &mut Rng::new(9), 0.5);
+    let mut plain: Seq2seq<f64> = Seq2seq::new(Seq2seqConfig { dropout: 0.0, ..with }, &mut Rng::new(8));
+    plain.params = model.params.clone();
+    let inputs = arr2(&[[3u32, 4, 0], [6, 5, 3]]);
+    let dec = arr2(&[[1u32, 4, 6], [1, 3, 5]]);
+    let tgt = arr2(&[[4u32, 6, 2], [3, 5, 2]]);
+    let trained = model.forward(inputs.view(), dec.view(), tgt.view());
+    let reference = plain.forward(inputs.view(), dec.view(), tgt.view());
+    assert!((trained - reference).abs() > 1e-6, "dropout changed nothing in training");
+    model.set_training(false);
+    let evaluated = model.forward(inputs.view(), dec.view(), tgt.view());
+    assert_eq!(evaluated, reference, "evaluation mode drops nothing");
+    model.set_training(true);
+    assert_eq!(model.greedy(inputs.view(), 1, 2, 4), plain.greedy(inputs.view(), 1, 2, 4));
+}
+
+/// One layer without dropout is the book's model: the weights drawn from a seed are the ones
+/// drawn before layers and dropout existed (the draw order: encoder embedding, W_ih, W_hh,
+/// decoder embedding, W_ih, W_hh, affine), and the generator is left where it was.
+#[test]
+fn one_layer_without_dropout_draws_what_the_book_model_drew() {
+    let mut rng = Rng::new(11);
+    let model: Seq2seq<f64> = Seq2seq::new(config(CellKind::Lstm, true), &mut rng);
+    let mut expected = Rng::new(11);
+    let mut draw = |shape: &[usize], scale: f64| {
+        let mut a = ArrayD::<f64>::zeros(IxDyn(shape));
+        expected.fill_normal(&mut a, scale);
+        a
+    };
+    let want = [
+        ("encoder.embedding.weight", draw(&[V, D], 0.01)),
+        ("encoder.rnn.weight_ih_l0", draw(&[4 * H, D], 1.0 / (D as f64).sqrt())),
+        ("encoder.rnn.weight_hh_l0", draw(&[4 * H, H], 1.0 / (H as f64).sqrt())),
+        ("decoder.embedding.weight", draw(&[V, D], 0.01)),
+        ("decoder.rnn.weight_ih_l0", draw(&[4 * H, H + D], 1.0 / ((H + D) as f64).sqrt())),
+        ("decoder.rnn.weight_hh_l0", draw(&[4 * H, H], 1.0 / (H as f64).sqrt())),
+        ("decoder.head.weight", draw(&[V, 2 * H], 1.0 / ((2 * H) as f64).sqrt())),
+    ];
+    for (name, value) in want {
+        let id = model.params.find(name).unwrap();
+        assert_eq!(model.params.value(id), value.view(), "{name}");
+    }
+    assert_eq!(rng.next_u64(), expected.next_u64(), "the generator moved on by the same draws");
+}
+
+#[test]
+fn stacked_layers_are_named_like_pytorch_and_counted() {
+    for (cell, peeky, layers) in
+        [(CellKind::Lstm, true, 3), (CellKind::Gru, false, 2), (CellKind::Rnn, true, 1)]
+    {
+        let cfg = Seq2seqConfig { num_layers: layers, ..config(cell, peeky) };
+        let model: Seq2seq<f32> = Seq2seq::new(cfg.clone(), &mut Rng::new(1));
+        assert_eq!(cfg.parameter_count(), Some(model.params.num_elements() as u128), "{cell} {layers}");
+        let rows = model.summary();
+        assert_eq!(rows.iter().map(|r| r.params).sum::<usize>(), model.params.num_elements());
+        let names: Vec<String> = model.state_dict().into_iter().map(|(n, _)| n).collect();
+        for side in ["encoder", "decoder"] {
+            for k in 0..layers {
+                for tensor in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] {
+                    let name = format!("{side}.rnn.{tensor}_l{k}");
+                    assert!(names.contains(&name), "{name} missing from {names:?}");
+                }
+            }
+        }
+        let gates = match cell {
+            CellKind::Lstm => 4,
+            CellKind::Gru => 3,
+            CellKind::Rnn => 1,
+        };
+        let dict: std::collections::BTreeMap<_, _> = model.state_dict().into_iter().collect();
+        let first = if peeky { H + D } else { D };
+        assert_eq!(dict["decoder.rnn.weight_ih_l0"].shape(), [gates * H, first]);
+        if layers > 1 {
+            assert_eq!(dict["decoder.rnn.weight_ih_l1"].shape(), [gates * H, H]);
+            assert_eq!(dict["encoder.rnn.weight_ih_l1"].shape(), [gates * H, H]);
+        }
+    }
 }
 
 #[test]
@@ -121,8 +233,7 @@ fn state_dict_round_trips_and_adds_bias_hh() {
 /// `W_ih` a permutation (symbol k -> hidden unit next(k)), `W_hh` zero, identity head. Greedy
 /// decoding must feed each choice back and stop at `<eos>` (id 2) or after `max_len` symbols.
 fn chain_model(next: [usize; V]) -> Seq2seq<f64> {
-    let cfg =
-        Seq2seqConfig { cell: CellKind::Rnn, vocab_size: V, embed_size: V, hidden_size: V, peeky: false };
+    let cfg = Seq2seqConfig::book(CellKind::Rnn, V, V, V, false);
     let mut model: Seq2seq<f64> = Seq2seq::new(cfg, &mut Rng::new(1));
     let ids: Vec<_> = model.params.ids().collect();
     for id in ids {
@@ -135,7 +246,7 @@ fn chain_model(next: [usize; V]) -> Seq2seq<f64> {
     }
     let p = &mut model.params;
     p.value_mut(model.decoder.embed.inner.weight).assign(&eye);
-    p.value_mut(model.decoder.rnn.w_ih()).assign(&perm.into_dyn());
+    p.value_mut(model.decoder.rnns[0].w_ih()).assign(&perm.into_dyn());
     p.value_mut(model.decoder.head.inner.weight).assign(&(eye * 10.0));
     model
 }
@@ -154,12 +265,17 @@ fn greedy_decoding_stops_at_eos_or_max_len() {
 }
 
 /// Step-by-step greedy decoding equals the teacher-forced pass fed its own choices (peeky: the
-/// encoder's h must be given to every step the same way in both).
+/// encoder's h must be given to every step the same way in both; stacked: every layer's state
+/// carried from step to step; dropout: off in evaluation mode).
 #[test]
 fn greedy_matches_teacher_forced_scores() {
-    for (cell, peeky) in [(CellKind::Lstm, true), (CellKind::Gru, false)] {
+    for (cell, peeky, layers) in
+        [(CellKind::Lstm, true, 1), (CellKind::Gru, false, 1), (CellKind::Lstm, true, 3)]
+    {
         let mut rng = Rng::new(7);
-        let mut model: Seq2seq<f64> = Seq2seq::new(config(cell, peeky), &mut rng);
+        let cfg = Seq2seqConfig { num_layers: layers, dropout: 0.4, ..config(cell, peeky) };
+        let mut model: Seq2seq<f64> = Seq2seq::new(cfg, &mut rng);
+        model.set_training(false);
         randomize(&mut model.params, &mut rng, 1.0);
         let inputs = arr2(&[[3u32, 4, 0], [6, 5, 3], [2, 2, 6]]);
         // end = V: never produced, so every row runs the full 5 steps.
@@ -175,7 +291,7 @@ fn greedy_matches_teacher_forced_scores() {
             for (t, &id) in ids.iter().enumerate() {
                 let row = probs.slice(s![n, t, ..]);
                 let best = row.iter().enumerate().fold(0, |b, (i, &p)| if p > row[b] { i } else { b });
-                assert_eq!(best as u32, id, "{cell} peeky {peeky}: row {n} step {t}");
+                assert_eq!(best as u32, id, "{cell} x {layers} peeky {peeky}: row {n} step {t}");
             }
         }
     }
@@ -307,9 +423,17 @@ fn cli_train_and_eval_end_to_end() {
     );
     let stdout = success("seq2seq train", &out);
     assert!(stdout.contains("held-out accuracy"), "{stdout}");
-    for file in
-        ["config.json", "vocab.json", "model.safetensors", "metrics.jsonl", "accuracy.png", "accuracy.svg"]
-    {
+    for file in [
+        "config.json",
+        "vocab.json",
+        "model.safetensors",
+        "checkpoint.safetensors",
+        "metrics.jsonl",
+        "accuracy.png",
+        "accuracy.svg",
+        "loss.png",
+        "loss.svg",
+    ] {
         assert!(run.join(file).exists(), "{file} missing:\n{stdout}");
     }
     let config = read_json(&run.join("config.json"));
@@ -322,13 +446,17 @@ fn cli_train_and_eval_end_to_end() {
     assert_eq!(epochs.len(), 2);
     let loss = |e: usize| epochs[e]["train_loss"].as_f64().unwrap();
     assert!(loss(1) < loss(0), "the training loss falls: {metrics}");
-    let last = epochs[1]["valid_accuracy"].as_f64().unwrap();
-    assert!((0.0..=1.0).contains(&last));
+    let accuracy = |e: usize| epochs[e]["valid_accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&accuracy(1)));
+    assert!(epochs[1]["valid_loss"].as_f64().unwrap().is_finite(), "{metrics}");
+    let best = if accuracy(1) > accuracy(0) { 1 } else { 0 };
 
-    // eval without --tsv remakes the held-out pairs and agrees with the last epoch.
+    // eval without --tsv remakes the held-out pairs and agrees with the best epoch (the model
+    // kept).
     let stdout =
         success("seq2seq eval", &recur(&dir.root, ["seq2seq", "eval", "--model", run.to_str().unwrap()]));
-    let want = format!("accuracy: {last:.4} ({}/40)", epochs[1]["valid_correct"]);
+    let correct = epochs[best]["valid_correct"].as_f64().unwrap();
+    let want = format!("accuracy: {:.4} ({correct}/40)", accuracy(best));
     assert_eq!(stdout.lines().last().unwrap(), want, "{stdout}");
 
     // eval on a file; an input the model cannot read is an error naming the line.

@@ -13,10 +13,10 @@ pub struct SummaryArgs {
 }
 
 pub fn run(args: SummaryArgs) -> Result<()> {
-    #[allow(clippy::single_match)] // one arm a task; the others come with their tasks
     match RunDir::open(&args.model)?.task()? {
         TaskKind::Forecast => return super::forecast::print_summary_of(&args.model),
-        _ => {}
+        TaskKind::Seq2seq => return super::seq2seq::print_summary_of(&args.model),
+        TaskKind::Lm | TaskKind::Classify => {}
     }
     if super::classify::is_classifier_run(&args.model) {
         return super::classify::print_summary_of(&args.model);

@@ -1,0 +1,238 @@
+//! The encoder-decoder task: teacher-forced batches of `input -> output` pairs, greedy decoding
+//! of the held-out pairs after every epoch (the book's chapter 7).
+//!
+//! Batches: every training pair is encoded once (inputs padded to T_in, decoder inputs `<go>`
+//! then the output, targets the output then `<eos>`, the rest ignored); each epoch shuffles the
+//! order of the pairs with the task's own generator (Fisher-Yates, the order carried from epoch
+//! to epoch) and cuts it into batches of `batch_size`, the last one smaller. A batch's loss is
+//! the mean over its real target positions; its weight in the epoch's mean is its number of
+//! pairs.
+//!
+//! Validation: the held-out pairs are decoded greedily (until `<eos>` or T_out + 1 symbols) and
+//! compared whole with their outputs: `valid_accuracy` (exact match), `valid_correct`,
+//! `valid_examples`; `valid_loss` is the teacher-forced cross-entropy per target position on the
+//! same pairs. The score that picks the best epoch (lower is better) is `1 - valid_accuracy`:
+//! the saved model is the epoch with the highest held-out exact-match accuracy, the figure
+//! `recur seq2seq eval` reports (on a tie the earlier epoch stays).
+//!
+//! The task's checkpointed state: the order of the pairs and the shuffling generator (JSON), so a
+//! run stopped mid-epoch resumes with the same batches in the same order.
+
+use crate::data::pairs::{Batch, CharVocab, Layout, Pair};
+use crate::error::{Error, Result};
+use crate::layers::IGNORE;
+use crate::models::{Model, Seq2seq};
+use crate::tensor::{Real, Rng};
+use crate::train::engine::{BatchLoss, Curve, Evaluation, Task, TaskState};
+use ndarray::{s, ArrayD, Axis};
+use std::collections::BTreeMap;
+
+/// Held-out pairs decoded at once.
+pub const EVAL_BATCH: usize = 500;
+
+/// Called after each validation with the held-out pairs and their decodings (the command line
+/// prints a few).
+pub type OnValidated<'a> = Box<dyn FnMut(&[Pair], &[String]) + 'a>;
+
+/// An encoder-decoder, its training pairs (encoded once), its held-out pairs, and the order
+/// and generator of the batches. Borrows the model, so the caller keeps it.
+pub struct Seq2seqTask<'a, F: Real> {
+    pub model: &'a mut Seq2seq<F>,
+    vocab: &'a CharVocab,
+    layout: Layout,
+    train: Batch,
+    valid_pairs: &'a [Pair],
+    valid: Batch,
+    batch_size: usize,
+    /// The pairs' order in this epoch: batch i is `order[i * batch_size..]`.
+    order: Vec<usize>,
+    /// Shuffles `order` at the start of every epoch.
+    rng: Rng,
+    on_validated: Option<OnValidated<'a>>,
+}
+
+impl<'a, F: Real> Seq2seqTask<'a, F> {
+    /// `rng` shuffles the batches (a new run passes the generator that drew the data and the
+    /// weights, as the book's code does; a resumed run gets it back from the checkpoint). The
+    /// first epoch starts from the pairs' order as given. Errors if a pair does not fit the
+    /// vocabulary or the layout.
+    pub fn new(
+        model: &'a mut Seq2seq<F>,
+        vocab: &'a CharVocab,
+        layout: Layout,
+        train: &[Pair],
+        valid: &'a [Pair],
+        batch_size: usize,
+        rng: Rng,
+    ) -> Result<Self> {
+        if train.is_empty() || valid.is_empty() || batch_size == 0 {
+            return Err(Error::msg(format!(
+                "a seq2seq task needs training and held-out pairs and a batch size (got {}, {}, {batch_size})",
+                train.len(),
+                valid.len()
+            )));
+        }
+        let encode = |pairs: &[Pair], what: &str| {
+            let refs: Vec<&Pair> = pairs.iter().collect();
+            layout.encode_batch(vocab, &refs).map_err(|m| Error::msg(format!("{what} pairs: {m}")))
+        };
+        Ok(Seq2seqTask {
+            model,
+            vocab,
+            layout,
+            train: encode(train, "training")?,
+            valid_pairs: valid,
+            valid: encode(valid, "held-out")?,
+            batch_size,
+            order: (0..train.len()).collect(),
+            rng,
+            on_validated: None,
+        })
+    }
+
+    /// Calls `f` after every validation with the held-out pairs and their decodings.
+    pub fn on_validated(mut self, f: impl FnMut(&[Pair], &[String]) + 'a) -> Self {
+        self.on_validated = Some(Box::new(f));
+        self
+    }
+
+    fn pairs(&self) -> usize {
+        self.order.len()
+    }
+}
+
+impl<F: Real> Task<F> for Seq2seqTask<'_, F> {
+    fn model(&mut self) -> &mut dyn Model<F> {
+        self.model
+    }
+
+    fn batches_per_epoch(&self) -> usize {
+        self.pairs().div_ceil(self.batch_size)
+    }
+
+    fn items(&self) -> (&'static str, usize) {
+        ("examples", self.batch_size)
+    }
+
+    fn begin_epoch(&mut self, _epoch: usize) {
+        for i in (1..self.order.len()).rev() {
+            self.order.swap(i, self.rng.below(i + 1));
+        }
+    }
+
+    fn train_batch(&mut self, index: usize) -> BatchLoss {
+        let start = index * self.batch_size;
+        let rows = &self.order[start..(start + self.batch_size).min(self.pairs())];
+        let inputs = self.train.inputs.select(Axis(0), rows);
+        let decoder_inputs = self.train.decoder_inputs.select(Axis(0), rows);
+        let targets = self.train.targets.select(Axis(0), rows);
+        let loss = self.model.forward(inputs.view(), decoder_inputs.view(), targets.view()).to_f64();
+        self.model.backward();
+        BatchLoss { loss, weight: rows.len() as f64 }
+    }
+
+    fn train_figures(&mut self, _mean_loss: f64) -> BTreeMap<String, f64> {
+        BTreeMap::new()
+    }
+
+    fn validate(&mut self) -> Result<Option<Evaluation>> {
+        let decoded = decode_all(self.model, self.vocab, &self.layout, self.valid_pairs, EVAL_BATCH)
+            .map_err(Error::msg)?;
+        let correct = decoded.iter().zip(self.valid_pairs).filter(|(d, p)| **d == p.output).count();
+        let total = self.valid_pairs.len();
+        let accuracy = correct as f64 / total as f64;
+        // Teacher-forced loss, weighted by each block's real target positions.
+        let (mut loss_sum, mut positions) = (0.0, 0usize);
+        for start in (0..total).step_by(EVAL_BATCH) {
+            let rows = s![start..(start + EVAL_BATCH).min(total), ..];
+            let targets = self.valid.targets.slice(rows);
+            let count = targets.iter().filter(|&&t| t != IGNORE).count();
+            let loss = self.model.forward(
+                self.valid.inputs.slice(rows),
+                self.valid.decoder_inputs.slice(rows),
+                targets,
+            );
+            loss_sum += loss.to_f64() * count as f64;
+            positions += count;
+        }
+        if let Some(f) = self.on_validated.as_mut() {
+            f(self.valid_pairs, &decoded);
+        }
+        Ok(Some(Evaluation {
+            score: 1.0 - accuracy,
+            figures: BTreeMap::from([
+                ("valid_accuracy".to_string(), accuracy),
+                ("valid_correct".to_string(), correct as f64),
+                ("valid_examples".to_string(), total as f64),
+                ("valid_loss".to_string(), loss_sum / positions as f64),
+            ]),
+        }))
+    }
+
+    fn save_state(&mut self) -> TaskState<F> {
+        TaskState {
+            json: serde_json::json!({ "order": self.order, "shuffle_rng": self.rng.state() }),
+            tensors: Vec::new(),
+        }
+    }
+
+    fn restore_state(
+        &mut self,
+        json: &serde_json::Value,
+        tensors: BTreeMap<String, ArrayD<F>>,
+    ) -> Result<()> {
+        if let Some(name) = tensors.keys().next() {
+            return Err(Error::msg(format!("unexpected tensor `task.{name}` for a seq2seq run")));
+        }
+        let order: Vec<usize> = json
+            .get("order")
+            .and_then(|o| serde_json::from_value(o.clone()).ok())
+            .ok_or_else(|| Error::msg("the task state has no `order` list; expected a seq2seq run's"))?;
+        let rng: [u64; 4] = json
+            .get("shuffle_rng")
+            .and_then(|r| serde_json::from_value(r.clone()).ok())
+            .ok_or_else(|| Error::msg("the task state has no `shuffle_rng`; expected a seq2seq run's"))?;
+        let n = self.pairs();
+        let mut seen = vec![false; n];
+        let permutation =
+            order.len() == n && order.iter().all(|&i| i < n && !std::mem::replace(&mut seen[i], true));
+        if !permutation {
+            return Err(Error::msg(format!(
+                "the task state's `order` is not an order of the run's {n} training pairs"
+            )));
+        }
+        self.order = order;
+        self.rng = Rng::from_state(rng);
+        Ok(())
+    }
+
+    /// The losses (teacher-forced, per target position); `accuracy.png` is the command line's.
+    fn curve(&self) -> Curve {
+        Curve {
+            stem: "loss",
+            title: "Loss",
+            y_label: "cross-entropy per symbol",
+            train_key: "train_loss",
+            valid_key: "valid_loss",
+            log_y: false,
+        }
+    }
+}
+
+/// Greedy decodings of every pair's input, as strings (special symbols by name), `batch_size`
+/// pairs at a time. Errors (plain message) on an input the layout or the vocabulary cannot read.
+pub fn decode_all<F: Real>(
+    model: &mut Seq2seq<F>,
+    vocab: &CharVocab,
+    layout: &Layout,
+    pairs: &[Pair],
+    batch_size: usize,
+) -> std::result::Result<Vec<String>, String> {
+    let mut out = Vec::with_capacity(pairs.len());
+    for chunk in pairs.chunks(batch_size.max(1)) {
+        let inputs = layout.encode_inputs(vocab, chunk.iter().map(|p| p.input.as_str()))?;
+        let ids = model.greedy(inputs.view(), CharVocab::GO, CharVocab::EOS, layout.max_output_len + 1);
+        out.extend(ids.iter().map(|ids| vocab.decode(ids)));
+    }
+    Ok(out)
+}
