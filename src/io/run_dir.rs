@@ -248,17 +248,23 @@ impl RunDir {
     /// nothing else), then the folder itself if that left it empty: a failed run leaves nothing
     /// behind, and a user's own files in the folder are never touched.
     pub fn remove_unfinished(&self) -> Result<()> {
-        const WRITTEN: [&str; 10] = [
+        const WRITTEN: [&str; 16] = [
             CONFIG,
             VOCAB,
+            "vocab.json",
             MODEL,
             METRICS,
             RESULT,
+            "cv.json",
             "checkpoint.safetensors",
             "loss.png",
             "loss.svg",
             "perplexity.png",
             "perplexity.svg",
+            "accuracy.png",
+            "accuracy.svg",
+            "forecast.png",
+            "forecast.svg",
         ];
         for name in WRITTEN {
             let path = self.path(name);
