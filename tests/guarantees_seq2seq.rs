@@ -90,7 +90,7 @@ fn ctrl_c_writes_a_checkpoint_and_exits_130() {
 
 #[test]
 fn kill_9_never_breaks_the_checkpoint() {
-    common::guarantees::kill_9_never_breaks_the_checkpoint(&tiny(), &Scratch::new("s2s-kill9"), 5);
+    common::guarantees::kill_9_never_breaks_the_checkpoint(&tiny(), &Scratch::new("s2s-kill9"), 40);
 }
 
 #[test]
