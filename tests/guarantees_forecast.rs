@@ -132,3 +132,37 @@ fn on_nan_skip_counts_the_skipped_batches() {
     let metrics = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
     assert!(metrics.contains("\"skipped\":8"), "{metrics}");
 }
+
+/// The shared schedule flags (`cli/flags.rs`): the Zaremba rule halves the rate after its first
+/// epoch, and early stopping ends a run whose validation error stops improving, keeping the best.
+#[test]
+fn lr_rules_and_early_stopping_apply_to_forecasting() {
+    let s = Scratch::new("forecast-schedule");
+    let g = synthetic();
+    let dir = s.path("zaremba");
+    let args = g.args_with(
+        3,
+        &dir,
+        &["--lr", "0.01", "--lr-schedule", "zaremba", "--lr-factor", "0.5", "--decay-after", "1"],
+    );
+    success("zaremba", &run(&s.root, &args, &[]));
+    let rates: Vec<f64> = std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["lr"].as_f64().unwrap())
+        .collect();
+    assert_eq!(rates, [0.01, 0.005, 0.0025]);
+
+    // A rate this high stops improving at once: patience 2 ends the run long before 60 epochs.
+    let dir = s.path("patience");
+    let args = g.args_with(60, &dir, &["--lr", "0.05", "--patience", "2"]);
+    let out = success("patience", &run(&s.root, &args, &[]));
+    let lines = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap().lines().count();
+    assert!(lines < 60, "early stopping did not stop: {lines} epochs\n{out}");
+    let result = read_json(&dir.join("result.json"));
+    assert!(
+        result["epoch"].as_u64().unwrap() as usize + 2 == lines,
+        "best epoch {} of {lines}",
+        result["epoch"]
+    );
+}

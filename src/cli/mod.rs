@@ -6,6 +6,7 @@ mod classify;
 mod data;
 mod eval;
 mod fit;
+mod flags;
 mod forecast;
 mod generate;
 mod presets;

@@ -33,6 +33,17 @@ pub struct ForecastTrainSettings {
     pub seed: u64,
     #[serde(default = "default_on_nan")]
     pub on_nan: OnNan,
+    #[serde(default = "constant")]
+    pub lr_rule: LrRule,
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Validated epochs without a lower validation error before the run stops (0 = never).
+    #[serde(default)]
+    pub patience: usize,
+}
+
+fn constant() -> LrRule {
+    LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 }
 }
 
 fn default_on_nan() -> OnNan {
@@ -40,16 +51,15 @@ fn default_on_nan() -> OnNan {
 }
 
 impl ForecastTrainSettings {
-    /// What the engine needs of them: a constant rate, no weight decay, no early stopping (the
-    /// best validation epoch is kept all the same).
+    /// What the engine needs of them.
     pub fn engine(&self) -> Settings {
         Settings {
             epochs: self.epochs,
             lr: self.lr,
-            lr_rule: LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 },
+            lr_rule: self.lr_rule,
             clip: self.clip,
-            weight_decay: 0.0,
-            patience: 0,
+            weight_decay: self.weight_decay,
+            patience: self.patience,
             on_nan: self.on_nan,
         }
     }

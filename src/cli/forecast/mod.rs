@@ -26,6 +26,7 @@ mod config;
 mod report;
 mod session;
 
+use super::flags::{ScheduleFlags, CONSTANT};
 use clap::{Args, Subcommand};
 use config::{load_data, DataSource, ForecastRunConfig, ForecastTrainSettings};
 use recur::data::csv::read_column;
@@ -34,7 +35,6 @@ use recur::io::train_state::CHECKPOINT;
 use recur::layers::CellKind;
 use recur::models::{ForecastMode, ForecasterConfig};
 use recur::optim::OptimizerKind;
-use recur::train::OnNan;
 use recur::{Error, Result};
 use report::{print_layers, print_table, table, ForecastResult};
 use session::{ResumeOverrides, Session};
@@ -126,18 +126,17 @@ pub struct TrainArgs {
     /// Allow --out to name a directory that already holds a trained model (it is replaced).
     #[arg(long)]
     overwrite: bool,
-    /// What a batch with a NaN or infinite loss or gradient does: stop the run (naming the
-    /// epoch, the batch and the last good checkpoint) or skip the batch [default: stop].
-    #[arg(long, value_enum)]
-    on_nan: Option<OnNan>,
+    #[command(flatten)]
+    schedule: ScheduleFlags,
     /// Continue the run in DIR from its checkpoint (written every epoch and on Ctrl-C). Only
-    /// --epochs, --lr, --on-nan and --csv (the series' file moved) may be given beside it.
+    /// --epochs, --lr, --patience, --on-nan and --csv (the series' file moved) may be given
+    /// beside it.
     #[arg(long, value_name = "DIR", conflicts_with_all = RESUME_CONFLICTS)]
     resume: Option<PathBuf>,
 }
 
 /// The flags `--resume` refuses: the run's config.json decides what they would.
-const RESUME_CONFLICTS: [&str; 22] = [
+const RESUME_CONFLICTS: [&str; 26] = [
     "synthetic",
     "series",
     "data_seed",
@@ -160,6 +159,10 @@ const RESUME_CONFLICTS: [&str; 22] = [
     "season",
     "out",
     "overwrite",
+    "lr_schedule",
+    "lr_factor",
+    "decay_after",
+    "weight_decay",
 ];
 
 #[derive(Args, Debug)]
@@ -219,7 +222,8 @@ fn train(args: TrainArgs) -> Result<()> {
                 csv: args.csv.as_deref(),
                 lr: args.lr,
                 epochs: args.epochs,
-                on_nan: args.on_nan,
+                on_nan: args.schedule.on_nan,
+                patience: args.schedule.patience,
             };
             Session::resume(dir, overrides)?
         }
@@ -272,7 +276,10 @@ fn start(args: &TrainArgs) -> Result<Session> {
             momentum: args.momentum,
             clip: (args.clip > 0.0).then_some(args.clip),
             seed: args.seed,
-            on_nan: args.on_nan.unwrap_or(OnNan::Stop),
+            on_nan: args.schedule.on_nan(),
+            lr_rule: args.schedule.rule(CONSTANT)?,
+            weight_decay: args.schedule.weight_decay()?,
+            patience: args.schedule.patience.unwrap_or(0),
         },
     };
     let run = RunDir::create(&super::choose_out_dir(args.out.as_deref(), args.overwrite, "forecast")?)?;

@@ -47,6 +47,7 @@ pub struct ResumeOverrides<'a> {
     pub lr: Option<f64>,
     pub epochs: Option<usize>,
     pub on_nan: Option<OnNan>,
+    pub patience: Option<usize>,
 }
 
 impl Session {
@@ -70,6 +71,9 @@ impl Session {
         }
         if let Some(epochs) = overrides.epochs {
             train.epochs = epochs;
+        }
+        if let Some(patience) = overrides.patience {
+            train.patience = patience;
         }
         if let Some(on_nan) = overrides.on_nan {
             train.on_nan = on_nan;

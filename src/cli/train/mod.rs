@@ -6,6 +6,7 @@
 
 mod session;
 
+use super::flags::ScheduleFlags;
 use super::presets::{Preset, Recipe};
 use clap::Args;
 use recur::data::lm_data::{self, CorpusKind, DataSource};
@@ -13,9 +14,9 @@ use recur::io::run_dir::{RunConfig, RunDir, TaskKind, TrainSettings, METRICS, MO
 use recur::io::train_state::CHECKPOINT;
 use recur::layers::CellKind;
 use recur::models::{Init, Lm, LmConfig};
-use recur::optim::{LrRule, LrSchedule, Optimizer, OptimizerKind};
+use recur::optim::{LrRule, Optimizer, OptimizerKind};
 use recur::tensor::Rng;
-use recur::train::{BpttBatcher, OnNan, TrainState};
+use recur::train::{BpttBatcher, TrainState};
 use recur::{Error, Result};
 use session::{ResumeOverrides, Session};
 use std::path::PathBuf;
@@ -114,18 +115,6 @@ pub struct TrainArgs {
     /// [default: the preset's; book-ch5: 0]
     #[arg(long)]
     clip: Option<f64>,
-    /// Learning-rate rule between epochs.
-    /// [default: the preset's; book-ch5: constant]
-    #[arg(long, value_enum)]
-    lr_schedule: Option<LrSchedule>,
-    /// Plateau: divide the rate by this; zaremba: multiply it by this each epoch.
-    /// [default: the preset's; book-ch5: 4]
-    #[arg(long)]
-    lr_factor: Option<f64>,
-    /// Zaremba: epochs at the initial rate before the decay starts.
-    /// [default: the preset's; book-ch5: 0]
-    #[arg(long)]
-    decay_after: Option<usize>,
     /// Passes over the corpus.
     /// [default: the preset's; book-ch5: 100]
     #[arg(long)]
@@ -147,20 +136,10 @@ pub struct TrainArgs {
     /// Allow --out to name a directory that already holds a trained model (it is replaced).
     #[arg(long)]
     overwrite: bool,
-    /// What a batch with a NaN or infinite loss or gradient does: stop the run (naming the
-    /// epoch, the batch and the last good checkpoint) or skip the batch.
-    #[arg(long, value_enum)]
-    on_nan: Option<OnNan>,
-    /// Stop after this many validated epochs without a lower validation perplexity (0 = never);
-    /// the best epoch's weights are the ones saved either way [default: 0].
-    #[arg(long, value_name = "N")]
-    patience: Option<usize>,
-    /// Decoupled weight decay of the weight matrices (AdamW's), per unit of learning rate
-    /// [default: 0].
-    #[arg(long)]
-    weight_decay: Option<f64>,
+    #[command(flatten)]
+    schedule: ScheduleFlags,
     /// Continue the run in DIR from its checkpoint (written every epoch and on Ctrl-C). Only
-    /// --data-dir, --lr, --epochs and --on-nan may be given beside it.
+    /// --data-dir, --lr, --epochs, --patience and --on-nan may be given beside it.
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
 }
@@ -190,23 +169,19 @@ impl TrainArgs {
             ("--optimizer", self.optimizer.is_some()),
             ("--momentum", self.momentum.is_some()),
             ("--clip", self.clip.is_some()),
-            ("--lr-schedule", self.lr_schedule.is_some()),
-            ("--lr-factor", self.lr_factor.is_some()),
-            ("--decay-after", self.decay_after.is_some()),
             ("--validate", self.validate.is_some()),
-            ("--patience", self.patience.is_some()),
-            ("--weight-decay", self.weight_decay.is_some()),
             ("--out", self.out.is_some()),
             ("--init-from", self.init_from.is_some()),
             ("--overwrite", self.overwrite),
             ("--preset", self.preset != Preset::BookCh5),
             ("--seed", self.seed != 1),
         ];
-        let clashing: Vec<&str> = given.iter().filter(|(_, g)| *g).map(|(f, _)| *f).collect();
+        let mut clashing: Vec<&str> = given.iter().filter(|(_, g)| *g).map(|(f, _)| *f).collect();
+        clashing.extend(self.schedule.fixed_given());
         if !clashing.is_empty() {
             return Err(Error::msg(format!(
                 "--resume continues a run with the settings in its config.json; {} cannot change them \
-                 (only --data-dir, --lr, --epochs and --on-nan can)",
+                 (only --data-dir, --lr, --epochs, --patience and --on-nan can)",
                 clashing.join(", ")
             )));
         }
@@ -220,7 +195,7 @@ impl TrainArgs {
             ($($field:ident),*) => { $(if let Some(v) = self.$field { r.$field = v; })* };
         }
         set!(corpus, cell, layers, wordvec_size, hidden_size, dropout, tie_weights, init, init_scale);
-        set!(batch_size, time_size, optimizer, lr, momentum, clip, lr_schedule, lr_factor, decay_after);
+        set!(batch_size, time_size, optimizer, lr, momentum, clip);
         set!(epochs, validate);
         if self.text.is_some() && self.corpus.is_none() {
             r.corpus = CorpusKind::Text;
@@ -237,7 +212,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 data_dir: args.data_dir.as_deref(),
                 lr: args.lr,
                 epochs: args.epochs,
-                on_nan: args.on_nan,
+                on_nan: args.schedule.on_nan,
+                patience: args.schedule.patience,
             };
             Session::resume(dir, overrides)?
         }
@@ -250,9 +226,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
 fn start(args: &TrainArgs) -> Result<Session> {
     let recipe = args.recipe();
     check_recipe(&recipe)?;
-    if let Some(wd) = args.weight_decay.filter(|wd| !(wd.is_finite() && *wd >= 0.0)) {
-        return Err(Error::msg(format!("--weight-decay must be 0 (off) or a positive number (got {wd})")));
-    }
+    let preset_rule =
+        LrRule { schedule: recipe.lr_schedule, factor: recipe.lr_factor, decay_after: recipe.decay_after };
+    let lr_rule = args.schedule.rule(preset_rule)?;
+    let weight_decay = args.schedule.weight_decay()?;
     let source = DataSource {
         corpus: Some(recipe.corpus),
         data_dir: args.data_dir.clone(),
@@ -265,7 +242,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         test: args.test.clone(),
         valid_share: args.valid_share.unwrap_or(0.0),
     };
-    if args.patience.is_some_and(|p| p > 0) && !source.validates() {
+    if args.schedule.patience.is_some_and(|p| p > 0) && !source.validates() {
         return Err(Error::msg(
             "--patience stops on the validation perplexity: it needs validation (--validate on PTB, --valid FILE or \
              --valid-share X)",
@@ -303,11 +280,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         optimizer: recipe.optimizer,
         momentum: recipe.momentum,
         clip: (recipe.clip > 0.0).then_some(recipe.clip),
-        lr_rule: LrRule {
-            schedule: recipe.lr_schedule,
-            factor: recipe.lr_factor,
-            decay_after: recipe.decay_after,
-        },
+        lr_rule,
         validate: source.validates(),
         max_vocab: source.max_vocab,
         min_count: source.min_count,
@@ -316,9 +289,9 @@ fn start(args: &TrainArgs) -> Result<Session> {
         valid_share: source.valid_share,
         eval_batch_size: 10,
         eval_time_size: 35,
-        on_nan: args.on_nan.unwrap_or(OnNan::Stop),
-        weight_decay: args.weight_decay.unwrap_or(0.0),
-        patience: args.patience.unwrap_or(0),
+        on_nan: args.schedule.on_nan(),
+        weight_decay,
+        patience: args.schedule.patience.unwrap_or(0),
     };
 
     let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "lm")?)?;
@@ -395,7 +368,7 @@ fn check_recipe(r: &Recipe) -> Result<()> {
     if r.epochs == 0 || r.layers == 0 || r.hidden_size == 0 || r.wordvec_size == 0 {
         return Err(Error::msg("--epochs, --layers, --hidden-size and --wordvec-size must be at least 1"));
     }
-    for (flag, value) in [("--lr", r.lr), ("--lr-factor", r.lr_factor)] {
+    for (flag, value) in [("--lr", r.lr)] {
         if !(value.is_finite() && value > 0.0) {
             return Err(Error::msg(format!("{flag} must be a positive number (got {value})")));
         }

@@ -35,6 +35,7 @@ pub struct ResumeOverrides<'a> {
     pub lr: Option<f64>,
     pub epochs: Option<usize>,
     pub on_nan: Option<recur::train::OnNan>,
+    pub patience: Option<usize>,
 }
 
 impl Session {
@@ -53,6 +54,9 @@ impl Session {
         }
         if let Some(on_nan) = overrides.on_nan {
             settings.on_nan = on_nan;
+        }
+        if let Some(patience) = overrides.patience {
+            settings.patience = patience;
         }
         let data = lm_data::load(&settings.data_source(overrides.data_dir)?)?;
         let vocab = run.read_vocab()?;

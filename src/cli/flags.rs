@@ -1,0 +1,89 @@
+//! Flags every `train` subcommand shares, with one name and one meaning each (the README's
+//! "flag vocabulary"): how the engine schedules and guards a run. A subcommand flattens the
+//! group into its own arguments (`#[command(flatten)]`); each is optional, so `--resume` can
+//! tell which were given.
+
+use clap::Args;
+use recur::optim::{LrRule, LrSchedule};
+use recur::train::OnNan;
+use recur::{Error, Result};
+
+/// The learning-rate rule, weight decay, early stopping and the NaN policy.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ScheduleFlags {
+    /// Learning-rate rule between epochs: the same rate, divided by --lr-factor after an epoch
+    /// that did not improve the validation score (plateau), or multiplied by --lr-factor each
+    /// epoch after --decay-after (zaremba) [default: constant, or the preset's].
+    #[arg(long, value_enum)]
+    pub lr_schedule: Option<LrSchedule>,
+    /// Plateau: divide the rate by this; zaremba: multiply it by this each epoch [default: 4 for
+    /// plateau, 0.5 for zaremba, or the preset's].
+    #[arg(long)]
+    pub lr_factor: Option<f64>,
+    /// Zaremba: epochs at the initial rate before the decay starts [default: 0, or the preset's].
+    #[arg(long, value_name = "EPOCHS")]
+    pub decay_after: Option<usize>,
+    /// Decoupled weight decay (AdamW's): each step multiplies every weight matrix (embeddings
+    /// too, not the biases) by 1 - lr * this [default: 0].
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Stop after this many validated epochs without a better validation score (0 = never);
+    /// the best epoch's weights are the ones saved either way.
+    #[arg(long, value_name = "N")]
+    pub patience: Option<usize>,
+    /// What a batch with a NaN or infinite loss or gradient does: stop the run (naming the
+    /// epoch, the batch and the last good checkpoint) or skip the batch [default: stop].
+    #[arg(long, value_enum)]
+    pub on_nan: Option<OnNan>,
+}
+
+impl ScheduleFlags {
+    /// The rule these flags give, `preset` filling what they leave out (checked).
+    pub fn rule(&self, preset: LrRule) -> Result<LrRule> {
+        let schedule = self.lr_schedule.unwrap_or(preset.schedule);
+        let factor = match (self.lr_factor, self.lr_schedule) {
+            (Some(f), _) => f,
+            // A schedule named here without a factor takes that schedule's usual one.
+            (None, Some(LrSchedule::Plateau)) if preset.schedule != LrSchedule::Plateau => 4.0,
+            (None, Some(LrSchedule::Zaremba)) if preset.schedule != LrSchedule::Zaremba => 0.5,
+            (None, _) => preset.factor,
+        };
+        if !(factor.is_finite() && factor > 0.0) {
+            return Err(Error::msg(format!("--lr-factor must be a positive number (got {factor})")));
+        }
+        Ok(LrRule { schedule, factor, decay_after: self.decay_after.unwrap_or(preset.decay_after) })
+    }
+
+    /// `--weight-decay` (0 when not given), checked.
+    pub fn weight_decay(&self) -> Result<f64> {
+        let wd = self.weight_decay.unwrap_or(0.0);
+        if !(wd.is_finite() && wd >= 0.0) {
+            return Err(Error::msg(format!(
+                "--weight-decay must be 0 (off) or a positive number (got {wd})"
+            )));
+        }
+        Ok(wd)
+    }
+
+    pub fn on_nan(&self) -> OnNan {
+        self.on_nan.unwrap_or(OnNan::Stop)
+    }
+
+    /// The flags of this group that were given and that a resumed run cannot change (all but
+    /// --patience and --on-nan).
+    pub fn fixed_given(&self) -> Vec<&'static str> {
+        [
+            ("--lr-schedule", self.lr_schedule.is_some()),
+            ("--lr-factor", self.lr_factor.is_some()),
+            ("--decay-after", self.decay_after.is_some()),
+            ("--weight-decay", self.weight_decay.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, given)| *given)
+        .map(|(flag, _)| flag)
+        .collect()
+    }
+}
+
+/// A constant rate (what a subcommand without a preset starts from).
+pub const CONSTANT: LrRule = LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 };
