@@ -1,22 +1,23 @@
 //! `recur summary`: each layer, its tensors and parameter counts (Keras' `summary()`).
 
 use clap::Args;
-use recur::io::run_dir::RunDir;
+use recur::io::run_dir::{RunDir, TaskKind};
 use recur::Result;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct SummaryArgs {
-    /// Run directory written by `recur train`.
+    /// Run directory written by `recur train` (or `recur classify train`).
     #[arg(long, value_name = "DIR")]
     model: PathBuf,
 }
 
 pub fn run(args: SummaryArgs) -> Result<()> {
-    if super::classify::is_classifier_run(&args.model) {
+    let run = RunDir::open(&args.model)?;
+    if run.task()? == TaskKind::Classify {
         return super::classify::print_summary_of(&args.model);
     }
-    let loaded = RunDir::open(&args.model)?.load_lm()?;
+    let loaded = run.load_lm()?;
     let rows = loaded.model.summary();
     println!("{:<16} {:<28} {:>14} {:>12}", "layer", "tensor", "shape", "params");
     println!("{}", "-".repeat(73));
