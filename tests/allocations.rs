@@ -7,15 +7,22 @@
 //! the f32 products go through recur's own blocked product instead, whose per-thread packing
 //! buffers are allocated during warm-up, so there even that count is 0.) Every product here is
 //! small enough to run on the calling thread, so no allocation hides in a worker thread.
+//!
+//! Two loops: the language model's (`tasks::train_epoch`) and the classifier's (`ClassifyTask`
+//! through `Trainer::fit`, counted over its third epoch's batches). The tests take turns, since
+//! the counters are the process's.
 
 use ndarray::Array3;
 use recur::layers::CellKind;
-use recur::models::{ForecastMode, Forecaster, ForecasterConfig, Lm, LmConfig};
-use recur::optim::{Optimizer, OptimizerKind};
+use recur::models::{
+    Classifier, ClassifierConfig, ForecastMode, Forecaster, ForecasterConfig, Lm, LmConfig, Pool,
+};
+use recur::optim::{LrRule, LrSchedule, Optimizer, OptimizerKind};
+use recur::tasks::classify::{ClassifyTask, Labelled, Order};
 use recur::tasks::forecast::train_epoch as forecast_epoch;
 use recur::tasks::train_epoch;
 use recur::tensor::Rng;
-use recur::train::BpttBatcher;
+use recur::train::{BpttBatcher, Observer, OnNan, Outcome, Settings, TrainState, Trainer};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -49,7 +56,7 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// The counters are the process's: the tests take turns, so none counts another's allocations.
+/// The counters are the process's: the tests take turns, so one never counts another's.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// (recur's, the GEMM crate's) allocations per batch after two warm-up epochs.
@@ -147,4 +154,123 @@ fn the_forecasters_steady_state_training_loop_allocates_nothing() {
             "forecaster {cell:?} {mode:?} with {optimizer:?} allocates {per_batch} times a batch"
         );
     }
+}
+/// The classifier's texts: `count` texts of 1 to `longest` words over a vocabulary of 50, and
+/// every `every`-th one exactly `longest` words long.
+fn texts(count: usize, longest: usize, every: usize, classes: usize, rng: &mut Rng) -> Labelled {
+    let mut data = Labelled::default();
+    for i in 0..count {
+        let len = if i % every == 0 { longest } else { 1 + rng.below(longest) };
+        data.seqs.push((0..len).map(|_| 1 + rng.below(49) as u32).collect());
+        data.labels.push(rng.below(classes) as u32);
+    }
+    data
+}
+
+/// Counts the allocations between the end of the first batch of epoch `epoch` and the end of
+/// its last one.
+struct CountEpoch {
+    epoch: usize,
+    last: usize,
+    first: (usize, usize),
+    end: (usize, usize),
+}
+
+impl Observer for CountEpoch {
+    fn batch_done(&mut self, epoch: usize, index: usize, _loss: f64) {
+        let now = (ALLOCATIONS.load(Ordering::SeqCst), GEMM_ALLOCATIONS.load(Ordering::SeqCst));
+        if epoch == self.epoch && index == 0 {
+            self.first = now;
+        }
+        if epoch == self.epoch && index == self.last {
+            self.end = now;
+        }
+    }
+}
+
+/// (recur's, the GEMM crate's) allocations per batch of a classifier trained through the
+/// engine (Adam, clipping, validation every epoch), counted in its third epoch.
+fn classifier_allocations_per_batch(config: ClassifierConfig, train: &Labelled, order: Order) -> (f64, f64) {
+    let mut rng = Rng::new(2);
+    let valid = texts(12, 6, 1, config.num_classes, &mut rng);
+    let mut model: Classifier<f32> = Classifier::new(config, &mut rng);
+    let batch = 8;
+    let mut task =
+        ClassifyTask::new(&mut model, train, batch, rng).validated(&valid, 64).word_dropout(0.2).order(order);
+    let batches = train.len().div_ceil(batch);
+    let settings = Settings {
+        epochs: 3,
+        lr: 0.01,
+        lr_rule: LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 },
+        clip: Some(1.0),
+        weight_decay: 0.01,
+        patience: 0,
+        on_nan: OnNan::Stop,
+    };
+    let mut state = TrainState::new(Optimizer::new(OptimizerKind::Adam, 0.01, 0.0));
+    let mut counter = CountEpoch { epoch: 3, last: batches - 1, first: (0, 0), end: (0, 0) };
+    let mut trainer = Trainer { settings: &settings, run: None, stop: None, observer: &mut counter };
+    let outcome = trainer.fit(&mut task, &mut state).unwrap();
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
+    let counted = (batches - 1) as f64;
+    ((counter.end.0 - counter.first.0) as f64 / counted, (counter.end.1 - counter.first.1) as f64 / counted)
+}
+
+/// A classifier trained through the engine allocates nothing a batch once its batches' shapes
+/// have been seen: texts of different lengths in a batch, shuffled batches, word dropout,
+/// dropout, every pooling, one and two directions, sigmoid and softmax heads. (A batch whose
+/// longest text is longer or shorter than any before resizes the buffers: every batch here is
+/// padded to the same length, as when texts are cut to --max-len.)
+#[test]
+fn the_classifiers_steady_state_training_loop_allocates_nothing() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let config = |cell, layers, bidirectional, pool, classes| ClassifierConfig {
+        cell,
+        vocab_size: 50,
+        embed_size: 6,
+        hidden_size: 7,
+        num_layers: layers,
+        bidirectional,
+        embed_dropout: 0.2,
+        dropout: 0.3,
+        num_classes: classes,
+        pool,
+    };
+    let mut rng = Rng::new(1);
+    for (cell, layers, bi, pool, classes) in [
+        (CellKind::Lstm, 1, false, Pool::Last, 2),
+        (CellKind::Gru, 2, true, Pool::Max, 3),
+        (CellKind::Rnn, 1, false, Pool::Mean, 2),
+        (CellKind::Lstm, 2, true, Pool::Last, 3),
+    ] {
+        // Shuffled: every text 9 words long, so every batch is (8, 9).
+        let same_length = texts(64, 9, 1, classes, &mut rng);
+        // In the given order: each batch of 8 starts with a 9-word text, the others are 1-9 words.
+        let mixed = texts(64, 9, 8, classes, &mut rng);
+        for (data, order) in [(&same_length, Order::Shuffled), (&mixed, Order::AsGiven)] {
+            let (per_batch, in_gemm) =
+                classifier_allocations_per_batch(config(cell, layers, bi, pool, classes), data, order);
+            println!(
+                "classifier {cell:?} x {layers}{}, {pool:?}, {classes} classes, {order:?}: {per_batch} allocations a batch \
+                 ({in_gemm} inside gemm)",
+                if bi { " (bidirectional)" } else { "" }
+            );
+            assert_eq!(
+                per_batch, 0.0,
+                "{cell:?} x {layers}, {pool:?}, {order:?} allocates {per_batch} times a batch"
+            );
+        }
+    }
+    // For the record: shuffled texts of 1-9 words, whose batches' padded lengths change from
+    // batch to batch, resize buffers when they do (printed, the mean over the epoch's batches).
+    let varied = texts(64, 9, 64, 2, &mut rng);
+    let (per_batch, _) = classifier_allocations_per_batch(
+        config(CellKind::Lstm, 1, false, Pool::Last, 2),
+        &varied,
+        Order::Shuffled,
+    );
+    println!(
+        "classifier LSTM, shuffled texts of 1-9 words: {per_batch} allocations a batch (buffers resized)"
+    );
+    assert!(per_batch > 0.0, "the counter sees the resized buffers");
 }

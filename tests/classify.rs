@@ -14,8 +14,11 @@ use common::{check_params, randomize};
 use ndarray::{arr2, s, Array2, Ix2};
 use recur::data::tsv::{read_labelled, Classes};
 use recur::layers::CellKind;
-use recur::models::classifier::{evaluation_of, pad_batch, Classifier, ClassifierConfig, Pool};
+use recur::models::classifier::{Classifier, ClassifierConfig, Pool};
+use recur::tasks::classify::{evaluation_of, pad_batch, ClassifyTask, Labelled};
 use recur::tensor::Rng;
+use recur::train::Task;
+use std::collections::BTreeMap;
 
 const V: usize = 7;
 const D: usize = 4;
@@ -299,8 +302,32 @@ fn cli_train_eval_predict_summary() {
     let out = success("classify train", &recur(&dir.root, &args));
     assert!(out.contains("Total params"), "the summary is printed at the start:\n{out}");
     assert!(out.contains("confusion matrix"), "{out}");
-    for file in ["config.json", "vocab.txt", "model.safetensors", "metrics.jsonl", "result.json"] {
+    for file in [
+        "config.json",
+        "vocab.txt",
+        "model.safetensors",
+        "metrics.jsonl",
+        "result.json",
+        "checkpoint.safetensors",
+        "loss.png",
+        "loss.svg",
+    ] {
         assert!(run.join(file).exists(), "{file} missing");
+    }
+    // One line an epoch, the engine's fields and the task's figures.
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(metrics.lines().next().unwrap()).unwrap();
+    for key in [
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "valid_loss",
+        "valid_accuracy",
+        "lr",
+        "seconds",
+        "texts_per_s",
+    ] {
+        assert!(first.get(key).is_some(), "no `{key}` in {first}");
     }
     let config = read_json(&run.join("config.json"));
     assert_eq!(config["task"], "classify");
@@ -336,6 +363,9 @@ fn cli_train_eval_predict_summary() {
         out.contains("TimeGRU[0]") && out.contains("rnn.weight_hh_l0") && out.contains("Total params"),
         "{out}"
     );
+    // `recur summary` reads the run's task and prints the same table.
+    let same = success("recur summary", &recur(&dir.root, ["summary", "--model", run_s]));
+    assert_eq!(same, out);
 
     // Without --overwrite the trained model is kept.
     failure("retrain", &recur(&dir.root, &args), &["model.safetensors", "--overwrite"]);
@@ -362,8 +392,14 @@ fn cli_cross_validation_writes_every_fold() {
     let mean = cv["mean_accuracy"].as_f64().unwrap();
     assert!((mean - accs.iter().sum::<f64>() / 3.0).abs() < 1e-12);
     let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
-    assert!(metrics.lines().any(|l| l.contains("\"fold\":3")), "{metrics}");
+    assert!(metrics.lines().any(|l| l.starts_with("{\"fold\":3,\"epoch\":")), "{metrics}");
+    assert!(
+        metrics.lines().last().unwrap().starts_with("{\"epoch\":"),
+        "the final model's lines have no fold"
+    );
     assert!(run.join("model.safetensors").exists(), "the final model is saved too");
+    assert!(run.join("loss.png").exists(), "its curve is drawn");
+    assert!(!run.join("checkpoint.safetensors").exists(), "runs of several models keep no checkpoint");
 }
 
 #[test]
@@ -399,7 +435,7 @@ fn cli_errors() {
     std::fs::write(lm.join("config.json"), "{\"model\": {}, \"tokenizer\": \"whitespace\"}").unwrap();
     let lm_s = lm.display().to_string();
     let out = recur(&dir.root, ["classify", "summary", "--model", lm_s.as_str()]);
-    failure("not a classifier", &out, &["config.json", "not a classifier's run"]);
+    failure("not a classifier", &out, &["is a lm run", "recur eval|score|generate|summary"]);
 }
 
 #[test]
@@ -439,6 +475,8 @@ fn cli_ensemble_saves_and_reads_every_member() {
     assert!(tensors.contains_key("member0.fc.weight") && tensors.contains_key("member1.rnn.weight_ih_l0"));
     let result = read_json(&dir.path("run").join("result.json"));
     assert_eq!(result["best_epochs"].as_array().unwrap().len(), 2);
+    let metrics = std::fs::read_to_string(dir.path("run").join("metrics.jsonl")).unwrap();
+    assert_eq!(metrics.lines().filter(|l| l.starts_with("{\"member\":2,")).count(), 2, "{metrics}");
     let out = success(
         "eval",
         &recur(&dir.root, ["classify", "eval", "--model", run.as_str(), "--data", data.as_str()]),
@@ -493,4 +531,51 @@ fn cli_extra_texts_train_every_fold_and_are_never_tested() {
     let out =
         recur(&dir.root, ["classify", "train", "--data", data.to_str().unwrap(), "--extra", odd.as_str()]);
     failure("unknown label in --extra", &out, &["odd.tsv:2", "7"]);
+}
+
+/// The task's checkpointed state (order, generator, counters) makes a second task train the
+/// same next batch, word dropout included; other texts refuse it; the last batch is smaller
+/// and weighs less; a skipped batch leaves the epoch's accuracy.
+#[test]
+fn task_state_replays_the_next_batch_and_refuses_other_texts() {
+    let data = Labelled {
+        seqs: (0..20).map(|i| vec![1 + (i % 6) as u32; 1 + i % 4]).collect(),
+        labels: (0..20).map(|i| (i % 2) as u32).collect(),
+    };
+    let mut first: Classifier<f64> =
+        Classifier::new(config(CellKind::Gru, 1, false, 2, 0.3), &mut Rng::new(1));
+    let mut second = first.clone();
+    let mut a = ClassifyTask::new(&mut first, &data, 6, Rng::new(5)).word_dropout(0.3);
+    assert_eq!(a.batches_per_epoch(), 4);
+    a.begin_epoch(1);
+    a.train_batch(0);
+    let saved = a.save_state();
+    let masks = a.model.dropout_rng_mut().state();
+    let expected = a.train_batch(1);
+    assert_eq!(a.train_batch(3).weight, 2.0, "20 texts in batches of 6: the last holds 2");
+    let accuracy = a.train_figures(0.0)["train_accuracy"];
+    a.after_skipped_batch();
+    let without_last = a.train_figures(0.0)["train_accuracy"];
+    // Counted over 6 + 6 + 2 texts, then over 6 + 6 once the last batch is skipped.
+    let (correct, kept) = (accuracy * 14.0, without_last * 12.0);
+    assert!(
+        (correct - correct.round()).abs() < 1e-9 && (kept - kept.round()).abs() < 1e-9,
+        "{accuracy} {without_last}"
+    );
+    assert!((0.0..=2.0).contains(&(correct - kept).round()), "{accuracy} {without_last}");
+
+    *second.dropout_rng_mut() = Rng::from_state(masks);
+    let mut b = ClassifyTask::new(&mut second, &data, 6, Rng::new(99)).word_dropout(0.3);
+    b.restore_state(&saved.json, BTreeMap::new()).unwrap();
+    assert_eq!(b.train_batch(1), expected);
+
+    let fewer = data.subset(&(0..19).collect::<Vec<_>>());
+    let mut model: Classifier<f64> =
+        Classifier::new(config(CellKind::Gru, 1, false, 2, 0.3), &mut Rng::new(1));
+    let mut c = ClassifyTask::new(&mut model, &fewer, 6, Rng::new(5));
+    let err = c.restore_state(&saved.json, BTreeMap::new()).unwrap_err().to_string();
+    assert!(err.contains("not a permutation of the 19 training texts"), "{err}");
+    let err =
+        c.restore_state(&serde_json::json!({"batcher_cursor": 3}), BTreeMap::new()).unwrap_err().to_string();
+    assert!(err.contains("not a classifier's"), "{err}");
 }

@@ -16,10 +16,10 @@
 
 use clap::{Args, ValueEnum};
 use recur::layers::CellKind;
-use recur::models::classifier::{train_epoch as train_classifier_epoch, FitSettings, Labelled};
 use recur::models::{Classifier, ClassifierConfig, Lm, LmConfig, Pool};
 use recur::optim::{LrRule, LrSchedule};
 use recur::optim::{Optimizer, OptimizerKind};
+use recur::tasks::classify::{ClassifyTask, Labelled, Order};
 use recur::tasks::LmTask;
 use recur::tensor::Real;
 use recur::tensor::{matmul, Accumulate, PackedRhs, Rng};
@@ -295,32 +295,23 @@ fn classify(args: &BenchArgs) -> Measured {
     };
     let mut rng = Rng::new(1);
     let texts = classifier_texts(CLS_BATCHES * CLS_BATCH, &mut rng);
-    let batches: Vec<Labelled> = (0..CLS_BATCHES)
-        .map(|b| texts.subset(&(b * CLS_BATCH..(b + 1) * CLS_BATCH).collect::<Vec<_>>()))
-        .collect();
-    let words: Vec<usize> = batches.iter().map(|b| b.seqs.iter().map(Vec::len).sum()).collect();
-    let padded: usize =
-        batches.iter().map(|b| b.len() * b.seqs.iter().map(Vec::len).max().unwrap_or(0)).sum();
+    let batches = || texts.seqs.chunks(CLS_BATCH);
+    let words: Vec<usize> = batches().map(|b| b.iter().map(Vec::len).sum()).collect();
+    let padded: usize = batches().map(|b| b.len() * b.iter().map(Vec::len).max().unwrap_or(0)).sum();
     let total_words: usize = words.iter().sum();
     let flops_per_token = classifier_flops(total_words, texts.len()) / total_words as f64;
     let mut model: Classifier<f32> = Classifier::new(config, &mut rng);
-    let settings = FitSettings {
-        batch_size: CLS_BATCH,
-        epochs: 1,
-        patience: 0,
-        clip: Some(CLS_CLIP),
-        weight_decay: 0.0,
-        word_dropout: 0.0,
-    };
-    let mut adam = Optimizer::new(OptimizerKind::Adam, CLS_LR, 0.0);
-    // One step = the library's classifier epoch over one batch of 64 texts: pad to the longest,
-    // forward, backward, clip, Adam.
+    let adam = Optimizer::new(OptimizerKind::Adam, CLS_LR, 0.0);
+    // One step = one batch of 64 texts through the engine, as `recur classify train` trains:
+    // pad to the longest, forward, backward, clip, Adam. The texts in their given order, so
+    // step k trains batch k % 10, the same 64 texts as the PyTorch twin's.
+    let mut task = ClassifyTask::new(&mut model, &texts, CLS_BATCH, rng).order(Order::AsGiven);
+    let mut train_one = one_batch_steps(&mut task, adam, Some(CLS_CLIP));
     let mut k = 0;
     let mut step = || {
-        let b = k % CLS_BATCHES;
+        train_one();
         k += 1;
-        train_classifier_epoch(&mut model, &batches[b], &settings, &mut adam, &mut rng);
-        words[b]
+        words[(k - 1) % CLS_BATCHES]
     };
     let runs = time_steps(args.warmup, args.repeats, args.seconds, &mut step);
     Measured {

@@ -7,21 +7,20 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct SummaryArgs {
-    /// Run directory written by `recur train`.
+    /// Run directory written by `recur train` (or `recur classify train`).
     #[arg(long, value_name = "DIR")]
     model: PathBuf,
 }
 
 pub fn run(args: SummaryArgs) -> Result<()> {
-    match RunDir::open(&args.model)?.task()? {
+    let run = RunDir::open(&args.model)?;
+    match run.task()? {
         TaskKind::Forecast => return super::forecast::print_summary_of(&args.model),
         TaskKind::Seq2seq => return super::seq2seq::print_summary_of(&args.model),
-        TaskKind::Lm | TaskKind::Classify => {}
+        TaskKind::Classify => return super::classify::print_summary_of(&args.model),
+        TaskKind::Lm => {}
     }
-    if super::classify::is_classifier_run(&args.model) {
-        return super::classify::print_summary_of(&args.model);
-    }
-    let loaded = RunDir::open(&args.model)?.load_lm()?;
+    let loaded = run.load_lm()?;
     let rows = loaded.model.summary();
     println!("{:<16} {:<28} {:>14} {:>12}", "layer", "tensor", "shape", "params");
     println!("{}", "-".repeat(73));

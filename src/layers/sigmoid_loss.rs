@@ -3,8 +3,8 @@
 //!
 //! Shapes: x (M), t (M) with values in [0, 1]. Backward: `dx = dloss * (y - t) / M`.
 
-use crate::tensor::Real;
-use ndarray::{Array1, ArrayView1};
+use crate::tensor::{fit, Real};
+use ndarray::{Array1, ArrayView1, Zip};
 
 #[derive(Clone, Debug)]
 pub struct SigmoidWithLoss<F: Real> {
@@ -26,9 +26,12 @@ impl<F: Real> SigmoidWithLoss<F> {
 
     pub fn forward(&mut self, x: ArrayView1<F>, t: ArrayView1<F>) -> F {
         assert_eq!(x.len(), t.len(), "SigmoidWithLoss: {} scores but {} targets", x.len(), t.len());
-        self.y = x.to_owned();
+        // Buffers sized once per batch size (no allocation while it repeats).
+        fit(&mut self.y, x.raw_dim());
+        self.y.assign(&x);
         F::sigmoid_inplace(self.y.as_slice_mut().expect("owned array is contiguous"));
-        self.t = t.to_owned();
+        fit(&mut self.t, t.raw_dim());
+        self.t.assign(&t);
         // -[t log y + (1-t) log(1-y)] = t softplus(-x) + (1-t) softplus(x), computed from x
         // so that it stays exact where y rounds to 0 or 1.
         let total: f64 = x
@@ -49,7 +52,8 @@ impl<F: Real> SigmoidWithLoss<F> {
 
     pub fn backward(&mut self, dloss: F) -> ArrayView1<'_, F> {
         let scale = dloss / F::of(self.y.len().max(1) as f64);
-        self.dx = (&self.y - &self.t) * scale;
+        fit(&mut self.dx, self.y.raw_dim());
+        Zip::from(&mut self.dx).and(&self.y).and(&self.t).for_each(|dx, &y, &t| *dx = (y - t) * scale);
         self.dx.view()
     }
 }

@@ -30,11 +30,13 @@
 //! one-bias cells, as the language model's does. Initialisation is Keras' (what the primer
 //! trains with): embedding uniform in [-0.05, 0.05], input weights Glorot-uniform, recurrent
 //! weights orthogonal, biases zero except the LSTM forget gate's (1), head Glorot-uniform.
+//!
+//! Batches, training (through the engine, `crate::train::Trainer`) and evaluation are the
+//! classify task's: `crate::tasks::classify`.
 
 use super::LayerSummary;
 use crate::layers::softmax_loss::softmax_rows_inplace;
 use crate::layers::{Affine, CellKind, Dropout, SigmoidWithLoss, SoftmaxWithLoss};
-use crate::optim::Optimizer;
 use crate::params::{fold_hidden_bias, ParamId, Params};
 use crate::tensor::{fit, Real, Rng};
 use crate::time::{Bidirectional, RecurrentLayer, StateMode, TimeEmbedding};
@@ -72,7 +74,8 @@ pub struct ClassifierConfig {
 }
 
 /// What the head reads of the last recurrent layer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Pool {
     /// The final state's h (for a bidirectional layer `[fwd final | rev final]`).
@@ -377,7 +380,9 @@ impl<F: Real> Classifier<F> {
             Pool::Max => {
                 // A text of length 0 has no step to take a maximum over: its features are 0.
                 self.features.fill(F::zero());
-                self.argmax = Array2::zeros((n, width));
+                if self.argmax.dim() != (n, width) {
+                    self.argmax = Array2::zeros((n, width));
+                }
                 for (row, &len) in lengths.iter().enumerate().filter(|&(_, &len)| len > 0) {
                     for j in 0..width {
                         let steps = hs.slice(s![row, ..len, j]);
@@ -392,7 +397,10 @@ impl<F: Real> Classifier<F> {
                     let mut f = self.features.row_mut(row);
                     f.fill(F::zero());
                     if len > 0 {
-                        f.assign(&hs.slice(s![row, ..len, ..]).sum_axis(Axis(0)));
+                        // Summed step by step into the row (no temporary), then divided.
+                        for step in hs.slice(s![row, ..len, ..]).outer_iter() {
+                            f.zip_mut_with(&step, |a, &b| *a += b);
+                        }
                         f.mapv_inplace(|v| v / F::of(len as f64));
                     }
                 }
@@ -477,25 +485,34 @@ impl<F: Real> Classifier<F> {
         self.embed.backward(&mut self.params, dhs);
     }
 
+    /// How many rows of the last forward [`Classifier::predicted`] gets right against
+    /// `labels` (N), without allocating.
+    pub fn count_correct(&self, labels: &[u32]) -> usize {
+        assert_eq!(labels.len(), self.logits.nrows(), "Classifier: labels for another batch");
+        (self.logits.rows().into_iter().zip(labels))
+            .filter(|(row, &label)| self.class_of(row.view()) == label)
+            .count()
+    }
+
+    /// The predicted class of one row of logits.
+    fn class_of(&self, row: ndarray::ArrayView1<F>) -> u32 {
+        match self.config.head() {
+            Head::Sigmoid => u32::from(row[0] > F::zero()),
+            Head::Softmax => {
+                let mut best = 0;
+                for (j, &v) in row.iter().enumerate() {
+                    if v > row[best] {
+                        best = j;
+                    }
+                }
+                best as u32
+            }
+        }
+    }
+
     /// The predicted class of each row of the last forward (argmax; logit > 0 for sigmoid).
     pub fn predicted(&self) -> Vec<u32> {
-        match self.config.head() {
-            Head::Sigmoid => self.logits.column(0).iter().map(|&x| u32::from(x > F::zero())).collect(),
-            Head::Softmax => self
-                .logits
-                .rows()
-                .into_iter()
-                .map(|row| {
-                    let mut best = 0;
-                    for (j, &v) in row.iter().enumerate() {
-                        if v > row[best] {
-                            best = j;
-                        }
-                    }
-                    best as u32
-                })
-                .collect(),
-        }
+        self.logits.rows().into_iter().map(|row| self.class_of(row)).collect()
     }
 
     /// Class probabilities (N, C) of the last forward: `[1 - p, p]` for two classes.
@@ -632,258 +649,26 @@ fn orthonormal_columns(rows: usize, cols: usize, rng: &mut Rng) -> Array2<f64> {
     q
 }
 
-// ---------------------------------------------------------------------------------------------
-// Batches, training with early stopping, evaluation.
-
-/// Texts as id sequences with their classes (one split of a data set).
-#[derive(Clone, Debug, Default)]
-pub struct Labelled {
-    pub seqs: Vec<Vec<u32>>,
-    pub labels: Vec<u32>,
-}
-
-impl Labelled {
-    pub fn len(&self) -> usize {
-        self.seqs.len()
+impl<F: Real> super::Model<F> for Classifier<F> {
+    fn params(&self) -> &Params<F> {
+        &self.params
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.seqs.is_empty()
+    fn params_mut(&mut self) -> &mut Params<F> {
+        &mut self.params
     }
-
-    /// The examples at `rows`, in that order.
-    pub fn subset(&self, rows: &[usize]) -> Labelled {
-        Labelled {
-            seqs: rows.iter().map(|&i| self.seqs[i].clone()).collect(),
-            labels: rows.iter().map(|&i| self.labels[i]).collect(),
-        }
+    fn set_training(&mut self, training: bool) {
+        Classifier::set_training(self, training)
     }
-}
-
-/// Pads `seqs` into ids (N, T) with T the longest length (at least 1); returns the lengths.
-/// Padded positions hold id 0, which the recurrent layers never read.
-pub fn pad_batch<'a>(seqs: impl IntoIterator<Item = &'a [u32]>, ids: &mut Array2<u32>) -> Vec<usize> {
-    let seqs: Vec<&[u32]> = seqs.into_iter().collect();
-    let lengths: Vec<usize> = seqs.iter().map(|s| s.len()).collect();
-    let t = lengths.iter().copied().max().unwrap_or(0).max(1);
-    *ids = Array2::zeros((seqs.len(), t));
-    for (mut row, seq) in ids.rows_mut().into_iter().zip(&seqs) {
-        row.slice_mut(s![..seq.len()]).assign(&ndarray::aview1(seq));
+    fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
+        Classifier::state_dict(self)
     }
-    lengths
-}
-
-/// Optimisation settings of [`train_early_stopping`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FitSettings {
-    pub batch_size: usize,
-    /// At most this many passes over the training texts.
-    pub epochs: usize,
-    /// Stop after this many epochs without a lower validation loss (0 = never stop early).
-    pub patience: usize,
-    /// Global-norm gradient clipping (None = off).
-    pub clip: Option<f64>,
-    /// Decoupled weight decay (AdamW's): after each step every weight matrix (not the biases)
-    /// is multiplied by `1 - lr * weight_decay`.
-    pub weight_decay: f64,
-    /// Word dropout: each word of a training text is replaced by `<unk>` (id 0) with this
-    /// probability, anew each epoch (0 = off). Evaluation never drops words.
-    #[serde(default)]
-    pub word_dropout: f64,
-}
-
-/// One epoch of [`train_early_stopping`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EpochLine {
-    /// Cross-validation fold (from 1), absent for a plain run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fold: Option<usize>,
-    /// Ensemble member (from 1), absent for a single model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub member: Option<usize>,
-    pub epoch: usize,
-    /// Mean training loss and accuracy (dropout on, weights changing during the epoch).
-    pub train_loss: f64,
-    pub train_accuracy: f64,
-    pub valid_loss: f64,
-    pub valid_accuracy: f64,
-    pub seconds: f64,
-}
-
-/// Loss, accuracy and confusion matrix of a model on labelled texts.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Evaluation {
-    pub loss: f64,
-    pub accuracy: f64,
-    /// `confusion[true class][predicted class]` counts.
-    pub confusion: Vec<Vec<usize>>,
-}
-
-/// One pass over `data` in shuffled mini-batches (words dropped to `<unk>` at
-/// `settings.word_dropout`), each a forward, backward, optional clip, optimizer step and
-/// optional weight decay. Returns (mean loss, accuracy) over the texts.
-pub fn train_epoch<F: Real>(
-    model: &mut Classifier<F>,
-    data: &Labelled,
-    settings: &FitSettings,
-    optimizer: &mut Optimizer<F>,
-    rng: &mut Rng,
-) -> (f64, f64) {
-    let mut order: Vec<usize> = (0..data.len()).collect();
-    crate::data::tsv::shuffle(&mut order, rng);
-    model.set_training(true);
-    let (mut ids, mut labels) = (Array2::zeros((0, 0)), Vec::new());
-    let (mut total, mut correct) = (0.0, 0);
-    for rows in order.chunks(settings.batch_size.max(1)) {
-        let lengths = pad_batch(rows.iter().map(|&i| data.seqs[i].as_slice()), &mut ids);
-        if settings.word_dropout > 0.0 {
-            for (mut row, &len) in ids.rows_mut().into_iter().zip(&lengths) {
-                row.slice_mut(s![..len])
-                    .iter_mut()
-                    .filter(|_| rng.uniform() < settings.word_dropout)
-                    .for_each(|id| *id = 0);
-            }
-        }
-        labels.clear();
-        labels.extend(rows.iter().map(|&i| data.labels[i]));
-        model.params.zero_grad();
-        let loss = model.forward(ids.view(), &lengths, &labels).to_f64();
-        correct += model.predicted().iter().zip(&labels).filter(|(p, l)| p == l).count();
-        model.backward();
-        optimizer.clipped_step(&mut model.params, settings.clip);
-        if settings.weight_decay > 0.0 {
-            let keep = F::of(1.0 - optimizer.lr() * settings.weight_decay);
-            for (value, _) in model.params.values_and_grads_mut().filter(|(v, _)| v.ndim() == 2) {
-                value.mapv_inplace(|w| w * keep);
-            }
-        }
-        total += loss * rows.len() as f64;
+    fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
+        Classifier::load_state_dict(self, tensors).map_err(crate::Error::msg)
     }
-    let m = data.len().max(1) as f64;
-    (total / m, correct as f64 / m)
-}
-
-/// Loss, accuracy and confusion matrix on `data`, in evaluation mode (the mode is restored).
-pub fn evaluate<F: Real>(model: &mut Classifier<F>, data: &Labelled, batch_size: usize) -> Evaluation {
-    let was_training = model.is_training();
-    model.set_training(false);
-    let c = model.config.num_classes;
-    let mut confusion = vec![vec![0; c]; c];
-    let mut ids = Array2::zeros((0, 0));
-    let mut total = 0.0;
-    let rows: Vec<usize> = (0..data.len()).collect();
-    for chunk in rows.chunks(batch_size.max(1)) {
-        let lengths = pad_batch(chunk.iter().map(|&i| data.seqs[i].as_slice()), &mut ids);
-        let labels: Vec<u32> = chunk.iter().map(|&i| data.labels[i]).collect();
-        total += model.forward(ids.view(), &lengths, &labels).to_f64() * chunk.len() as f64;
-        for (&p, &l) in model.predicted().iter().zip(&labels) {
-            confusion[l as usize][p as usize] += 1;
-        }
+    fn summary(&self) -> Vec<LayerSummary> {
+        Classifier::summary(self)
     }
-    model.set_training(was_training);
-    let m = data.len().max(1) as f64;
-    let correct: usize = (0..c).map(|i| confusion[i][i]).sum();
-    Evaluation { loss: total / m, accuracy: correct as f64 / m, confusion }
-}
-
-/// Loss (mean cross-entropy), accuracy and confusion matrix of class probabilities (M, C)
-/// against `labels` (M): the prediction is the most probable class (the first of equals).
-/// For averaged probabilities (an ensemble).
-pub fn evaluation_of(probs: ArrayView2<f64>, labels: &[u32]) -> Evaluation {
-    assert_eq!(
-        probs.nrows(),
-        labels.len(),
-        "evaluation_of: {} rows but {} labels",
-        probs.nrows(),
-        labels.len()
-    );
-    let c = probs.ncols();
-    let mut confusion = vec![vec![0; c]; c];
-    let mut total = 0.0;
-    for (row, &label) in probs.rows().into_iter().zip(labels) {
-        let best = (0..c).fold(0, |b, j| if row[j] > row[b] { j } else { b });
-        confusion[label as usize][best] += 1;
-        total -= row[label as usize].max(f64::MIN_POSITIVE).ln();
+    fn dropout_rng(&mut self) -> Option<&mut Rng> {
+        Some(&mut self.dropout_rng)
     }
-    let m = labels.len().max(1) as f64;
-    let correct: usize = (0..c).map(|i| confusion[i][i]).sum();
-    Evaluation { loss: total / m, accuracy: correct as f64 / m, confusion }
-}
-
-/// Class probabilities (M, C) of `seqs`, in evaluation mode (the mode is restored).
-pub fn predict_probabilities<F: Real>(
-    model: &mut Classifier<F>,
-    seqs: &[Vec<u32>],
-    batch_size: usize,
-) -> Array2<f64> {
-    let was_training = model.is_training();
-    model.set_training(false);
-    let mut out = Array2::zeros((seqs.len(), model.config.num_classes));
-    let mut ids = Array2::zeros((0, 0));
-    for (b, chunk) in seqs.chunks(batch_size.max(1)).enumerate() {
-        let lengths = pad_batch(chunk.iter().map(Vec::as_slice), &mut ids);
-        model.scores(ids.view(), &lengths);
-        let start = b * batch_size.max(1);
-        out.slice_mut(s![start..start + chunk.len(), ..]).assign(&model.probabilities());
-    }
-    model.set_training(was_training);
-    out
-}
-
-/// What [`train_early_stopping`] ends with: the model holds the best epoch's weights.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FitResult {
-    pub best_epoch: usize,
-    /// The best epoch's validation figures.
-    pub best: Evaluation,
-    pub history: Vec<EpochLine>,
-}
-
-/// Trains on `train` for up to `settings.epochs` epochs, measuring `valid` after each; stops
-/// after `settings.patience` epochs without a lower validation loss and restores the weights of
-/// the epoch with the lowest one. `on_epoch` sees each epoch's line as it ends.
-pub fn train_early_stopping<F: Real>(
-    model: &mut Classifier<F>,
-    train: &Labelled,
-    valid: &Labelled,
-    settings: &FitSettings,
-    optimizer: &mut Optimizer<F>,
-    rng: &mut Rng,
-    mut on_epoch: impl FnMut(&EpochLine),
-) -> FitResult {
-    assert!(
-        !train.is_empty() && !valid.is_empty(),
-        "train_early_stopping: empty training or validation data"
-    );
-    let mut history = Vec::new();
-    let mut best: Option<(usize, Evaluation, Vec<ArrayD<F>>)> = None;
-    for epoch in 1..=settings.epochs.max(1) {
-        let start = std::time::Instant::now();
-        let (train_loss, train_accuracy) = train_epoch(model, train, settings, optimizer, rng);
-        let eval = evaluate(model, valid, settings.batch_size.max(64));
-        let line = EpochLine {
-            fold: None,
-            member: None,
-            epoch,
-            train_loss,
-            train_accuracy,
-            valid_loss: eval.loss,
-            valid_accuracy: eval.accuracy,
-            seconds: start.elapsed().as_secs_f64(),
-        };
-        on_epoch(&line);
-        history.push(line);
-        if best.as_ref().is_none_or(|(_, b, _)| eval.loss < b.loss) {
-            let weights = model.params.ids().map(|id| model.params.value(id).to_owned()).collect();
-            best = Some((epoch, eval, weights));
-        } else if settings.patience > 0 && epoch - best.as_ref().map_or(0, |b| b.0) >= settings.patience {
-            break;
-        }
-    }
-    let (best_epoch, best, weights) = best.expect("at least one epoch");
-    let ids: Vec<_> = model.params.ids().collect();
-    for (id, w) in ids.into_iter().zip(weights) {
-        model.params.value_mut(id).assign(&w);
-    }
-    FitResult { best_epoch, best, history }
 }

@@ -1,0 +1,476 @@
+//! `recur classify train`: a new run or `--resume`, the data and its splits, and a single
+//! model's training through the engine with the progress bar, Ctrl-C and the checkpoint
+//! (`cli::fit`). Several models (`--folds`, `--ensemble`) are `members.rs`'s.
+//!
+//! Every draw comes from `--seed` in one order (the folds, each fold's split and members' seeds,
+//! the final split, the final members' seeds; a member's seed draws its own split if
+//! `--split-per-member`, then its weights, then its batch order and word dropout), so `--resume`
+//! rebuilds the same texts, splits and vocabulary from the data and the recorded settings, and
+//! checks the vocabulary against `vocab.txt` before going on from the checkpoint.
+
+use super::args::{check_args, check_resume_flags, given_flags, TrainArgs};
+use super::members::{self, Holdout, Member};
+use super::{ClassifyRunConfig, Texts, TrainSettings, CONFIG};
+use crate::cli::fit::{fit, resume_state, Describe};
+use recur::data::tsv::{build_vocab, read_labelled, stratified_split, Classes, TextEncoding};
+use recur::data::{Tokenizer, Vocab};
+use recur::io::run_dir::{RunDir, TaskKind, METRICS, MODEL, RESULT, VOCAB};
+use recur::io::train_state::CHECKPOINT;
+use recur::io::write_atomic;
+use recur::models::{Classifier, ClassifierConfig};
+use recur::optim::Optimizer;
+use recur::tasks::classify::{Evaluation, Labelled};
+use recur::tensor::Rng;
+use recur::train::{EpochStats, Outcome, TrainState};
+use recur::{Error, Result};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+pub(super) const CV: &str = "cv.json";
+
+pub fn run(args: TrainArgs) -> Result<()> {
+    match args.resume.clone() {
+        Some(dir) => resume(&dir, &args),
+        None => start(args),
+    }
+}
+
+/// The run's files read and split: every text of `--data`, the `--valid`, `--test` and
+/// `--extra` files.
+pub(super) struct Sources {
+    pub all: Texts,
+    pub valid: Option<Texts>,
+    pub test: Option<Texts>,
+    pub extra: Texts,
+}
+
+impl Sources {
+    fn read(settings: &TrainSettings, encoding: &TextEncoding, classes: &Classes) -> Result<Self> {
+        let read = |p: &str| Texts::read(Path::new(p), encoding, classes);
+        let mut extra = Texts::default();
+        for path in &settings.extra {
+            extra = extra.with(&read(path)?);
+        }
+        Ok(Sources {
+            all: read(&settings.data)?,
+            valid: settings.valid.as_deref().map(read).transpose()?,
+            test: settings.test.as_deref().map(read).transpose()?,
+            extra,
+        })
+    }
+}
+
+/// What the saved model trains on: its texts (`--extra` included), its validation texts (empty
+/// when each member holds out its own) and its vocabulary.
+pub(super) struct Plan {
+    pub fit: Texts,
+    pub valid: Texts,
+    pub per_member: bool,
+    pub vocab: Vocab,
+}
+
+impl Plan {
+    /// The final split (drawn from `seeds` after the cross-validation's draws).
+    fn new(settings: &TrainSettings, sources: &Sources, seeds: &mut Rng) -> Result<Self> {
+        let all = &sources.all;
+        let per_member = settings.split_per_member && sources.valid.is_none();
+        let rows: Vec<usize> = (0..all.len()).collect();
+        let (fit, valid) = match &sources.valid {
+            Some(valid) => (all.clone(), valid.clone()),
+            None if per_member => {
+                let (_, held) =
+                    stratified_split(&rows, &all.labels, settings.valid_split, &mut seeds.clone());
+                check_split(all, &all.subset(&held), settings)?;
+                (all.clone(), Texts::default())
+            }
+            None => {
+                let (kept, held) = stratified_split(&rows, &all.labels, settings.valid_split, seeds);
+                (all.subset(&kept), all.subset(&held))
+            }
+        };
+        if !per_member {
+            check_split(&fit, &valid, settings)?;
+        }
+        let fit = fit.with(&sources.extra);
+        let vocab = vocabulary(&fit, settings);
+        Ok(Plan { fit, valid, per_member, vocab })
+    }
+}
+
+fn start(args: TrainArgs) -> Result<()> {
+    check_args(&args)?;
+    let data = args.data.clone().expect("clap requires --data without --resume");
+    let examples = read_labelled(&data)?;
+    let classes = Classes::from_labels(examples.iter().map(|e| e.label.as_str()));
+    if classes.len() < 2 {
+        return Err(Error::file(
+            &data,
+            format!("every line has the label `{}`; expected at least two classes", classes.name(0)),
+        ));
+    }
+    let encoding = TextEncoding { tokenizer: Tokenizer::Text, max_len: args.max_len, keep: args.keep };
+    let path = |p: &PathBuf| p.display().to_string();
+    let settings = TrainSettings {
+        data: path(&data),
+        valid: args.valid.as_ref().map(path),
+        valid_split: args.valid_split,
+        test: args.test.as_ref().map(path),
+        folds: args.folds,
+        max_vocab: args.max_vocab,
+        min_count: args.min_count,
+        optimizer: args.optimizer,
+        lr: args.lr,
+        momentum: args.momentum,
+        batch_size: args.batch_size,
+        epochs: args.epochs,
+        patience: args.patience,
+        clip: (args.clip > 0.0).then_some(args.clip),
+        weight_decay: args.weight_decay,
+        word_dropout: args.word_dropout,
+        on_nan: args.on_nan,
+        split_per_member: args.split_per_member,
+        extra: args.extra.iter().map(path).collect(),
+        seed: args.seed,
+    };
+    let sources = Sources::read(&settings, &encoding, &classes)?;
+
+    let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "run")?)?;
+    // A replaced run loses its outputs first, so a failed new run never leaves old weights
+    // beside a config they do not fit, nor a checkpoint another --resume would read.
+    for stale in [MODEL, METRICS, RESULT, CV, VOCAB, CONFIG, CHECKPOINT, "loss.png", "loss.svg"] {
+        let path = run.path(stale);
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, "remove the replaced run's file", e))?;
+        }
+    }
+    println!(
+        "{}: {} texts, {} classes ({})",
+        data.display(),
+        sources.all.len(),
+        classes.len(),
+        classes.names().join(", ")
+    );
+    let mut seeds = Rng::new(settings.seed);
+    let multi = settings.folds >= 2 || args.ensemble > 1;
+    let template = ClassifierConfig {
+        cell: args.cell,
+        vocab_size: 1,
+        embed_size: args.embed_size,
+        hidden_size: args.hidden_size,
+        num_layers: args.layers,
+        bidirectional: args.bidirectional,
+        embed_dropout: args.embed_dropout,
+        dropout: args.dropout,
+        num_classes: classes.len(),
+        pool: args.pool,
+    };
+    let mut metrics = Vec::new();
+    if settings.folds >= 2 {
+        let (cv, lines) = members::cross_validate(
+            &settings,
+            &template,
+            args.ensemble,
+            &sources,
+            &classes,
+            &mut seeds,
+            &run,
+        )?;
+        metrics = lines;
+        let json = serde_json::to_string_pretty(&cv).expect("a CvResult always serialises");
+        write_atomic(&run.path(CV), format!("{json}\n").as_bytes())?;
+    }
+
+    let plan = Plan::new(&settings, &sources, &mut seeds)?;
+    let model = ClassifierConfig { vocab_size: plan.vocab.len(), ..template };
+    let config = ClassifyRunConfig {
+        task: TaskKind::Classify,
+        model,
+        text: encoding,
+        classes,
+        members: args.ensemble,
+        train: settings,
+    };
+    config.write(&run)?;
+    run.write_vocab(&plan.vocab)?;
+    describe_training(&config, &plan);
+    if multi {
+        let trained = members::train_final(&config, &plan, &mut seeds, &run, metrics)?;
+        return finish(&run, &config, &plan, &sources, trained);
+    }
+    train_single(&run, &config, &plan, &sources, &mut seeds, None)
+}
+
+/// `--resume DIR`: the recorded settings (with the flags allowed beside it), the same data and
+/// splits, the model and the engine's state from the checkpoint.
+fn resume(dir: &Path, args: &TrainArgs) -> Result<()> {
+    check_resume_flags()?;
+    let run = RunDir::open(dir)?;
+    let mut config = ClassifyRunConfig::read(&run)?;
+    if config.members > 1 || config.train.folds >= 2 {
+        return Err(Error::msg(format!(
+            "{}: runs with several models (--folds {}, --ensemble {}) keep no checkpoint and cannot be resumed; \
+             run the command again to start over",
+            run.root.display(),
+            config.train.folds,
+            config.members
+        )));
+    }
+    let settings = &mut config.train;
+    let path = |p: &PathBuf| p.display().to_string();
+    if let Some(data) = &args.data {
+        settings.data = path(data);
+    }
+    // The files may have moved; the run's texts stay what they were.
+    if args.valid.is_some() && settings.valid.is_none() {
+        return Err(Error::msg(
+            "--valid: the run held out --valid-split of --data for validation; a resumed run cannot take a file instead",
+        ));
+    }
+    if !args.extra.is_empty() && args.extra.len() != settings.extra.len() {
+        return Err(Error::msg(format!(
+            "--extra: the run trained with {} extra file(s); give the same number where they are now",
+            settings.extra.len()
+        )));
+    }
+    if let Some(valid) = &args.valid {
+        settings.valid = Some(path(valid));
+    }
+    if let Some(test) = &args.test {
+        settings.test = Some(path(test));
+    }
+    if !args.extra.is_empty() {
+        settings.extra = args.extra.iter().map(path).collect();
+    }
+    let given = given_flags();
+    let given = |id: &str| given.iter().any(|g| g == id);
+    if given("epochs") {
+        settings.epochs = args.epochs;
+    }
+    if given("lr") {
+        settings.lr = args.lr;
+    }
+    if given("patience") {
+        settings.patience = args.patience;
+    }
+    if given("on_nan") {
+        settings.on_nan = args.on_nan;
+    }
+    if settings.epochs == 0 {
+        return Err(Error::msg("--epochs must be at least 1"));
+    }
+    let sources = Sources::read(settings, &config.text, &config.classes)?;
+    let data_classes = Classes::from_labels(
+        read_labelled(Path::new(&settings.data))?.iter().map(|e| e.label.as_str()).collect::<Vec<_>>(),
+    );
+    if data_classes != config.classes {
+        return Err(Error::file(
+            Path::new(&settings.data),
+            format!(
+                "has the classes {}; the run was trained on {}: the data changed since the run started",
+                data_classes.names().join(", "),
+                config.classes.names().join(", ")
+            ),
+        ));
+    }
+    let mut seeds = Rng::new(settings.seed);
+    let plan = Plan::new(settings, &sources, &mut seeds)?;
+    let recorded = run.read_vocab()?;
+    if recorded.len() != plan.vocab.len()
+        || (0..recorded.len() as u32).any(|id| recorded.word(id) != plan.vocab.word(id))
+    {
+        return Err(Error::file(
+            &run.path(VOCAB),
+            format!(
+                "differs from the vocabulary of {}: the data changed since the run started",
+                settings.data
+            ),
+        ));
+    }
+    let lr = given("lr").then_some(args.lr);
+    let before = ClassifyRunConfig::read(&run)?;
+    if before != config {
+        config.write(&run)?;
+    }
+    train_single(&run, &config, &plan, &sources, &mut seeds, Some(lr))
+}
+
+/// One model through `cli::fit`: a new state, or (`resume`: `Some(--lr)`) the checkpoint's.
+fn train_single(
+    run: &RunDir,
+    config: &ClassifyRunConfig,
+    plan: &Plan,
+    sources: &Sources,
+    seeds: &mut Rng,
+    resume: Option<Option<f64>>,
+) -> Result<()> {
+    let settings = &config.train;
+    let (train_set, valid_set) = (plan.fit.encode(&plan.vocab), plan.valid.encode(&plan.vocab));
+    let holdout = holdout(plan, settings, &train_set, &valid_set);
+    let mut member = Member::new(&holdout, &config.model, seeds);
+    let engine = settings.engine();
+    let optimizer = Optimizer::new(settings.optimizer, settings.lr, settings.momentum);
+    let outcome = {
+        let mut task = member.task(settings);
+        let mut state = match resume {
+            Some(lr) => resume_state(run, &mut task, optimizer, &engine, lr)?,
+            None => TrainState::new(optimizer),
+        };
+        let describe = Describe { command: "recur classify train", epoch_line: &epoch_line };
+        fit(&engine, run, &mut task, &mut state, &describe)?
+    };
+    let Outcome::Finished { best, .. } = outcome else { unreachable!("fit returns only finished runs") };
+    let best_epoch = best.expect("a classifier's run validates every epoch").0;
+    let own = match holdout {
+        Holdout::PerMember { .. } => vec![member.own_valid(settings)],
+        Holdout::Shared { .. } => Vec::new(),
+    };
+    let mut models = vec![member.model];
+    let valid = members::holdout_figures(&mut models, &holdout, &own);
+    let trained = members::Trained { models, best_epochs: vec![best_epoch], valid };
+    finish(run, config, plan, sources, trained)
+}
+
+/// The shared split, or each member's own.
+pub(super) fn holdout<'a>(
+    plan: &Plan,
+    settings: &TrainSettings,
+    train: &'a Labelled,
+    valid: &'a Labelled,
+) -> Holdout<'a> {
+    if plan.per_member {
+        Holdout::PerMember { pool: train, share: settings.valid_split }
+    } else {
+        Holdout::Shared { fit: train, valid }
+    }
+}
+
+/// What a run prints before its first epoch: the texts, the model, the recipe.
+fn describe_training(config: &ClassifyRunConfig, plan: &Plan) {
+    let s = &config.train;
+    if plan.per_member {
+        println!(
+            "training on {} texts, each member holding out its own {} for validation (vocabulary {} words, <unk> \
+             included)",
+            plan.fit.len(),
+            s.valid_split,
+            plan.vocab.len()
+        );
+    } else {
+        println!(
+            "training on {} texts, validating on {} (vocabulary {} words, <unk> included)",
+            plan.fit.len(),
+            plan.valid.len(),
+            plan.vocab.len()
+        );
+    }
+    super::print_summary(
+        &Classifier::<f32>::new(config.model.clone(), &mut Rng::new(0)).summary(),
+        config.members,
+    );
+    println!(
+        "batch {}, {:?} lr {}{}{}, up to {} epochs, early stopping after {} without a lower validation loss",
+        s.batch_size,
+        s.optimizer,
+        recur::train::engine::short(s.lr),
+        s.clip.map(|c| format!(", clip {c}")).unwrap_or_default(),
+        if s.weight_decay > 0.0 { format!(", weight decay {}", s.weight_decay) } else { String::new() },
+        s.epochs,
+        s.patience,
+    );
+}
+
+/// Loss, accuracy, confusion matrix (`result.json`).
+#[derive(Clone, Debug, Serialize)]
+struct Measured {
+    texts: usize,
+    loss: f64,
+    accuracy: f64,
+    confusion: Vec<Vec<usize>>,
+}
+
+impl Measured {
+    fn of(e: &Evaluation) -> Self {
+        let texts = e.confusion.iter().flatten().sum();
+        Measured { texts, loss: e.loss, accuracy: e.accuracy, confusion: e.confusion.clone() }
+    }
+}
+
+/// `result.json`: the saved model's figures.
+#[derive(Clone, Debug, Serialize)]
+struct RunResult {
+    /// One per ensemble member.
+    best_epochs: Vec<usize>,
+    valid: Measured,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test: Option<Measured>,
+}
+
+/// The end of every run: the validation figures, the test figures, `result.json`.
+fn finish(
+    run: &RunDir,
+    config: &ClassifyRunConfig,
+    plan: &Plan,
+    sources: &Sources,
+    mut trained: members::Trained,
+) -> Result<()> {
+    let (valid, best_epochs) = (&trained.valid, &trained.best_epochs);
+    println!(
+        "best epoch{} {best_epochs:?}: valid loss {:.4}, accuracy {:.4}{}; {} saved",
+        if best_epochs.len() > 1 { "s (one per member)" } else { "" },
+        valid.loss,
+        valid.accuracy,
+        if plan.per_member { " (the mean of each member's own validation texts)" } else { "" },
+        if best_epochs.len() > 1 { "their weights are" } else { "its weights are" }
+    );
+    super::print_confusion("validation", &config.classes, &valid.confusion);
+    let test = sources.test.as_ref().map(|test| {
+        let e = super::evaluate_members(&mut trained.models, &test.encode(&plan.vocab));
+        println!("test: loss {:.4}, accuracy {:.4} ({} texts)", e.loss, e.accuracy, test.len());
+        super::print_confusion("test", &config.classes, &e.confusion);
+        Measured::of(&e)
+    });
+    let result =
+        RunResult { best_epochs: trained.best_epochs.clone(), valid: Measured::of(&trained.valid), test };
+    let json = serde_json::to_string_pretty(&result).expect("a RunResult always serialises");
+    write_atomic(&run.path(RESULT), format!("{json}\n").as_bytes())?;
+    println!(
+        "wrote {} (config, vocab, model, metrics, loss plot, result{}{})",
+        run.root.display(),
+        if config.train.folds >= 2 { ", cv" } else { "" },
+        if config.members == 1 && config.train.folds < 2 { ", checkpoint" } else { "" }
+    );
+    Ok(())
+}
+
+/// `| epoch   3 | train loss 0.5123 accuracy 0.781 | valid loss 0.5560 accuracy 0.733 | 0.4 s | 2250 texts/s`
+pub(super) fn epoch_line(e: &EpochStats) -> String {
+    let fig = |k: &str| e.figure(k).unwrap_or(f64::NAN);
+    format!(
+        "| epoch {:3} | train loss {:.4} accuracy {:.3} | valid loss {:.4} accuracy {:.3} | {:.1} s | {:.0} texts/s{}",
+        e.epoch,
+        e.train_loss,
+        fig("train_accuracy"),
+        fig("valid_loss"),
+        fig("valid_accuracy"),
+        e.seconds,
+        fig("texts_per_s"),
+        if e.skipped > 0 { format!(" | {} batches skipped", e.skipped) } else { String::new() },
+    )
+}
+
+pub(super) fn check_split(fit: &Texts, valid: &Texts, settings: &TrainSettings) -> Result<()> {
+    if fit.len() == 0 || valid.len() == 0 {
+        return Err(Error::msg(format!(
+            "{}: too few texts to hold out --valid-split {} and still train (got {} for training, {} for validation)",
+            settings.data,
+            settings.valid_split,
+            fit.len(),
+            valid.len()
+        )));
+    }
+    Ok(())
+}
+
+pub(super) fn vocabulary(texts: &Texts, settings: &TrainSettings) -> Vocab {
+    build_vocab(texts.words.iter().map(Vec::as_slice), settings.max_vocab, settings.min_count)
+}
