@@ -1,5 +1,6 @@
 //! Sequence pairs for encoder-decoders: the `input<TAB>output` TSV reader, the built-in addition
-//! task of the book's chapter 7, the character vocabulary and the padded (N, T) batches.
+//! task of the book's chapter 7, the character vocabulary, the padded (N, T) batches and the pairs'
+//! SHA-256 (a run's record of its data).
 //!
 //! A batch of pairs becomes three id arrays:
 //! ```text
@@ -224,6 +225,20 @@ impl CharVocab {
 /// The longest input and output (in characters) of `pairs`.
 pub fn max_lengths(pairs: &[Pair]) -> (usize, usize) {
     pairs.iter().fold((0, 0), |(i, o), p| (i.max(p.input.chars().count()), o.max(p.output.chars().count())))
+}
+
+/// SHA-256 (hex) of the pairs in order (`train`, then `valid`), each `input\toutput\n`: what a
+/// run records of its data, so that resuming it can tell the data is still the same.
+pub fn data_hash(train: &[Pair], valid: &[Pair]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for pair in train.iter().chain(valid) {
+        hasher.update(pair.input.as_bytes());
+        hasher.update(b"\t");
+        hasher.update(pair.output.as_bytes());
+        hasher.update(b"\n");
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// How pairs become id arrays (saved in the run's config).

@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn the_gemm_crate_path_matches_the_exact_product_in_f32() {
-        // On a CPU with AVX-512, matmul takes the blocked kernel for f32 (tested in blocked.rs);
+        // On a CPU with AVX-512, matmul takes the blocked kernel for f32 (tested in blocked/tests.rs);
         // the crate's f32 path, taken elsewhere, is checked here against the f64 product.
         let a = Array2::from_shape_fn((30, 70), |(i, j)| ((i * 7 + j * 3) % 11) as f32 * 0.1 - 0.5);
         let b = Array2::from_shape_fn((70, 45), |(i, j)| ((i * 5 + j) % 13) as f32 * 0.1 - 0.6);

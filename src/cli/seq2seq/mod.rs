@@ -1,0 +1,217 @@
+//! `recur seq2seq train|eval|summary`: the book's chapter-7 encoder-decoder on `input<TAB>output`
+//! pairs (or the built-in addition task), character by character.
+//!
+//! Training: shuffle the pairs with the seed, hold out `--valid-share` of them, then train on
+//! the rest through the engine (`recur::tasks::Seq2seqTask`): per epoch shuffled batches,
+//! teacher forcing, clipping, a step; after each epoch the held-out inputs are decoded greedily
+//! (until `<eos>` or T_out + 1 symbols) and exact matches counted. The epoch with the highest
+//! held-out accuracy is the model kept. Ctrl-C, `--resume`, `--on-nan` are the engine's.
+//!
+//! Run directory: `config.json` (task, model, layout, data and training settings), `vocab.json`
+//! (the symbols as a JSON list: characters may be spaces), `model.safetensors` (the best
+//! epoch's weights), `checkpoint.safetensors` (everything `--resume` needs), `metrics.jsonl`
+//! (one object per epoch), `accuracy.png` / `.svg` (held-out exact match) and `loss.png` /
+//! `.svg` (training and held-out loss).
+//!
+//! ```text
+//! mod.rs      the subcommands and their flags, dispatch
+//! config.rs   config.json and vocab.json: the run's settings, its pairs, the model read back
+//! train.rs    a new or resumed run's session, trained on the engine
+//! eval.rs     exact-match accuracy and the printed examples
+//! summary.rs  the layer table
+//! ```
+
+mod config;
+mod eval;
+mod summary;
+mod train;
+
+use clap::{Args, Subcommand};
+use eval::eval;
+use recur::layers::CellKind;
+use recur::optim::{LrSchedule, OptimizerKind};
+use recur::train::OnNan;
+use recur::{Error, Result};
+use std::path::PathBuf;
+pub(super) use summary::print_summary_of;
+use train::train;
+
+/// The command that trains (and resumes) a run.
+const TRAIN_COMMAND: &str = "recur seq2seq train";
+
+#[derive(Subcommand, Debug)]
+pub enum Seq2seqCommand {
+    /// Train an encoder-decoder on `input<TAB>output` lines or the built-in addition task.
+    Train(Box<TrainArgs>),
+    /// Exact-match accuracy of a trained encoder-decoder (default: on its own held-out pairs).
+    Eval(EvalArgs),
+    /// Layers, tensor shapes and parameter counts of a trained encoder-decoder.
+    Summary(SummaryArgs),
+}
+
+pub fn run(cmd: Seq2seqCommand) -> Result<()> {
+    match cmd {
+        Seq2seqCommand::Train(args) => train(*args),
+        Seq2seqCommand::Eval(args) => eval(args),
+        Seq2seqCommand::Summary(args) => print_summary_of(&args.model),
+    }
+}
+
+/// Flags left out take the default in brackets (a new run) or the run's setting (`--resume`).
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("data").args(["addition", "tsv"])))]
+pub struct TrainArgs {
+    /// Generate the book's addition task (`a+b` -> sum, a and b in 0..999; no data needed).
+    #[arg(long)]
+    addition: bool,
+    /// Distinct questions to generate with --addition (the book: 50000) [default: 50000].
+    #[arg(long, requires = "addition")]
+    examples: Option<usize>,
+    /// Read `input<TAB>output` lines from this file (with --resume: where the run's file is now).
+    #[arg(long, value_name = "FILE")]
+    tsv: Option<PathBuf>,
+    /// Feed the input to the encoder backwards (the book's "reversed input").
+    #[arg(long)]
+    reverse_input: bool,
+    /// Give the encoder's state to every decoder step (the book's "peeky" decoder).
+    #[arg(long)]
+    peeky: bool,
+    /// Recurrent cell of the encoder and the decoder [default: lstm].
+    #[arg(long, value_enum)]
+    cell: Option<CellKind>,
+    /// Stacked recurrent layers on each side; decoder layer k starts from encoder layer k's
+    /// final state [default: 1].
+    #[arg(long)]
+    layers: Option<usize>,
+    /// Embedding width (D) [default: 16].
+    #[arg(long)]
+    wordvec_size: Option<usize>,
+    /// Hidden-state width (H) [default: 128].
+    #[arg(long)]
+    hidden_size: Option<usize>,
+    /// Dropout probability on the embeddings, between stacked layers and before the decoder's
+    /// affine, in training only [default: 0].
+    #[arg(long)]
+    dropout: Option<f64>,
+    /// Pairs per batch (N) [default: 128].
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Passes over the training pairs [default: 25].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Optimizer [default: adam].
+    #[arg(long, value_enum)]
+    optimizer: Option<OptimizerKind>,
+    /// Learning rate (with --resume: the rate from now on) [default: 0.001].
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Momentum coefficient (--optimizer momentum) [default: 0.9].
+    #[arg(long)]
+    momentum: Option<f64>,
+    /// Clip the global gradient norm to this (0 = no clipping) [default: 5].
+    #[arg(long)]
+    clip: Option<f64>,
+    /// Learning-rate rule between epochs; plateau divides after an epoch whose held-out
+    /// accuracy is not the best so far [default: constant].
+    #[arg(long, value_enum)]
+    lr_schedule: Option<LrSchedule>,
+    /// Plateau: divide the rate by this; zaremba: multiply it by this each epoch [default: 4
+    /// for plateau, 0.5 for zaremba].
+    #[arg(long)]
+    lr_factor: Option<f64>,
+    /// Zaremba: epochs at the initial rate before the decay starts [default: 0].
+    #[arg(long)]
+    decay_after: Option<usize>,
+    /// Decoupled weight decay (AdamW's): each step multiplies every weight matrix (the
+    /// embeddings too, not the biases) by 1 - lr * this [default: 0].
+    #[arg(long)]
+    weight_decay: Option<f64>,
+    /// Stop after this many epochs without a better held-out accuracy (0 = never) [default: 0].
+    #[arg(long)]
+    patience: Option<usize>,
+    /// What a batch with a NaN or infinite loss or gradient does: stop the run (naming the
+    /// epoch, the batch and the last good checkpoint) or skip the batch [default: stop].
+    #[arg(long, value_enum)]
+    on_nan: Option<OnNan>,
+    /// Share of the pairs held out to measure accuracy after every epoch [default: 0.1].
+    #[arg(long)]
+    valid_share: Option<f64>,
+    /// Held-out examples printed with their decodings after every epoch [default: 3].
+    #[arg(long)]
+    show: Option<usize>,
+    /// Seed of the data (generation, split, batch order) and of the weights [default: 1].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Run directory to write (default: a new runs/seq2seq-NNN).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Allow --out to name a directory that already holds a trained model (it is replaced).
+    #[arg(long)]
+    overwrite: bool,
+    /// Continue the run in DIR from its checkpoint (written every epoch and on Ctrl-C). Only
+    /// --epochs, --lr, --patience, --on-nan, --show and --tsv (the data file moved) may be
+    /// given beside it.
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+}
+
+impl TrainArgs {
+    /// `--resume` takes everything from the run; other flags would be silently ignored.
+    pub(super) fn check_resume_flags(&self) -> Result<()> {
+        let given = [
+            ("--addition", self.addition),
+            ("--examples", self.examples.is_some()),
+            ("--reverse-input", self.reverse_input),
+            ("--peeky", self.peeky),
+            ("--cell", self.cell.is_some()),
+            ("--layers", self.layers.is_some()),
+            ("--wordvec-size", self.wordvec_size.is_some()),
+            ("--hidden-size", self.hidden_size.is_some()),
+            ("--dropout", self.dropout.is_some()),
+            ("--batch-size", self.batch_size.is_some()),
+            ("--optimizer", self.optimizer.is_some()),
+            ("--momentum", self.momentum.is_some()),
+            ("--clip", self.clip.is_some()),
+            ("--lr-schedule", self.lr_schedule.is_some()),
+            ("--lr-factor", self.lr_factor.is_some()),
+            ("--decay-after", self.decay_after.is_some()),
+            ("--weight-decay", self.weight_decay.is_some()),
+            ("--valid-share", self.valid_share.is_some()),
+            ("--seed", self.seed.is_some()),
+            ("--out", self.out.is_some()),
+            ("--overwrite", self.overwrite),
+        ];
+        let clashing: Vec<&str> = given.iter().filter(|(_, g)| *g).map(|(f, _)| *f).collect();
+        if !clashing.is_empty() {
+            return Err(Error::msg(format!(
+                "--resume continues a run with the settings in its config.json; {} cannot change them \
+                 (only --epochs, --lr, --patience, --on-nan, --show and --tsv can)",
+                clashing.join(", ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Run directory written by `recur seq2seq train`.
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
+    /// Pairs to evaluate (default: the run's held-out pairs, remade from its data and seed).
+    #[arg(long, value_name = "FILE")]
+    tsv: Option<PathBuf>,
+    /// Examples printed with their decodings.
+    #[arg(long, default_value_t = 5)]
+    show: usize,
+    /// Pairs decoded at once.
+    #[arg(long, default_value_t = 500)]
+    batch_size: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct SummaryArgs {
+    /// Run directory written by `recur seq2seq train`.
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
+}

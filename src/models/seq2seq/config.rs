@@ -1,0 +1,85 @@
+//! [`Seq2seqConfig`]: the encoder-decoder's cell, sizes, layers and dropout (the `model` object of
+//! a seq2seq run's `config.json`), its checks and its parameter count.
+
+use crate::layers::CellKind;
+use serde::{Deserialize, Serialize};
+
+fn one_layer() -> usize {
+    1
+}
+
+/// Everything needed to rebuild the model (the `model` object of a seq2seq run's `config.json`).
+/// `num_layers` and `dropout` came later: configs without them are the book's one layer, no
+/// dropout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Seq2seqConfig {
+    pub cell: CellKind,
+    /// V: symbols, shared by the input and the output side.
+    pub vocab_size: usize,
+    /// D: the width of both embeddings (the book's `wordvec_size`).
+    pub embed_size: usize,
+    /// H: the hidden width of every recurrent layer.
+    pub hidden_size: usize,
+    /// The decoder sees the encoder's h at every step (the book's `PeekyDecoder`).
+    pub peeky: bool,
+    /// L: stacked recurrent layers on each side; decoder layer k starts from encoder layer k.
+    #[serde(default = "one_layer")]
+    pub num_layers: usize,
+    /// Dropout probability on the embeddings, between stacked layers and before the decoder's
+    /// affine (0 = none).
+    #[serde(default)]
+    pub dropout: f64,
+}
+
+impl Seq2seqConfig {
+    /// The book's model: one layer, no dropout.
+    pub fn book(
+        cell: CellKind,
+        vocab_size: usize,
+        embed_size: usize,
+        hidden_size: usize,
+        peeky: bool,
+    ) -> Self {
+        Seq2seqConfig { cell, vocab_size, embed_size, hidden_size, peeky, num_layers: 1, dropout: 0.0 }
+    }
+
+    /// Why this config cannot be built, if it cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if self.vocab_size == 0 || self.embed_size == 0 || self.hidden_size == 0 || self.num_layers == 0 {
+            return Err(format!(
+                "vocab_size, embed_size, hidden_size and num_layers must be at least 1 (got {}, {}, {}, {})",
+                self.vocab_size, self.embed_size, self.hidden_size, self.num_layers
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout must be in [0, 1) (got {})", self.dropout));
+        }
+        Ok(())
+    }
+
+    /// How many numbers the model's parameters hold (`None` if it overflows 128 bits), computed
+    /// without building the model, so a config far larger than its weights file can be refused
+    /// before anything is allocated (the file holds at least this many).
+    pub fn parameter_count(&self) -> Option<u128> {
+        let (v, d, h) = (self.vocab_size as u128, self.embed_size as u128, self.hidden_size as u128);
+        let gates: u128 = match self.cell {
+            CellKind::Rnn => 1,
+            CellKind::Lstm => 4,
+            CellKind::Gru => 3,
+        };
+        let biases = if self.cell == CellKind::Gru { 2 } else { 1 };
+        let peek = if self.peeky { h } else { 0 };
+        // One side: its embedding and its layers, the first reading `first_input` values.
+        let side = |first_input: u128| -> Option<u128> {
+            let mut total = v.checked_mul(d)?;
+            for layer in 0..self.num_layers {
+                let input = if layer == 0 { first_input } else { h };
+                let gh = gates.checked_mul(h)?;
+                total = total.checked_add(gh.checked_mul(input.checked_add(h)?.checked_add(biases)?)?)?;
+            }
+            Some(total)
+        };
+        let head = v.checked_mul(peek.checked_add(h)?.checked_add(1)?)?;
+        side(d)?.checked_add(side(peek.checked_add(d)?)?)?.checked_add(head)
+    }
+}

@@ -1,0 +1,160 @@
+//! [`Decoder`]: embedding -> L recurrent layers started from the encoder's states -> affine,
+//! optionally peeky (the encoder's top h beside the embedding and beside the top output).
+
+use super::{as3, Seq2seqConfig};
+use crate::layers::Dropout;
+use crate::params::Params;
+use crate::tensor::{fit, Real, Rng};
+use crate::time::{RecurrentLayer, StateMode, TimeAffine, TimeEmbedding};
+use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, Axis, Ix3};
+
+/// Embedding -> L recurrent layers (initial states from the encoder) -> Affine, optionally peeky.
+#[derive(Clone, Debug)]
+pub struct Decoder<F: Real> {
+    pub embed: TimeEmbedding<F>,
+    /// Layer 0 reads the embedding ([h | embedding] when peeky), layer k layer k-1's outputs.
+    pub rnns: Vec<RecurrentLayer<F>>,
+    pub head: TimeAffine<F>,
+    pub peeky: bool,
+    /// `dropouts[0]` on the embedding, `dropouts[k + 1]` on layer k's outputs.
+    dropouts: Vec<Dropout<F>>,
+    dropped: bool,
+    x: Array3<F>,  // (N, T, H + D) peeky: [h | embedding]
+    y: Array3<F>,  // (N, T, 2H) peeky: [h | output]
+    dh: Array3<F>, // (L, N, H) gradient of the encoder's h
+}
+
+impl<F: Real> Decoder<F> {
+    pub(super) fn new(params: &mut Params<F>, config: &Seq2seqConfig) -> Self {
+        let (v, d, h) = (config.vocab_size, config.embed_size, config.hidden_size);
+        let peek = if config.peeky { h } else { 0 };
+        let rnns = (0..config.num_layers)
+            .map(|k| {
+                let input = if k == 0 { peek + d } else { h };
+                RecurrentLayer::new(config.cell, params, "decoder.rnn", k, input, h, StateMode::Stateless)
+            })
+            .collect();
+        Decoder {
+            embed: TimeEmbedding::new(params, "decoder.embedding", v, d),
+            rnns,
+            head: TimeAffine::new(params, "decoder.head", peek + h, v),
+            peeky: config.peeky,
+            dropouts: (0..=config.num_layers).map(|_| Dropout::new(config.dropout)).collect(),
+            dropped: false,
+            x: Array3::zeros((0, 0, 0)),
+            y: Array3::zeros((0, 0, 0)),
+            dh: Array3::zeros((0, 0, 0)),
+        }
+    }
+
+    /// Each recurrent layer's initial state for the encoder's h (L, N, H): h_k, or `[h_k | 0]`
+    /// for LSTM.
+    pub fn initial_states(&self, h: ArrayView3<F>) -> Vec<Array2<F>> {
+        (self.rnns.iter().zip(h.outer_iter()))
+            .map(|(rnn, h)| {
+                let mut state = Array2::zeros((h.nrows(), rnn.state_size()));
+                state.slice_mut(s![.., ..h.ncols()]).assign(&h);
+                state
+            })
+            .collect()
+    }
+
+    /// Teacher forcing: ids (N, T) and the encoder's h (L, N, H) -> scores (N, T, V). Dropout
+    /// applies when `rng` is given.
+    pub fn forward(
+        &mut self,
+        params: &Params<F>,
+        ids: ArrayView2<u32>,
+        h: ArrayView3<F>,
+        rng: Option<&mut Rng>,
+    ) -> ArrayView3<'_, F> {
+        let states = self.initial_states(h);
+        let top = h.index_axis(Axis(0), h.dim().0 - 1);
+        self.run(params, ids, top, &states, rng)
+    }
+
+    /// The decoder from given recurrent states (one (N, S*H) per layer); `peek` (N, H) is what
+    /// a peeky decoder peeks (the encoder's top h).
+    pub(super) fn run(
+        &mut self,
+        params: &Params<F>,
+        ids: ArrayView2<u32>,
+        peek: ArrayView2<F>,
+        states: &[Array2<F>],
+        mut rng: Option<&mut Rng>,
+    ) -> ArrayView3<'_, F> {
+        self.dropped = rng.is_some();
+        for (rnn, state) in self.rnns.iter_mut().zip(states) {
+            rnn.set_state(state.view());
+        }
+        let (first, after_layers) = self.dropouts.split_first_mut().expect("a dropout for the embedding");
+        let mut xs = self.embed.forward(params, ids); // (N, T, D)
+        if let Some(rng) = rng.as_deref_mut() {
+            xs = as3(first.forward(xs.into_dyn(), rng));
+        }
+        let (n, t, d) = xs.dim();
+        let hw = peek.ncols();
+        let peek = peek.insert_axis(Axis(1));
+        let peek = peek.broadcast((n, t, hw)).expect("(N, 1, H) broadcasts over T");
+        if self.peeky {
+            fit(&mut self.x, Ix3(n, t, hw + d));
+            self.x.slice_mut(s![.., .., ..hw]).assign(&peek);
+            self.x.slice_mut(s![.., .., hw..]).assign(&xs);
+            xs = self.x.view();
+        }
+        for (rnn, dropout) in self.rnns.iter_mut().zip(after_layers) {
+            xs = rnn.forward(params, xs);
+            if let Some(rng) = rng.as_deref_mut() {
+                xs = as3(dropout.forward(xs.into_dyn(), rng));
+            }
+        }
+        if self.peeky {
+            fit(&mut self.y, Ix3(n, t, 2 * hw));
+            self.y.slice_mut(s![.., .., ..hw]).assign(&peek);
+            self.y.slice_mut(s![.., .., hw..]).assign(&xs);
+            xs = self.y.view();
+        }
+        self.head.forward(params, xs)
+    }
+
+    /// dscores (N, T, V) -> dh (L, N, H), the gradient of the encoder's h; adds into the
+    /// decoder's parameter gradients.
+    pub fn backward(&mut self, params: &mut Params<F>, dscores: ArrayView3<F>) -> ArrayView3<'_, F> {
+        let (n, _, _) = dscores.dim();
+        let (layers, h) = (self.rnns.len(), self.rnns[0].hidden_size());
+        fit(&mut self.dh, Ix3(layers, n, h));
+        self.dh.fill(F::zero());
+        let dy = self.head.backward(params, dscores); // (N, T, H) or (N, T, 2H)
+        let mut dhs = if self.peeky {
+            let mut top = self.dh.index_axis_mut(Axis(0), layers - 1);
+            top.scaled_add(F::one(), &dy.slice(s![.., .., ..h]).sum_axis(Axis(1)));
+            dy.slice_move(s![.., .., h..])
+        } else {
+            dy
+        };
+        let dropped = self.dropped;
+        let (first, after_layers) = self.dropouts.split_first_mut().expect("a dropout for the embedding");
+        for (rnn, dropout) in self.rnns.iter_mut().zip(after_layers).rev() {
+            if dropped {
+                dhs = as3(dropout.backward(dhs.into_dyn()));
+            }
+            dhs = rnn.backward(params, dhs); // layer 0: (N, T, D) or (N, T, H + D)
+        }
+        let mut demb = if self.peeky {
+            let mut top = self.dh.index_axis_mut(Axis(0), layers - 1);
+            top.scaled_add(F::one(), &dhs.slice(s![.., .., ..h]).sum_axis(Axis(1)));
+            dhs.slice_move(s![.., .., h..])
+        } else {
+            dhs
+        };
+        if dropped {
+            demb = as3(first.backward(demb.into_dyn()));
+        }
+        self.embed.backward(params, demb);
+        for (k, rnn) in self.rnns.iter().enumerate() {
+            let grad = rnn.initial_state_grad();
+            self.dh.index_axis_mut(Axis(0), k).scaled_add(F::one(), &grad.slice(s![.., ..h]));
+        }
+        self.dh.view()
+    }
+}

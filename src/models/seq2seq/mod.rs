@@ -1,0 +1,302 @@
+//! The encoder-decoder of the book's chapter 7 (`Seq2seq`, `PeekySeq2seq`), for any cell, with
+//! stacked layers and dropout.
+//!
+//! ```text
+//! Encoder:  ids (N, T_in) -> Embedding -> [Dropout] -> (recurrent layer -> [Dropout]) x L
+//!           (stateless, from zeros; no dropout after the top layer, whose outputs feed nothing)
+//!           -> h = each layer's last h (L, N, H)
+//! Decoder:  ids (N, T) -> Embedding (N, T, D) -> [Dropout] -> (recurrent layer -> [Dropout]) x L
+//!           -> Affine (N, T, V) -> softmax-with-loss over the teacher-forced targets;
+//!           layer k starts from the encoder's layer k: h_k (LSTM: [h_k | 0], the book's c = 0)
+//! Peeky:    the decoder's first recurrent layer reads [h | embedding] (N, T, H + D) and the
+//!           affine reads [h | top output] (N, T, 2H), h being the encoder's top layer's (the
+//!           book's order, h first); dropout applies to the embedding and the output, not to h
+//! ```
+//!
+//! With L = 1 and no dropout this is exactly the book's model (same parameters, same draws).
+//! Dropout (inverted, `p` = `config.dropout`) applies in training mode only; its masks come from
+//! the model's own generator ([`super::Model::dropout_rng`], kept by training checkpoints).
+//!
+//! Backward: the decoder gives `dh` (L, N, H) = each layer's initial-h gradient, plus, for the top
+//! layer when peeky, the sums over t of the peeked columns of the affine's and the first
+//! recurrent layer's input gradients; the encoder takes `dh[k]` as the gradient of layer k's
+//! final state (`backward_from_final`, dc = 0), its top layer no gradient on its outputs.
+//!
+//! Parameter names, PyTorch-style (k = 0..L-1): `encoder.embedding.weight` (V, D),
+//! `encoder.rnn.{weight_ih_lk, weight_hh_lk, bias_ih_lk, bias_hh_lk}` (`weight_ih_l0` is (G*H, D),
+//! the others (G*H, H)), `decoder.embedding.weight` (V, D), `decoder.rnn.*` (`weight_ih_l0` is
+//! (G*H, H + D) when peeky), `decoder.head.weight` (V, H) or (V, 2H), `decoder.head.bias` (V).
+//! Cells with one bias save a zero `bias_hh_lk`, and loading adds it into `bias_ih_lk`, as
+//! [`crate::models::Lm`] does.
+//!
+//! Greedy decoding ([`Seq2seq::greedy`]) feeds the start symbol, then each step's most likely
+//! symbol, one step at a time (every layer's state carried), until every row has produced the
+//! end symbol or `max_len` symbols. It never applies dropout.
+//!
+//! ```text
+//! mod.rs      Seq2seq: the two halves, the loss, greedy decoding, state_dict, Model
+//! config.rs   Seq2seqConfig
+//! encoder.rs  Encoder
+//! decoder.rs  Decoder
+//! ```
+
+mod config;
+mod decoder;
+mod encoder;
+
+pub use config::Seq2seqConfig;
+pub use decoder::Decoder;
+pub use encoder::Encoder;
+
+use super::LayerSummary;
+use crate::params::{fold_hidden_bias, ParamId, Params};
+use crate::tensor::{Real, Rng};
+use crate::time::{RecurrentLayer, TimeSoftmaxWithLoss};
+use ndarray::{Array2, ArrayD, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix3, IxDyn};
+use std::collections::BTreeMap;
+
+/// A dropout layer's (N, T, X) output back in three dimensions.
+fn as3<F: Real>(a: ArrayViewD<'_, F>) -> ArrayView3<'_, F> {
+    a.into_dimensionality::<Ix3>().expect("dropout keeps the (N, T, X) shape")
+}
+
+/// The encoder-decoder with its parameters and its loss.
+#[derive(Clone, Debug)]
+pub struct Seq2seq<F: Real> {
+    pub config: Seq2seqConfig,
+    pub params: Params<F>,
+    pub encoder: Encoder<F>,
+    pub decoder: Decoder<F>,
+    pub loss: TimeSoftmaxWithLoss<F>,
+    /// Draws the dropout masks.
+    dropout_rng: Rng,
+    /// Dropout applies only in training mode (the mode models start in).
+    training: bool,
+}
+
+impl<F: Real> Seq2seq<F> {
+    /// Builds the layers and draws the weights from `rng` with the book's initialisation:
+    /// embeddings `N(0, 0.01^2)`, every weight matrix `N(0, 1/fan_in)`, biases zero; then, only
+    /// when the model has dropout, the seed of its dropout generator (so a model without dropout
+    /// leaves `rng` where the book's model does). Panics on a config that
+    /// [`Seq2seqConfig::check`] rejects.
+    pub fn new(config: Seq2seqConfig, rng: &mut Rng) -> Self {
+        if let Err(message) = config.check() {
+            panic!("invalid Seq2seqConfig: {message}");
+        }
+        let mut params = Params::new();
+        let encoder = Encoder::new(&mut params, &config);
+        let decoder = Decoder::new(&mut params, &config);
+        let mut model = Seq2seq {
+            config,
+            params,
+            encoder,
+            decoder,
+            loss: TimeSoftmaxWithLoss::new(),
+            dropout_rng: Rng::new(0),
+            training: true,
+        };
+        model.init_weights(rng);
+        if model.config.dropout > 0.0 {
+            model.dropout_rng = Rng::new(rng.next_u64());
+        }
+        model
+    }
+
+    /// Draw order: the encoder's embedding, each of its layers' W_ih and W_hh, then the
+    /// decoder's the same way, then the affine (the book's order for one layer).
+    fn init_weights(&mut self, rng: &mut Rng) {
+        let p = &mut self.params;
+        for (embed, rnns) in
+            [(&self.encoder.embed, &self.encoder.rnns), (&self.decoder.embed, &self.decoder.rnns)]
+        {
+            rng.fill_normal(p.value_mut(embed.inner.weight), 0.01);
+            for rnn in rnns {
+                rng.fill_normal(p.value_mut(rnn.w_ih()), 1.0 / (rnn.input_size() as f64).sqrt());
+                rng.fill_normal(p.value_mut(rnn.w_hh()), 1.0 / (rnn.hidden_size() as f64).sqrt());
+            }
+        }
+        let head = self.decoder.head.inner.weight;
+        let fan_in = p.mat(head).ncols() as f64;
+        rng.fill_normal(p.value_mut(head), 1.0 / fan_in.sqrt());
+    }
+
+    /// Training mode applies dropout; evaluation mode does not.
+    pub fn set_training(&mut self, training: bool) {
+        self.training = training;
+    }
+
+    pub fn is_training(&self) -> bool {
+        self.training
+    }
+
+    /// Mean cross-entropy over the non-ignored targets: inputs (N, T_in), teacher-forced
+    /// decoder inputs (N, T) and targets (N, T). Dropout applies in training mode.
+    pub fn forward(
+        &mut self,
+        inputs: ArrayView2<u32>,
+        decoder_inputs: ArrayView2<u32>,
+        targets: ArrayView2<u32>,
+    ) -> F {
+        let dropped = self.training && self.config.dropout > 0.0;
+        let mut rng = dropped.then_some(&mut self.dropout_rng);
+        let h = self.encoder.forward(&self.params, inputs, rng.as_deref_mut());
+        let scores = self.decoder.forward(&self.params, decoder_inputs, h, rng);
+        self.loss.forward(scores, targets)
+    }
+
+    /// Adds the gradient of the last `forward`'s loss into `params`' gradients.
+    pub fn backward(&mut self) {
+        let dscores = self.loss.backward(F::one());
+        let dh = self.decoder.backward(&mut self.params, dscores);
+        self.encoder.backward(&mut self.params, dh);
+    }
+
+    /// Greedy decoding of inputs (N, T_in): from `start`, each step feeds back its most likely
+    /// symbol; a row ends at `end` (not included) or after `max_len` symbols. No dropout.
+    pub fn greedy(&mut self, inputs: ArrayView2<u32>, start: u32, end: u32, max_len: usize) -> Vec<Vec<u32>> {
+        let n = inputs.nrows();
+        let h = self.encoder.forward(&self.params, inputs, None).to_owned();
+        let mut states = self.decoder.initial_states(h.view());
+        let peek = h.index_axis(Axis(0), h.dim().0 - 1);
+        let mut ids = Array2::from_elem((n, 1), start);
+        let mut out = vec![Vec::new(); n];
+        let mut done = vec![false; n];
+        for _ in 0..max_len {
+            let scores = self.decoder.run(&self.params, ids.view(), peek, &states, None); // (N, 1, V)
+            for (row, scores) in scores.index_axis(Axis(1), 0).rows().into_iter().enumerate() {
+                let best = argmax(scores.iter().copied());
+                ids[[row, 0]] = best;
+                if !done[row] {
+                    if best == end {
+                        done[row] = true;
+                    } else {
+                        out[row].push(best);
+                    }
+                }
+            }
+            if done.iter().all(|&d| d) {
+                break;
+            }
+            for (state, rnn) in states.iter_mut().zip(&self.decoder.rnns) {
+                state.assign(&rnn.final_state());
+            }
+        }
+        out
+    }
+
+    /// Each layer with its tensors (PyTorch names and shapes) and parameter count.
+    pub fn summary(&self) -> Vec<LayerSummary> {
+        let entry = |layer: String, ids: Vec<ParamId>| LayerSummary {
+            params: ids.iter().map(|&id| self.params.value(id).len()).sum(),
+            tensors: ids
+                .iter()
+                .map(|&id| (self.params.name(id).to_string(), self.params.value(id).shape().to_vec()))
+                .collect(),
+            layer,
+        };
+        let p = self.config.dropout;
+        let dropout = || entry(format!("TimeDropout({p})"), vec![]);
+        let cell = self.config.cell.name().to_uppercase();
+        let mut rows = vec![entry("encoder TimeEmbedding".into(), vec![self.encoder.embed.inner.weight])];
+        for (k, rnn) in self.encoder.rnns.iter().enumerate() {
+            if p > 0.0 {
+                rows.push(dropout());
+            }
+            rows.push(entry(format!("encoder Time{cell}[{k}]"), rnn.param_ids()));
+        }
+        rows.push(entry("decoder TimeEmbedding".into(), vec![self.decoder.embed.inner.weight]));
+        if p > 0.0 {
+            rows.push(dropout());
+        }
+        let peeky = self.config.peeky;
+        for (k, rnn) in self.decoder.rnns.iter().enumerate() {
+            let note = if peeky && k == 0 { " (reads [h | embedding])" } else { "" };
+            rows.push(entry(format!("decoder Time{cell}[{k}]{note}"), rnn.param_ids()));
+            if p > 0.0 {
+                rows.push(dropout());
+            }
+        }
+        let head = &self.decoder.head.inner;
+        let note = if peeky { " (reads [h | output])" } else { "" };
+        rows.push(entry(format!("decoder TimeAffine{note}"), vec![head.weight, head.bias]));
+        rows
+    }
+
+    /// The tensors to save, sorted by name (see the module header).
+    pub fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
+        let mut out: Vec<(String, ArrayD<F>)> = self
+            .params
+            .ids()
+            .map(|id| (self.params.name(id).to_string(), self.params.value(id).to_owned()))
+            .collect();
+        for (prefix, k, rnn) in self.rnns() {
+            if !rnn.has_hidden_bias() {
+                let len = self.params.value(rnn.b_ih()).len();
+                out.push((format!("{prefix}.bias_hh_l{k}"), ArrayD::zeros(IxDyn(&[len]))));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Sets every parameter from `tensors` (names as in [`Seq2seq::state_dict`]); a cell with one
+    /// bias takes `bias_ih + bias_hh`. Errors name the missing, extra or misshapen tensor.
+    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> Result<(), String> {
+        let single_bias: Vec<(String, String)> = self
+            .rnns()
+            .into_iter()
+            .filter(|(_, _, rnn)| !rnn.has_hidden_bias())
+            .map(|(prefix, k, rnn)| {
+                (format!("{prefix}.bias_hh_l{k}"), self.params.name(rnn.b_ih()).to_string())
+            })
+            .collect();
+        for (name, ih_name) in single_bias {
+            fold_hidden_bias(&mut tensors, &ih_name, &name)?;
+        }
+        self.params.load(tensors)
+    }
+
+    /// Every recurrent layer with its name prefix and index.
+    fn rnns(&self) -> Vec<(&'static str, usize, &RecurrentLayer<F>)> {
+        let encoder = self.encoder.rnns.iter().enumerate().map(|(k, r)| ("encoder.rnn", k, r));
+        let decoder = self.decoder.rnns.iter().enumerate().map(|(k, r)| ("decoder.rnn", k, r));
+        encoder.chain(decoder).collect()
+    }
+}
+
+impl<F: Real> super::Model<F> for Seq2seq<F> {
+    fn params(&self) -> &Params<F> {
+        &self.params
+    }
+    fn params_mut(&mut self) -> &mut Params<F> {
+        &mut self.params
+    }
+    fn set_training(&mut self, training: bool) {
+        Seq2seq::set_training(self, training)
+    }
+    fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
+        Seq2seq::state_dict(self)
+    }
+    fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
+        Seq2seq::load_state_dict(self, tensors).map_err(crate::Error::msg)
+    }
+    fn summary(&self) -> Vec<LayerSummary> {
+        Seq2seq::summary(self)
+    }
+    /// Drawn from only when the model has dropout; kept by checkpoints either way.
+    fn dropout_rng(&mut self) -> Option<&mut Rng> {
+        Some(&mut self.dropout_rng)
+    }
+}
+
+/// The index of the largest value (the first, on ties).
+fn argmax<F: Real>(values: impl Iterator<Item = F>) -> u32 {
+    let mut best = (0u32, F::neg_infinity());
+    for (i, v) in values.enumerate() {
+        if v > best.1 {
+            best = (i as u32, v);
+        }
+    }
+    best.0
+}
