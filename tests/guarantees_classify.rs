@@ -77,7 +77,7 @@ fn ctrl_c_writes_a_checkpoint_and_the_resume_line() {
 #[test]
 fn kill_9_never_breaks_the_checkpoint_of_a_classifier() {
     let s = Scratch::new("classify-kill9");
-    kill_9_never_breaks_the_checkpoint(&classify_run(&s), &s, 6);
+    kill_9_never_breaks_the_checkpoint(&classify_run(&s), &s, 40);
 }
 
 #[test]
