@@ -131,7 +131,7 @@ fn resume_refuses_runs_of_several_models_changed_flags_and_changed_data() {
     failure(
         "added --valid",
         &run(&s.root, &g.resume_args(&dir, &["--valid", &moved]), &[]),
-        &["--valid", "held out --valid-split"],
+        &["--valid", "held out --valid-share"],
     );
     // The same texts moved elsewhere: --data says where, and the run goes on.
     let copy = s.file("copy.tsv", texts(120, 1)).display().to_string();
@@ -139,4 +139,13 @@ fn resume_refuses_runs_of_several_models_changed_flags_and_changed_data() {
     assert!(text.contains("resuming") && text.contains("batch 6/14"), "{text}");
     assert_eq!(read_json(&dir.join("config.json"))["train"]["data"], copy);
     assert_eq!(curve(&dir).len(), 2);
+}
+
+#[test]
+fn the_lr_rule_and_early_stopping_apply_to_the_classifier() {
+    let s = Scratch::new("classify-schedule");
+    let g = classify_run(&s);
+    the_lr_rule_applies(&g, &s, "0.01");
+    early_stopping_keeps_the_best(&g, &s, 60, 2, "valid_loss", Better::Lower, &["--lr", "0.05"]);
+    assert!(s.path("patience/loss.png").exists(), "the metrics plot");
 }

@@ -59,3 +59,26 @@ fn lm_nan_stops_the_run_naming_where() {
     let s = Scratch::new("g-lm-nan");
     nan_stops_the_run_naming_where(&lm(), &s, &["--lr", "1e30", "--clip", "0"]);
 }
+
+#[test]
+fn lm_lr_rule_early_stopping_and_plot() {
+    let s = Scratch::new("g-lm-schedule");
+    let g = lm();
+    the_lr_rule_applies(&g, &s, "0.01");
+    // The demo text validated on its own last chapter: Adam at a high rate overfits soon.
+    let valid = s.file(
+        "valid.txt",
+        recur::data::demo::DEMO_TEXT.lines().rev().take(40).collect::<Vec<_>>().join("\n"),
+    );
+    let valid = valid.to_str().unwrap();
+    early_stopping_keeps_the_best(
+        &g,
+        &s,
+        60,
+        2,
+        "valid_ppl",
+        Better::Lower,
+        &["--lr", "0.05", "--valid", valid],
+    );
+    assert!(s.path("patience/perplexity.png").exists(), "the metrics plot");
+}

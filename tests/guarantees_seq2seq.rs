@@ -282,3 +282,11 @@ fn summary_lists_the_stacked_layers() {
         assert!(a.contains(needle), "{needle} missing:\n{a}");
     }
 }
+
+#[test]
+fn the_lr_rule_and_early_stopping_apply_to_seq2seq() {
+    let s = Scratch::new("s2s-schedule");
+    the_lr_rule_applies(&tiny(), &s, "0.01");
+    early_stopping_keeps_the_best(&noisy(&[]), &s, 60, 2, "valid_accuracy", Better::Higher, &[]);
+    assert!(s.path("patience/loss.png").exists(), "the metrics plot");
+}

@@ -261,3 +261,76 @@ pub fn nan_stops_the_run_naming_where(g: &Run, s: &Scratch, nan_flags: &[&str]) 
     assert!(!metrics.contains("NaN") && !metrics.contains("null"), "{metrics}");
     dir
 }
+
+/// `--lr-schedule zaremba --lr-factor 0.5 --decay-after 1` at rate `lr`: the metrics' `lr` is
+/// lr, lr/2, lr/4 over three epochs.
+pub fn the_lr_rule_applies(g: &Run, s: &Scratch, lr: &str) {
+    let dir = s.path("zaremba");
+    let rule = ["--lr", lr, "--lr-schedule", "zaremba", "--lr-factor", "0.5", "--decay-after", "1"];
+    success("zaremba", &run(&s.root, &g.args_with(3, &dir, &rule), &[]));
+    let rates: Vec<f64> = std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["lr"].as_f64().unwrap())
+        .collect();
+    let lr: f64 = lr.parse().unwrap();
+    assert_eq!(rates, [lr, lr * 0.5, lr * 0.25]);
+}
+
+/// Which way a validation figure improves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    Lower,
+    Higher,
+}
+
+/// A run with `--patience N` (and `extra` flags) stops before `epochs`, N epochs after its best
+/// epoch by `key`, and the saved `model.safetensors` holds that best epoch's weights (the
+/// checkpoint's `best.` tensors), not the last epoch's.
+pub fn early_stopping_keeps_the_best(
+    g: &Run,
+    s: &Scratch,
+    epochs: usize,
+    patience: usize,
+    key: &str,
+    better: Better,
+    extra: &[&str],
+) {
+    let dir = s.path("patience");
+    let patience_text = patience.to_string();
+    let mut flags = vec!["--patience", patience_text.as_str()];
+    flags.extend_from_slice(extra);
+    success("patience", &run(&s.root, &g.args_with(epochs, &dir, &flags), &[]));
+    let scores: Vec<f64> = std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()[key].as_f64().unwrap())
+        .collect();
+    assert!(scores.len() < epochs, "early stopping did not stop: {} epochs of {epochs}", scores.len());
+    let mut best = 0;
+    for (i, &v) in scores.iter().enumerate() {
+        let improves = match better {
+            Better::Lower => v < scores[best],
+            Better::Higher => v > scores[best],
+        };
+        if improves {
+            best = i;
+        }
+    }
+    assert_eq!(scores.len(), best + 1 + patience, "best epoch {} of {:?}", best + 1, scores);
+    let saved = recur::io::checkpoint::load::<f32>(&dir.join("model.safetensors")).unwrap();
+    let checkpoint = recur::io::checkpoint::load::<f32>(&dir.join(CHECKPOINT)).unwrap();
+    let mut compared = 0;
+    for (name, value) in &checkpoint {
+        if let Some(param) = name.strip_prefix("best.") {
+            assert_eq!(saved.get(param), Some(value), "{param}: the saved model is not the best epoch's");
+            assert_ne!(
+                checkpoint.get(&format!("model.{param}")),
+                Some(value),
+                "{param}: the last epoch's too"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 0, "the checkpoint holds no best weights");
+}

@@ -2,12 +2,12 @@
 //! flags `--resume` accepts (the ones given on the command line, told from those left at their
 //! defaults by clap's value sources).
 
+use crate::cli::flags::{ScheduleFlags, CONSTANT};
 use clap::Args;
 use recur::data::tsv::Keep;
 use recur::layers::CellKind;
 use recur::models::Pool;
 use recur::optim::OptimizerKind;
-use recur::train::OnNan;
 use recur::{Error, Result};
 use std::path::PathBuf;
 
@@ -20,7 +20,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE")]
     pub(super) valid: Option<PathBuf>,
     /// Share of the training texts held out (per class) for early stopping when there is no --valid.
-    #[arg(long, default_value_t = 0.1, value_name = "SHARE")]
+    #[arg(long = "valid-share", visible_alias = "valid-split", default_value_t = 0.1, value_name = "SHARE")]
     pub(super) valid_split: f64,
     /// More labelled texts (e.g. another domain's) added to the training texts of every model,
     /// cross-validation folds included; never validated or tested on. Repeatable.
@@ -39,7 +39,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1)]
     pub(super) layers: usize,
     /// Word-vector width (D).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, visible_alias = "wordvec-size", default_value_t = 32)]
     pub(super) embed_size: usize,
     /// Hidden width of each direction (H).
     #[arg(long, default_value_t = 32)]
@@ -86,16 +86,9 @@ pub struct TrainArgs {
     /// Clip the global gradient norm to this (0 = no clipping).
     #[arg(long, default_value_t = 5.0)]
     pub(super) clip: f64,
-    /// Decoupled weight decay of the weight matrices (AdamW's), per unit of learning rate.
-    #[arg(long, default_value_t = 0.0)]
-    pub(super) weight_decay: f64,
     /// Most passes over the training texts.
     #[arg(long, default_value_t = 40)]
     pub(super) epochs: usize,
-    /// Stop after this many epochs without a lower validation loss (0 = run every epoch); the
-    /// best epoch's weights are kept either way.
-    #[arg(long, default_value_t = 6)]
-    pub(super) patience: usize,
     /// Average the class probabilities of this many models, each from its own seed and with its
     /// own early stopping (1 = one model).
     #[arg(long, default_value_t = 1, value_name = "M")]
@@ -104,14 +97,14 @@ pub struct TrainArgs {
     /// so that together the members train on every text (default: one split for all members).
     #[arg(long)]
     pub(super) split_per_member: bool,
-    /// What a batch with a NaN or infinite loss or gradient does: stop the run (naming the
-    /// epoch, the batch and the last good checkpoint) or skip the batch.
-    #[arg(long, value_enum, default_value = "stop")]
-    pub(super) on_nan: OnNan,
+    /// The schedule flags every train subcommand shares; classify's --patience defaults to 6
+    /// (epochs without a lower validation loss).
+    #[command(flatten)]
+    pub(super) schedule: ScheduleFlags,
     /// Seed of the splits, the folds, the weights, the batch order and the dropout masks.
     #[arg(long, default_value_t = 1)]
     pub(super) seed: u64,
-    /// Run directory to write (default: a new runs/run-NNN).
+    /// Run directory to write (default: a new runs/classify-NNN).
     #[arg(long, value_name = "DIR")]
     pub(super) out: Option<PathBuf>,
     /// Allow --out to name a directory that already holds a trained model (it is replaced).
@@ -185,7 +178,9 @@ pub(super) fn check_args(args: &TrainArgs) -> Result<()> {
     if !(args.lr.is_finite() && args.lr > 0.0) {
         return Err(Error::msg(format!("--lr must be a positive number (got {})", args.lr)));
     }
-    for (flag, value) in [("--clip", args.clip), ("--weight-decay", args.weight_decay)] {
+    args.schedule.rule(CONSTANT)?;
+    args.schedule.weight_decay()?;
+    for (flag, value) in [("--clip", args.clip)] {
         if !(value.is_finite() && value >= 0.0) {
             return Err(Error::msg(format!("{flag} must be 0 (off) or a positive number (got {value})")));
         }
@@ -202,7 +197,7 @@ pub(super) fn check_args(args: &TrainArgs) -> Result<()> {
     let split_needed = args.valid.is_none() || args.folds >= 2;
     if split_needed && !(args.valid_split > 0.0 && args.valid_split < 1.0) {
         return Err(Error::msg(format!(
-            "--valid-split must be between 0 and 1 (got {}): early stopping needs validation texts",
+            "--valid-share must be between 0 and 1 (got {}): early stopping needs validation texts",
             args.valid_split
         )));
     }

@@ -93,6 +93,9 @@ pub struct TrainSettings {
     pub clip: Option<f64>,
     /// Decoupled weight decay of the weight matrices, per unit of learning rate.
     pub weight_decay: f64,
+    /// The learning-rate rule (constant in runs made before it could be chosen).
+    #[serde(default = "constant")]
+    pub lr_rule: recur::optim::LrRule,
     /// Each training word becomes `<unk>` with this probability.
     #[serde(default)]
     pub word_dropout: f64,
@@ -111,17 +114,21 @@ fn stop() -> OnNan {
     OnNan::Stop
 }
 
+fn constant() -> recur::optim::LrRule {
+    crate::cli::flags::CONSTANT
+}
+
+/// Epochs without a lower validation loss before a classifier's run stops, unless --patience
+/// says otherwise (the primers' early stopping).
+pub const DEFAULT_PATIENCE: usize = 6;
+
 impl TrainSettings {
-    /// What the engine needs of them: a constant rate, no rule between epochs.
+    /// What the engine needs of them.
     pub fn engine(&self) -> recur::train::Settings {
         recur::train::Settings {
             epochs: self.epochs,
             lr: self.lr,
-            lr_rule: recur::optim::LrRule {
-                schedule: recur::optim::LrSchedule::Constant,
-                factor: 1.0,
-                decay_after: 0,
-            },
+            lr_rule: self.lr_rule,
             clip: self.clip,
             weight_decay: self.weight_decay,
             patience: self.patience,

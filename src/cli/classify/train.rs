@@ -10,8 +10,10 @@
 
 use super::args::{check_args, check_resume_flags, given_flags, TrainArgs};
 use super::members::{self, Holdout, Member};
+use super::DEFAULT_PATIENCE;
 use super::{ClassifyRunConfig, Texts, TrainSettings, CONFIG};
 use crate::cli::fit::{fit, resume_state, Describe};
+use crate::cli::flags::CONSTANT;
 use recur::data::tsv::{build_vocab, read_labelled, stratified_split, Classes, TextEncoding};
 use recur::data::{Tokenizer, Vocab};
 use recur::io::run_dir::{RunDir, TaskKind, METRICS, MODEL, RESULT, VOCAB};
@@ -101,13 +103,7 @@ fn start(args: TrainArgs) -> Result<()> {
     check_args(&args)?;
     let data = args.data.clone().expect("clap requires --data without --resume");
     let examples = read_labelled(&data)?;
-    let classes = Classes::from_labels(examples.iter().map(|e| e.label.as_str()));
-    if classes.len() < 2 {
-        return Err(Error::file(
-            &data,
-            format!("every line has the label `{}`; expected at least two classes", classes.name(0)),
-        ));
-    }
+    let classes = Classes::for_training(&data, &examples)?;
     let encoding = TextEncoding { tokenizer: Tokenizer::Text, max_len: args.max_len, keep: args.keep };
     let path = |p: &PathBuf| p.display().to_string();
     let settings = TrainSettings {
@@ -123,18 +119,19 @@ fn start(args: TrainArgs) -> Result<()> {
         momentum: args.momentum,
         batch_size: args.batch_size,
         epochs: args.epochs,
-        patience: args.patience,
+        patience: args.schedule.patience.unwrap_or(DEFAULT_PATIENCE),
         clip: (args.clip > 0.0).then_some(args.clip),
-        weight_decay: args.weight_decay,
+        weight_decay: args.schedule.weight_decay()?,
+        lr_rule: args.schedule.rule(CONSTANT)?,
         word_dropout: args.word_dropout,
-        on_nan: args.on_nan,
+        on_nan: args.schedule.on_nan(),
         split_per_member: args.split_per_member,
         extra: args.extra.iter().map(path).collect(),
         seed: args.seed,
     };
     let sources = Sources::read(&settings, &encoding, &classes)?;
 
-    let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "run")?)?;
+    let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "classify")?)?;
     // A replaced run loses its outputs first, so a failed new run never leaves old weights
     // beside a config they do not fit, nor a checkpoint another --resume would read.
     for stale in [MODEL, METRICS, RESULT, CV, VOCAB, CONFIG, CHECKPOINT, "loss.png", "loss.svg"] {
@@ -223,7 +220,7 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<()> {
     // The files may have moved; the run's texts stay what they were.
     if args.valid.is_some() && settings.valid.is_none() {
         return Err(Error::msg(
-            "--valid: the run held out --valid-split of --data for validation; a resumed run cannot take a file instead",
+            "--valid: the run held out --valid-share of --data for validation; a resumed run cannot take a file instead",
         ));
     }
     if !args.extra.is_empty() && args.extra.len() != settings.extra.len() {
@@ -250,10 +247,10 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<()> {
         settings.lr = args.lr;
     }
     if given("patience") {
-        settings.patience = args.patience;
+        settings.patience = args.schedule.patience.unwrap_or(DEFAULT_PATIENCE);
     }
     if given("on_nan") {
-        settings.on_nan = args.on_nan;
+        settings.on_nan = args.schedule.on_nan();
     }
     if settings.epochs == 0 {
         return Err(Error::msg("--epochs must be at least 1"));
