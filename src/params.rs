@@ -8,6 +8,7 @@
 //! the one place that clears them, once per step.
 
 use crate::tensor::{math, Real};
+use crate::Error;
 use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2, IxDyn};
 use std::collections::BTreeMap;
 
@@ -70,22 +71,25 @@ impl<F: Real> Params<F> {
     /// Sets every parameter from `tensors` by name; errors name a missing, misshapen or extra
     /// tensor (and nothing is checked twice: a model's `load_state_dict` folds and drops the
     /// tensors it does not store first).
-    pub fn load(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> Result<(), String> {
+    pub fn load(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
         let ids: Vec<_> = self.ids().collect();
         for id in ids {
             let name = self.name(id).to_string();
-            let value = tensors.remove(&name).ok_or_else(|| format!("missing tensor `{name}`"))?;
+            let value =
+                tensors.remove(&name).ok_or_else(|| Error::msg(format!("missing tensor `{name}`")))?;
             let want = self.value(id).shape().to_vec();
             if value.shape() != want.as_slice() {
-                return Err(format!(
+                return Err(Error::msg(format!(
                     "tensor `{name}` has shape {:?}, the config needs {want:?}",
                     value.shape()
-                ));
+                )));
             }
             self.value_mut(id).assign(&value);
         }
         if let Some(extra) = tensors.keys().next() {
-            return Err(format!("unexpected tensor `{extra}` (the config describes no such layer)"));
+            return Err(Error::msg(format!(
+                "unexpected tensor `{extra}` (the config describes no such layer)"
+            )));
         }
         Ok(())
     }
@@ -198,15 +202,15 @@ pub fn fold_hidden_bias<F: Real>(
     tensors: &mut BTreeMap<String, ArrayD<F>>,
     ih_name: &str,
     hh_name: &str,
-) -> Result<(), String> {
-    let b_hh = tensors.remove(hh_name).ok_or_else(|| format!("missing tensor `{hh_name}`"))?;
-    let b_ih = tensors.get_mut(ih_name).ok_or_else(|| format!("missing tensor `{ih_name}`"))?;
+) -> crate::Result<()> {
+    let b_hh = tensors.remove(hh_name).ok_or_else(|| Error::msg(format!("missing tensor `{hh_name}`")))?;
+    let b_ih = tensors.get_mut(ih_name).ok_or_else(|| Error::msg(format!("missing tensor `{ih_name}`")))?;
     if b_ih.shape() != b_hh.shape() {
-        return Err(format!(
+        return Err(Error::msg(format!(
             "`{hh_name}` has shape {:?} but `{ih_name}` has {:?}",
             b_hh.shape(),
             b_ih.shape()
-        ));
+        )));
     }
     *b_ih += &b_hh;
     Ok(())

@@ -224,7 +224,7 @@ fn state_dict_round_trip_and_pytorch_names() {
     assert_eq!(fresh.probabilities(), before);
     let mut missing: std::collections::BTreeMap<_, _> = model.state_dict().into_iter().collect();
     missing.remove("fc.bias");
-    assert!(fresh.load_state_dict(missing).unwrap_err().contains("fc.bias"));
+    assert!(fresh.load_state_dict(missing).unwrap_err().message().contains("fc.bias"));
 }
 
 #[test]

@@ -262,7 +262,7 @@ fn transform_inverts_and_fits_on_the_training_part_only() {
     let mut y = x.clone();
     y[45] = 1e6;
     assert_eq!(Transform::fit(&y, true, 12, 40).unwrap(), t);
-    assert!(Transform::fit(&[1.0, -2.0, 3.0], true, 0, 3).unwrap_err().contains("positive"));
+    assert!(Transform::fit(&[1.0, -2.0, 3.0], true, 0, 3).unwrap_err().message().contains("positive"));
 }
 
 #[test]
@@ -280,7 +280,7 @@ fn series_splits_keep_targets_apart() {
     let back = ds.to_original(&ds.test, ds.test.model.targets());
     assert!((&back - &ds.test.raw.targets()).iter().all(|d| d.abs() < 1e-9));
     let short = SeriesSpec { window: 130, ..spec };
-    assert!(Dataset::from_series(&x, &short).unwrap_err().contains("too short"));
+    assert!(Dataset::from_series(&x, &short).unwrap_err().message().contains("too short"));
 }
 
 #[test]

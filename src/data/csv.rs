@@ -82,11 +82,7 @@ pub fn parse_column(text: &str, path: &Path, column: Option<&str>) -> Result<Col
     Ok(Column { name, values, labels })
 }
 
-fn choose_column(
-    header: &[String],
-    first: &[String],
-    column: Option<&str>,
-) -> std::result::Result<usize, String> {
+fn choose_column(header: &[String], first: &[String], column: Option<&str>) -> crate::Result<usize> {
     let names = || header.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ");
     if let Some(want) = column {
         if let Some(i) = header.iter().position(|h| h == want) {
@@ -96,22 +92,22 @@ fn choose_column(
             (0..header.len()).filter(|&i| header[i].eq_ignore_ascii_case(want)).collect();
         return match folded[..] {
             [i] => Ok(i),
-            _ => Err(format!("no column `{want}`; the header has {}", names())),
+            _ => Err(Error::msg(format!("no column `{want}`; the header has {}", names()))),
         };
     }
     if let Some(i) = header.iter().position(|h| h.eq_ignore_ascii_case("value")) {
         return Ok(i);
     }
     (0..header.len()).rev().find(|&i| first[i].trim().parse::<f64>().is_ok()).ok_or_else(|| {
-        format!(
+        Error::msg(format!(
             "no numeric column (the first data row has no number); the header has {}; pass --column NAME",
             names()
-        )
+        ))
     })
 }
 
 /// Splits one line at commas outside double quotes; quotes are removed, `""` inside quotes is `"`.
-fn split_fields(line: &str) -> std::result::Result<Vec<String>, String> {
+fn split_fields(line: &str) -> crate::Result<Vec<String>> {
     let mut fields = Vec::new();
     let mut field = String::new();
     let mut chars = line.chars().peekable();
@@ -132,7 +128,7 @@ fn split_fields(line: &str) -> std::result::Result<Vec<String>, String> {
         }
     }
     if quoted {
-        return Err("a quoted field is not closed; expected a closing `\"`".into());
+        return Err(Error::msg("a quoted field is not closed; expected a closing `\"`"));
     }
     fields.push(field);
     Ok(fields.into_iter().map(|f| f.trim().to_string()).collect())

@@ -165,17 +165,19 @@ impl CharVocab {
 
     /// From a saved list; errors (plain messages) if the specials are not first or an entry is
     /// not one character.
-    pub fn from_symbols(symbols: Vec<String>) -> std::result::Result<Self, String> {
+    pub fn from_symbols(symbols: Vec<String>) -> crate::Result<Self> {
         if symbols.len() < 3 || symbols[..3] != Self::SPECIAL {
-            return Err(format!("expected the list to start with {:?}", Self::SPECIAL));
+            return Err(Error::msg(format!("expected the list to start with {:?}", Self::SPECIAL)));
         }
         let mut seen = HashSet::new();
         for s in &symbols[3..] {
             if s.chars().count() != 1 {
-                return Err(format!("expected single characters after the specials, found {s:?}"));
+                return Err(Error::msg(format!(
+                    "expected single characters after the specials, found {s:?}"
+                )));
             }
             if !seen.insert(s.clone()) {
-                return Err(format!("the character {s:?} appears twice"));
+                return Err(Error::msg(format!("the character {s:?} appears twice")));
             }
         }
         Ok(CharVocab::with_ids(symbols))
@@ -208,10 +210,12 @@ impl CharVocab {
     }
 
     /// The ids of `text`'s characters; the error names the first unknown character.
-    pub fn encode(&self, text: &str) -> std::result::Result<Vec<u32>, String> {
+    pub fn encode(&self, text: &str) -> crate::Result<Vec<u32>> {
         text.chars()
             .map(|c| {
-                self.id(c).ok_or_else(|| format!("the character {c:?} is not in the model's vocabulary"))
+                self.id(c).ok_or_else(|| {
+                    Error::msg(format!("the character {c:?} is not in the model's vocabulary"))
+                })
             })
             .collect()
     }
@@ -267,10 +271,11 @@ impl Layout {
         &self,
         vocab: &CharVocab,
         inputs: impl ExactSizeIterator<Item = &'a str>,
-    ) -> std::result::Result<Array2<u32>, String> {
+    ) -> crate::Result<Array2<u32>> {
         let mut out = Array2::from_elem((inputs.len(), self.max_input_len), CharVocab::PAD);
         for (n, text) in inputs.enumerate() {
-            let ids = self.check_input(vocab, text).map_err(|m| format!("example {}: {m}", n + 1))?;
+            let ids =
+                self.check_input(vocab, text).map_err(|m| Error::msg(format!("example {}: {m}", n + 1)))?;
             let mut row = out.row_mut(n);
             for (t, &id) in ids.iter().enumerate() {
                 row[t] = id;
@@ -284,20 +289,20 @@ impl Layout {
 
     /// The ids of one input, unpadded; errors (plain message) on an unknown character or an
     /// input longer than `max_input_len`.
-    pub fn check_input(&self, vocab: &CharVocab, text: &str) -> std::result::Result<Vec<u32>, String> {
-        let ids = vocab.encode(text).map_err(|m| format!("input {text:?}: {m}"))?;
+    pub fn check_input(&self, vocab: &CharVocab, text: &str) -> crate::Result<Vec<u32>> {
+        let ids = vocab.encode(text).map_err(|m| Error::msg(format!("input {text:?}: {m}")))?;
         if ids.len() > self.max_input_len {
-            return Err(format!(
+            return Err(Error::msg(format!(
                 "input {text:?} has {} characters, the model reads at most {}",
                 ids.len(),
                 self.max_input_len
-            ));
+            )));
         }
         Ok(ids)
     }
 
     /// Inputs, teacher-forced decoder inputs and targets for `pairs`.
-    pub fn encode_batch(&self, vocab: &CharVocab, pairs: &[&Pair]) -> std::result::Result<Batch, String> {
+    pub fn encode_batch(&self, vocab: &CharVocab, pairs: &[&Pair]) -> crate::Result<Batch> {
         let inputs = self.encode_inputs(vocab, pairs.iter().map(|p| p.input.as_str()))?;
         let steps = self.max_output_len + 1;
         let mut decoder_inputs = Array2::from_elem((pairs.len(), steps), CharVocab::PAD);
@@ -305,15 +310,15 @@ impl Layout {
         for (n, pair) in pairs.iter().enumerate() {
             let ids = vocab
                 .encode(&pair.output)
-                .map_err(|m| format!("example {}: output {:?}: {m}", n + 1, pair.output))?;
+                .map_err(|m| Error::msg(format!("example {}: output {:?}: {m}", n + 1, pair.output)))?;
             if ids.len() > self.max_output_len {
-                return Err(format!(
+                return Err(Error::msg(format!(
                     "example {}: output {:?} has {} characters, the model writes at most {}",
                     n + 1,
                     pair.output,
                     ids.len(),
                     self.max_output_len
-                ));
+                )));
             }
             decoder_inputs[[n, 0]] = CharVocab::GO;
             for (t, &id) in ids.iter().enumerate() {

@@ -12,6 +12,7 @@
 //! validation or test window are true past values (rolling-origin, one-step-or-k-step forecasts).
 
 use crate::tensor::Rng;
+use crate::Error;
 use ndarray::{s, Array1, Array2, Array3, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
@@ -101,17 +102,24 @@ impl Transform {
     }
 
     /// Fits the standardisation on the transformed values at indices `diff..fit_end`.
-    pub fn fit(series: &[f64], log: bool, diff: usize, fit_end: usize) -> Result<Self, String> {
+    pub fn fit(series: &[f64], log: bool, diff: usize, fit_end: usize) -> crate::Result<Self> {
         if log {
             if let Some(i) = series.iter().position(|&v| v <= 0.0) {
-                return Err(format!("--log needs positive values; value {} is {}", i + 1, series[i]));
+                return Err(Error::msg(format!(
+                    "--log needs positive values; value {} is {}",
+                    i + 1,
+                    series[i]
+                )));
             }
         }
         let mut t = Transform { log, diff, mean: 0.0, std: 1.0 };
         let z = t.apply(series);
         let part = &z[diff.min(fit_end)..fit_end];
         if part.len() < 2 {
-            return Err(format!("the training part has {} usable values; at least 2 are needed", part.len()));
+            return Err(Error::msg(format!(
+                "the training part has {} usable values; at least 2 are needed",
+                part.len()
+            )));
         }
         let mean = part.iter().sum::<f64>() / part.len() as f64;
         let var = part.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / part.len() as f64;
@@ -175,9 +183,9 @@ pub struct Dataset {
 impl Dataset {
     /// Hands-On ML's setup: `count` series of W + k steps drawn from `Rng::new(seed)`, the first
     /// 70% for training, the next 20% for validation, the last 10% for test (7,000 / 2,000 / 1,000).
-    pub fn synthetic(count: usize, window: usize, horizon: usize, seed: u64) -> Result<Self, String> {
+    pub fn synthetic(count: usize, window: usize, horizon: usize, seed: u64) -> crate::Result<Self> {
         if count < 10 {
-            return Err(format!("--series must be at least 10 (got {count})"));
+            return Err(Error::msg(format!("--series must be at least 10 (got {count})")));
         }
         let values = synthetic_series(count, window + horizon, &mut Rng::new(seed));
         let all = Windows { values, window, horizon, starts: (0..count).collect() };
@@ -198,26 +206,35 @@ impl Dataset {
     /// Windows of one real series: test = windows whose targets lie in the last `test_last`
     /// values, validation = those in the `valid_last` values before, training = the rest; the
     /// transform is fitted on the values before the validation part.
-    pub fn from_series(series: &[f64], spec: &SeriesSpec) -> Result<Self, String> {
+    pub fn from_series(series: &[f64], spec: &SeriesSpec) -> crate::Result<Self> {
         let (w, k, len) = (spec.window, spec.horizon, series.len());
-        let test_start = len.checked_sub(spec.test_last).ok_or("--test-last is longer than the series")?;
-        let train_end =
-            test_start.checked_sub(spec.valid_last).ok_or("--valid-last + --test-last exceed the series")?;
+        let test_start = len
+            .checked_sub(spec.test_last)
+            .ok_or_else(|| Error::msg("--test-last is longer than the series"))?;
+        let train_end = test_start
+            .checked_sub(spec.valid_last)
+            .ok_or_else(|| Error::msg("--valid-last + --test-last exceed the series"))?;
         if spec.test_last < k {
-            return Err(format!("--test-last ({}) must be at least --horizon ({k})", spec.test_last));
+            return Err(Error::msg(format!(
+                "--test-last ({}) must be at least --horizon ({k})",
+                spec.test_last
+            )));
         }
         if spec.valid_last != 0 && spec.valid_last < k {
-            return Err(format!("--valid-last ({}) must be 0 or at least --horizon ({k})", spec.valid_last));
+            return Err(Error::msg(format!(
+                "--valid-last ({}) must be 0 or at least --horizon ({k})",
+                spec.valid_last
+            )));
         }
         let transform = Transform::fit(series, spec.log, spec.diff, train_end)?;
         let first = spec.diff + w; // the first tau whose inputs are all defined
         let taus = |lo: usize, hi: usize| (lo.max(first)..=hi.saturating_sub(k)).collect::<Vec<usize>>();
         let train_taus = if train_end >= first + k { taus(0, train_end) } else { Vec::new() };
         if train_taus.is_empty() {
-            return Err(format!(
+            return Err(Error::msg(format!(
                 "the training part ({train_end} values) is too short for --window {w}{} and --horizon {k}",
                 if spec.diff > 0 { format!(" after --diff {}", spec.diff) } else { String::new() }
-            ));
+            )));
         }
         let valid_taus = if spec.valid_last > 0 { taus(train_end, test_start) } else { Vec::new() };
         let test_taus = taus(test_start, len);

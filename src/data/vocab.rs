@@ -57,9 +57,12 @@ impl Vocab {
     }
 
     /// The id of `word`, or of `<unk>` if the vocabulary has it; else an error message.
-    pub fn id_or_unk(&self, word: &str) -> std::result::Result<u32, String> {
+    pub fn id_or_unk(&self, word: &str) -> crate::Result<u32> {
         self.id(word).or_else(|| self.id(UNK)).ok_or_else(|| {
-            format!("the word `{word}` is not in the model's vocabulary ({} words, no {UNK})", self.len())
+            Error::msg(format!(
+                "the word `{word}` is not in the model's vocabulary ({} words, no {UNK})",
+                self.len()
+            ))
         })
     }
 

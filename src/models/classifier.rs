@@ -40,6 +40,7 @@ use crate::layers::{Affine, CellKind, Dropout, SigmoidWithLoss, SoftmaxWithLoss}
 use crate::params::{fold_hidden_bias, ParamId, Params};
 use crate::tensor::{fit, Real, Rng};
 use crate::time::{Bidirectional, RecurrentLayer, StateMode, TimeEmbedding};
+use crate::Error;
 use ndarray::{s, Array1, Array2, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewMut2, Axis, Ix2, Ix3};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -98,19 +99,22 @@ pub enum Head {
 
 impl ClassifierConfig {
     /// Why this config cannot be built, if it cannot.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> crate::Result<()> {
         if self.vocab_size == 0 || self.embed_size == 0 || self.hidden_size == 0 || self.num_layers == 0 {
-            return Err(format!(
+            return Err(Error::msg(format!(
                 "vocab_size, embed_size, hidden_size and num_layers must be at least 1 (got {}, {}, {}, {})",
                 self.vocab_size, self.embed_size, self.hidden_size, self.num_layers
-            ));
+            )));
         }
         if self.num_classes < 2 {
-            return Err(format!("a classifier needs at least 2 classes (got {})", self.num_classes));
+            return Err(Error::msg(format!(
+                "a classifier needs at least 2 classes (got {})",
+                self.num_classes
+            )));
         }
         for (name, p) in [("embed_dropout", self.embed_dropout), ("dropout", self.dropout)] {
             if !(0.0..1.0).contains(&p) {
-                return Err(format!("{name} must be in [0, 1) (got {p})"));
+                return Err(Error::msg(format!("{name} must be in [0, 1) (got {p})")));
             }
         }
         Ok(())
@@ -603,7 +607,7 @@ impl<F: Real> Classifier<F> {
 
     /// Sets every parameter from `tensors` (names as in [`Classifier::state_dict`]); a one-bias
     /// cell takes `bias_ih + bias_hh`. Errors name the missing, extra or misshapen tensor.
-    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> Result<(), String> {
+    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
         for rnn in self.layers.iter().flat_map(|l| l.directions()) {
             if rnn.has_hidden_bias() {
                 continue;
@@ -663,7 +667,7 @@ impl<F: Real> super::Model<F> for Classifier<F> {
         Classifier::state_dict(self)
     }
     fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
-        Classifier::load_state_dict(self, tensors).map_err(crate::Error::msg)
+        Classifier::load_state_dict(self, tensors)
     }
     fn summary(&self) -> Vec<LayerSummary> {
         Classifier::summary(self)

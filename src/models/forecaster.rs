@@ -22,6 +22,7 @@ use crate::layers::{Affine, CellKind, MseLoss};
 use crate::params::{fold_hidden_bias, ParamId, Params};
 use crate::tensor::{fit, Real, Rng};
 use crate::time::{RecurrentLayer, StateMode};
+use crate::Error;
 use ndarray::{s, Array2, Array3, ArrayD, ArrayView3, Axis, Ix2, Ix3, IxDyn};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -63,12 +64,12 @@ pub struct ForecasterConfig {
 }
 
 impl ForecasterConfig {
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> crate::Result<()> {
         if self.input_size == 0 || self.hidden_size == 0 || self.num_layers == 0 || self.horizon == 0 {
-            return Err(format!(
+            return Err(Error::msg(format!(
                 "input_size, hidden_size, num_layers and horizon must be at least 1 (got {}, {}, {}, {})",
                 self.input_size, self.hidden_size, self.num_layers, self.horizon
-            ));
+            )));
         }
         Ok(())
     }
@@ -241,7 +242,7 @@ impl<F: Real> Forecaster<F> {
 
     /// Sets every parameter from `tensors` (names as in [`Forecaster::state_dict`]); a one-bias
     /// cell takes `bias_ih + bias_hh`. Errors name the missing, extra or misshapen tensor.
-    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> Result<(), String> {
+    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
         for (k, rnn) in self.rnns.iter().enumerate() {
             if rnn.has_hidden_bias() {
                 continue;
@@ -267,7 +268,7 @@ impl<F: Real> super::Model<F> for Forecaster<F> {
         Forecaster::state_dict(self)
     }
     fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
-        Forecaster::load_state_dict(self, tensors).map_err(crate::Error::msg)
+        Forecaster::load_state_dict(self, tensors)
     }
     fn summary(&self) -> Vec<LayerSummary> {
         Forecaster::summary(self)

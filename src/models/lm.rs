@@ -14,6 +14,7 @@ use crate::layers::{CellKind, Dropout};
 use crate::params::{fold_hidden_bias, ParamId, Params};
 use crate::tensor::{Real, Rng};
 use crate::time::{RecurrentLayer, StateMode, TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss};
+use crate::Error;
 use ndarray::{ArrayD, ArrayView2, ArrayView3, Ix3, IxDyn};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -110,24 +111,27 @@ impl LmConfig {
         total.checked_add(decoder)
     }
 
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> crate::Result<()> {
         if self.vocab_size == 0 || self.embed_size == 0 || self.hidden_size == 0 || self.num_layers == 0 {
-            return Err(format!(
+            return Err(Error::msg(format!(
                 "vocab_size, embed_size, hidden_size and num_layers must be at least 1 (got {}, {}, {}, {})",
                 self.vocab_size, self.embed_size, self.hidden_size, self.num_layers
-            ));
+            )));
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout must be in [0, 1) (got {})", self.dropout));
+            return Err(Error::msg(format!("dropout must be in [0, 1) (got {})", self.dropout)));
         }
         if self.tie_weights && self.embed_size != self.hidden_size {
-            return Err(format!(
+            return Err(Error::msg(format!(
                 "tied weights need embed_size = hidden_size (got {} and {})",
                 self.embed_size, self.hidden_size
-            ));
+            )));
         }
         if !(self.init_scale.is_finite() && self.init_scale > 0.0) {
-            return Err(format!("init_scale must be a positive number (got {})", self.init_scale));
+            return Err(Error::msg(format!(
+                "init_scale must be a positive number (got {})",
+                self.init_scale
+            )));
         }
         Ok(())
     }
@@ -363,7 +367,7 @@ impl<F: Real> Lm<F> {
     /// takes `bias_ih + bias_hh` (what PyTorch computes). A tied model checks that
     /// `decoder.weight`, if present, equals `encoder.weight`. Errors name the missing, extra or
     /// misshapen tensor.
-    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> Result<(), String> {
+    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
         for (k, rnn) in self.rnns.iter().enumerate() {
             if rnn.has_hidden_bias() {
                 continue;
@@ -375,9 +379,10 @@ impl<F: Real> Lm<F> {
         if self.config.tie_weights {
             if let Some(decoder) = tensors.remove("decoder.weight") {
                 if tensors.get("encoder.weight") != Some(&decoder) {
-                    return Err("`decoder.weight` differs from `encoder.weight`, but the config says \
-                                tie_weights: the file holds an untied model"
-                        .into());
+                    return Err(Error::msg(
+                        "`decoder.weight` differs from `encoder.weight`, but the config says \
+                                tie_weights: the file holds an untied model",
+                    ));
                 }
             }
         }
@@ -428,7 +433,7 @@ impl<F: Real> super::Model<F> for Lm<F> {
         Lm::state_dict(self)
     }
     fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
-        Lm::load_state_dict(self, tensors).map_err(crate::Error::msg)
+        Lm::load_state_dict(self, tensors)
     }
     fn summary(&self) -> Vec<LayerSummary> {
         Lm::summary(self)

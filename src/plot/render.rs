@@ -69,7 +69,7 @@ pub(super) fn render_svg(chart: &Chart, layout: &Layout) -> Result<String> {
     Ok(svg)
 }
 
-fn draw_error(chart: &Chart, format: &str, message: String) -> Error {
+fn draw_error(chart: &Chart, format: &str, message: impl std::fmt::Display) -> Error {
     Error::msg(format!("chart '{}': cannot draw the {format} image: {message}", chart.title))
 }
 
@@ -79,8 +79,8 @@ fn draw<DB: DrawingBackend>(
     chart: &Chart,
     layout: &Layout,
     scale: u32,
-) -> std::result::Result<(), String> {
-    let fail = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+) -> crate::Result<()> {
+    let fail = |e: DrawingAreaErrorKind<DB::ErrorType>| Error::msg(e.to_string());
     root.fill(&WHITE).map_err(fail)?;
     let mut builder = ChartBuilder::on(&root);
     builder

@@ -136,8 +136,7 @@ impl<F: Real> Task<F> for Seq2seqTask<'_, F> {
     }
 
     fn validate(&mut self) -> Result<Option<Evaluation>> {
-        let decoded = decode_all(self.model, self.vocab, &self.layout, self.valid_pairs, EVAL_BATCH)
-            .map_err(Error::msg)?;
+        let decoded = decode_all(self.model, self.vocab, &self.layout, self.valid_pairs, EVAL_BATCH)?;
         let correct = decoded.iter().zip(self.valid_pairs).filter(|(d, p)| **d == p.output).count();
         let total = self.valid_pairs.len();
         let accuracy = correct as f64 / total as f64;
@@ -227,7 +226,7 @@ pub fn decode_all<F: Real>(
     layout: &Layout,
     pairs: &[Pair],
     batch_size: usize,
-) -> std::result::Result<Vec<String>, String> {
+) -> crate::Result<Vec<String>> {
     let mut out = Vec::with_capacity(pairs.len());
     for chunk in pairs.chunks(batch_size.max(1)) {
         let inputs = layout.encode_inputs(vocab, chunk.iter().map(|p| p.input.as_str()))?;

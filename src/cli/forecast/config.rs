@@ -162,7 +162,7 @@ pub fn load_data(
 ) -> Result<(Dataset, String)> {
     match source {
         DataSource::Synthetic { series, data_seed } => {
-            let ds = Dataset::synthetic(*series, window, horizon, *data_seed).map_err(Error::msg)?;
+            let ds = Dataset::synthetic(*series, window, horizon, *data_seed)?;
             Ok((ds, format!("{series} synthetic series (data seed {data_seed})")))
         }
         DataSource::Csv { path, column, test_last, valid_last, log, diff } => {

@@ -43,8 +43,7 @@ pub(super) fn eval(args: EvalArgs) -> Result<()> {
             ("the held-out pairs".to_string(), valid)
         }
     };
-    let decoded =
-        decode_all(&mut model, &vocab, &config.layout, &pairs, args.batch_size).map_err(Error::msg)?;
+    let decoded = decode_all(&mut model, &vocab, &config.layout, &pairs, args.batch_size)?;
     let correct = decoded.iter().zip(&pairs).filter(|(d, p)| **d == p.output).count();
     for line in examples(&pairs, &decoded, args.show) {
         println!("{line}");

@@ -121,7 +121,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         num_layers: layers,
         dropout,
     };
-    model_config.check().map_err(Error::msg)?;
+    model_config.check()?;
     let settings = Settings {
         data: source,
         train_examples: train_pairs.len(),

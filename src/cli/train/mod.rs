@@ -266,7 +266,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         init: recipe.init,
         init_scale: recipe.init_scale,
     };
-    model_config.check().map_err(Error::msg)?;
+    model_config.check()?;
     recur::io::check_memory(model_config.training_floats(recipe.batch_size, recipe.time_size), "this model")?;
     let settings = TrainSettings {
         preset: Some(args.preset.name()),

@@ -2,6 +2,7 @@
 //! a seq2seq run's `config.json`), its checks and its parameter count.
 
 use crate::layers::CellKind;
+use crate::Error;
 use serde::{Deserialize, Serialize};
 
 fn one_layer() -> usize {
@@ -44,15 +45,15 @@ impl Seq2seqConfig {
     }
 
     /// Why this config cannot be built, if it cannot.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> crate::Result<()> {
         if self.vocab_size == 0 || self.embed_size == 0 || self.hidden_size == 0 || self.num_layers == 0 {
-            return Err(format!(
+            return Err(Error::msg(format!(
                 "vocab_size, embed_size, hidden_size and num_layers must be at least 1 (got {}, {}, {}, {})",
                 self.vocab_size, self.embed_size, self.hidden_size, self.num_layers
-            ));
+            )));
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout must be in [0, 1) (got {})", self.dropout));
+            return Err(Error::msg(format!("dropout must be in [0, 1) (got {})", self.dropout)));
         }
         Ok(())
     }

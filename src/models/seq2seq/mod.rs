@@ -242,7 +242,7 @@ impl<F: Real> Seq2seq<F> {
 
     /// Sets every parameter from `tensors` (names as in [`Seq2seq::state_dict`]); a cell with one
     /// bias takes `bias_ih + bias_hh`. Errors name the missing, extra or misshapen tensor.
-    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> Result<(), String> {
+    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
         let single_bias: Vec<(String, String)> = self
             .rnns()
             .into_iter()
@@ -279,7 +279,7 @@ impl<F: Real> super::Model<F> for Seq2seq<F> {
         Seq2seq::state_dict(self)
     }
     fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
-        Seq2seq::load_state_dict(self, tensors).map_err(crate::Error::msg)
+        Seq2seq::load_state_dict(self, tensors)
     }
     fn summary(&self) -> Vec<LayerSummary> {
         Seq2seq::summary(self)
