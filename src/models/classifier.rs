@@ -34,10 +34,11 @@
 //! Batches, training (through the engine, `crate::train::Trainer`) and evaluation are the
 //! classify task's: `crate::tasks::classify`.
 
-use super::LayerSummary;
+use super::model::{load_pytorch, one_bias_names, pytorch_state_dict};
+use super::{init, LayerSummary};
 use crate::layers::softmax_loss::softmax_rows_inplace;
 use crate::layers::{Affine, CellKind, Dropout, SigmoidWithLoss, SoftmaxWithLoss};
-use crate::params::{fold_hidden_bias, ParamId, Params};
+use crate::params::{ParamId, Params};
 use crate::tensor::{fit, Real, Rng};
 use crate::time::{Bidirectional, RecurrentLayer, StateMode, TimeEmbedding};
 use crate::Error;
@@ -292,25 +293,13 @@ impl<F: Real> Classifier<F> {
 
     /// Keras' initialisers (see the module docs).
     fn init_weights(&mut self, rng: &mut Rng) {
-        let glorot = |shape: &[usize]| (6.0 / (shape[0] + shape[1]) as f64).sqrt();
         rng.fill_uniform(self.params.value_mut(self.embed.inner.weight), 0.05);
         for layer in &self.layers {
             for rnn in layer.directions() {
-                let w_ih = rnn.w_ih();
-                let limit = glorot(self.params.value(w_ih).shape());
-                rng.fill_uniform(self.params.value_mut(w_ih), limit);
-                let (rows, cols) = self.params.mat(rnn.w_hh()).dim();
-                let q = orthonormal_columns(rows, cols, rng);
-                self.params.value_mut(rnn.w_hh()).assign(&q.mapv(F::of).into_dyn());
-                if rnn.cell() == CellKind::Lstm {
-                    // Gate order i, f, g, o: the forget gate is the second block.
-                    let h = rnn.hidden_size();
-                    self.params.value_mut(rnn.b_ih()).slice_mut(s![h..2 * h]).fill(F::one());
-                }
+                init::keras_recurrent(&mut self.params, rnn, rng);
             }
         }
-        let limit = glorot(self.params.value(self.head.weight).shape());
-        rng.fill_uniform(self.params.value_mut(self.head.weight), limit);
+        init::glorot_uniform(&mut self.params, self.head.weight, rng);
     }
 
     /// Training mode applies dropout; evaluation mode does not. Models start in training mode.
@@ -590,40 +579,22 @@ impl<F: Real> Classifier<F> {
 
     /// The tensors to save, under PyTorch's names, plus a zero `bias_hh` for one-bias cells.
     pub fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
-        let mut out: Vec<(String, ArrayD<F>)> = self
-            .params
-            .ids()
-            .map(|id| (self.params.name(id).to_string(), self.params.value(id).to_owned()))
-            .collect();
-        for rnn in self.layers.iter().flat_map(|l| l.directions()) {
-            if !rnn.has_hidden_bias() {
-                let b_ih = self.params.value(rnn.b_ih());
-                out.push((hidden_bias_name(self.params.name(rnn.b_ih())), ArrayD::zeros(b_ih.raw_dim())));
-            }
-        }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out
+        pytorch_state_dict(&self.params, &self.one_bias())
     }
 
     /// Sets every parameter from `tensors` (names as in [`Classifier::state_dict`]); a one-bias
     /// cell takes `bias_ih + bias_hh`. Errors name the missing, extra or misshapen tensor.
-    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
-        for rnn in self.layers.iter().flat_map(|l| l.directions()) {
-            if rnn.has_hidden_bias() {
-                continue;
-            }
-            let ih_name = self.params.name(rnn.b_ih()).to_string();
-            let name = hidden_bias_name(&ih_name);
-            fold_hidden_bias(&mut tensors, &ih_name, &name)?;
-        }
-        self.params.load(tensors)
+    pub fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
+        let one_bias = self.one_bias();
+        load_pytorch(&mut self.params, &one_bias, tensors)
+    }
+
+    fn one_bias(&self) -> Vec<String> {
+        one_bias_names(&self.params, self.layers.iter().flat_map(|l| l.directions()))
     }
 }
 
-/// `rnn.bias_ih_l0_reverse` -> `rnn.bias_hh_l0_reverse`.
-fn hidden_bias_name(ih_name: &str) -> String {
-    ih_name.replacen("bias_ih", "bias_hh", 1)
-}
+crate::impl_model!(Classifier, dropout);
 
 fn as3<F: Real>(a: ndarray::ArrayViewD<'_, F>) -> ArrayView3<'_, F> {
     a.into_dimensionality::<Ix3>().expect("dropout keeps the (N, T, H) shape")
@@ -631,48 +602,4 @@ fn as3<F: Real>(a: ndarray::ArrayViewD<'_, F>) -> ArrayView3<'_, F> {
 
 fn as2<F: Real>(a: ndarray::ArrayViewD<'_, F>) -> ArrayView2<'_, F> {
     a.into_dimensionality::<Ix2>().expect("dropout keeps the (N, H) shape")
-}
-
-/// A (rows, cols) matrix with orthonormal columns (rows >= cols; orthonormal rows otherwise):
-/// Gram-Schmidt on standard normal draws, Keras' `Orthogonal` initializer in PyTorch's layout.
-fn orthonormal_columns(rows: usize, cols: usize, rng: &mut Rng) -> Array2<f64> {
-    if rows < cols {
-        return orthonormal_columns(cols, rows, rng).reversed_axes();
-    }
-    let mut q = Array2::<f64>::zeros((rows, cols));
-    rng.fill_normal(&mut q, 1.0);
-    for j in 0..cols {
-        for p in 0..j {
-            let dot = q.column(p).dot(&q.column(j));
-            let prev = q.column(p).to_owned();
-            q.column_mut(j).scaled_add(-dot, &prev);
-        }
-        let norm = q.column(j).dot(&q.column(j)).sqrt().max(1e-12);
-        q.column_mut(j).mapv_inplace(|v| v / norm);
-    }
-    q
-}
-
-impl<F: Real> super::Model<F> for Classifier<F> {
-    fn params(&self) -> &Params<F> {
-        &self.params
-    }
-    fn params_mut(&mut self) -> &mut Params<F> {
-        &mut self.params
-    }
-    fn set_training(&mut self, training: bool) {
-        Classifier::set_training(self, training)
-    }
-    fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
-        Classifier::state_dict(self)
-    }
-    fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
-        Classifier::load_state_dict(self, tensors)
-    }
-    fn summary(&self) -> Vec<LayerSummary> {
-        Classifier::summary(self)
-    }
-    fn dropout_rng(&mut self) -> Option<&mut Rng> {
-        Some(&mut self.dropout_rng)
-    }
 }

@@ -17,13 +17,14 @@
 //! packed gates, recurrent weights orthogonal, biases zero except the LSTM forget gate's (1), head
 //! Glorot-uniform.
 
-use super::LayerSummary;
+use super::model::{load_pytorch, one_bias_names, pytorch_state_dict};
+use super::{init, LayerSummary};
 use crate::layers::{Affine, CellKind, MseLoss};
-use crate::params::{fold_hidden_bias, ParamId, Params};
+use crate::params::{ParamId, Params};
 use crate::tensor::{fit, Real, Rng};
 use crate::time::{RecurrentLayer, StateMode};
 use crate::Error;
-use ndarray::{s, Array2, Array3, ArrayD, ArrayView3, Axis, Ix2, Ix3, IxDyn};
+use ndarray::{s, Array2, Array3, ArrayD, ArrayView3, Axis, Ix2, Ix3};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -118,24 +119,10 @@ impl<F: Real> Forecaster<F> {
     }
 
     fn init_weights(&mut self, rng: &mut Rng) {
-        let glorot = |shape: &[usize]| (6.0 / (shape[0] + shape[1]) as f64).sqrt();
         for rnn in &self.rnns {
-            let w_ih = rnn.w_ih();
-            let limit = glorot(self.params.value(w_ih).shape());
-            rng.fill_uniform(self.params.value_mut(w_ih), limit);
-            let w_hh = rnn.w_hh();
-            let (rows, cols) = self.params.mat(w_hh).dim();
-            let q = orthonormal_columns(rows, cols, rng);
-            self.params.value_mut(w_hh).assign(&q.mapv(F::of).into_dyn());
-            if rnn.cell() == CellKind::Lstm {
-                let h = rnn.hidden_size();
-                // Gate order i, f, g, o: the forget gate is the second block.
-                let b = self.params.value_mut(rnn.b_ih());
-                b.slice_mut(s![h..2 * h]).fill(F::one());
-            }
+            init::keras_recurrent(&mut self.params, rnn, rng);
         }
-        let limit = glorot(self.params.value(self.head.weight).shape());
-        rng.fill_uniform(self.params.value_mut(self.head.weight), limit);
+        init::glorot_uniform(&mut self.params, self.head.weight, rng);
     }
 
     /// Output steps per window: 1 (seq2vec) or T (seq2seq).
@@ -223,77 +210,23 @@ impl<F: Real> Forecaster<F> {
         rows
     }
 
-    /// The tensors to save, under PyTorch's names (a zero `rnn.bias_hh_l{k}` for one-bias cells).
+    /// No dropout: both modes compute the same (for the `Model` contract).
+    pub fn set_training(&mut self, _training: bool) {}
+
+    /// The tensors to save, under PyTorch's names, with a zero `bias_hh` for one-bias cells.
     pub fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
-        let mut out: Vec<(String, ArrayD<F>)> = self
-            .params
-            .ids()
-            .map(|id| (self.params.name(id).to_string(), self.params.value(id).to_owned()))
-            .collect();
-        for (k, rnn) in self.rnns.iter().enumerate() {
-            if !rnn.has_hidden_bias() {
-                let len = self.params.value(rnn.b_ih()).len();
-                out.push((format!("rnn.bias_hh_l{k}"), ArrayD::zeros(IxDyn(&[len]))));
-            }
-        }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out
+        pytorch_state_dict(&self.params, &one_bias_names(&self.params, &self.rnns))
     }
 
     /// Sets every parameter from `tensors` (names as in [`Forecaster::state_dict`]); a one-bias
     /// cell takes `bias_ih + bias_hh`. Errors name the missing, extra or misshapen tensor.
-    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
-        for (k, rnn) in self.rnns.iter().enumerate() {
-            if rnn.has_hidden_bias() {
-                continue;
-            }
-            let name = format!("rnn.bias_hh_l{k}");
-            let ih_name = self.params.name(rnn.b_ih()).to_string();
-            fold_hidden_bias(&mut tensors, &ih_name, &name)?;
-        }
-        self.params.load(tensors)
+    pub fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
+        let one_bias = one_bias_names(&self.params, &self.rnns);
+        load_pytorch(&mut self.params, &one_bias, tensors)
     }
 }
 
-impl<F: Real> super::Model<F> for Forecaster<F> {
-    fn params(&self) -> &Params<F> {
-        &self.params
-    }
-    fn params_mut(&mut self) -> &mut Params<F> {
-        &mut self.params
-    }
-    /// No dropout: both modes compute the same.
-    fn set_training(&mut self, _training: bool) {}
-    fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
-        Forecaster::state_dict(self)
-    }
-    fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
-        Forecaster::load_state_dict(self, tensors)
-    }
-    fn summary(&self) -> Vec<LayerSummary> {
-        Forecaster::summary(self)
-    }
-}
-
-/// A (rows, cols) matrix with orthonormal columns (rows >= cols; orthonormal rows otherwise):
-/// Gram-Schmidt on standard normal draws, Keras' `Orthogonal` initializer in PyTorch's layout.
-fn orthonormal_columns(rows: usize, cols: usize, rng: &mut Rng) -> Array2<f64> {
-    if rows < cols {
-        return orthonormal_columns(cols, rows, rng).reversed_axes();
-    }
-    let mut q = Array2::<f64>::zeros((rows, cols));
-    rng.fill_normal(&mut q, 1.0);
-    for j in 0..cols {
-        for p in 0..j {
-            let dot = q.column(p).dot(&q.column(j));
-            let prev = q.column(p).to_owned();
-            q.column_mut(j).scaled_add(-dot, &prev);
-        }
-        let norm = q.column(j).dot(&q.column(j)).sqrt().max(1e-12);
-        q.column_mut(j).mapv_inplace(|v| v / norm);
-    }
-    q
-}
+crate::impl_model!(Forecaster);
 
 /// Forecasts of the k steps after each window, (M, k): the last output step, in batches.
 pub fn forecast<F: Real>(model: &mut Forecaster<F>, inputs: ArrayView3<F>, batch_size: usize) -> Array2<F> {

@@ -9,13 +9,14 @@
 //! used by both layers, so its gradient is the sum of both uses; the saved file still carries a
 //! `decoder.weight`, as PyTorch's state_dict does.
 
+use super::model::{load_pytorch, one_bias_names, pytorch_state_dict};
 use super::LayerSummary;
 use crate::layers::{CellKind, Dropout};
-use crate::params::{fold_hidden_bias, ParamId, Params};
+use crate::params::{ParamId, Params};
 use crate::tensor::{Real, Rng};
 use crate::time::{RecurrentLayer, StateMode, TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss};
 use crate::Error;
-use ndarray::{ArrayD, ArrayView2, ArrayView3, Ix3, IxDyn};
+use ndarray::{ArrayD, ArrayView2, ArrayView3, Ix3};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -345,21 +346,11 @@ impl<F: Real> Lm<F> {
     /// also get a zero `rnn.bias_hh_l{k}`, and a tied model a `decoder.weight` equal to
     /// `encoder.weight`, so PyTorch's strict `load_state_dict` accepts the file.
     pub fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
-        let mut out: Vec<(String, ArrayD<F>)> = self
-            .params
-            .ids()
-            .map(|id| (self.params.name(id).to_string(), self.params.value(id).to_owned()))
-            .collect();
-        for (k, rnn) in self.rnns.iter().enumerate() {
-            if !rnn.has_hidden_bias() {
-                let len = self.params.value(rnn.b_ih()).len();
-                out.push((format!("rnn.bias_hh_l{k}"), ArrayD::zeros(IxDyn(&[len]))));
-            }
-        }
+        let mut out = pytorch_state_dict(&self.params, &one_bias_names(&self.params, &self.rnns));
         if self.config.tie_weights {
             out.push(("decoder.weight".into(), self.params.value(self.embed.inner.weight).to_owned()));
+            out.sort_by(|a, b| a.0.cmp(&b.0));
         }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
 
@@ -368,14 +359,6 @@ impl<F: Real> Lm<F> {
     /// `decoder.weight`, if present, equals `encoder.weight`. Errors name the missing, extra or
     /// misshapen tensor.
     pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
-        for (k, rnn) in self.rnns.iter().enumerate() {
-            if rnn.has_hidden_bias() {
-                continue;
-            }
-            let name = format!("rnn.bias_hh_l{k}");
-            let ih_name = self.params.name(rnn.b_ih()).to_string();
-            fold_hidden_bias(&mut tensors, &ih_name, &name)?;
-        }
         if self.config.tie_weights {
             if let Some(decoder) = tensors.remove("decoder.weight") {
                 if tensors.get("encoder.weight") != Some(&decoder) {
@@ -386,7 +369,8 @@ impl<F: Real> Lm<F> {
                 }
             }
         }
-        self.params.load(tensors)
+        let one_bias = one_bias_names(&self.params, &self.rnns);
+        load_pytorch(&mut self.params, &one_bias, tensors)
     }
 }
 
@@ -419,26 +403,4 @@ fn as3<F: Real>(a: ndarray::ArrayViewD<'_, F>) -> ArrayView3<'_, F> {
     a.into_dimensionality::<Ix3>().expect("dropout keeps the (N, T, H) shape")
 }
 
-impl<F: Real> super::Model<F> for Lm<F> {
-    fn params(&self) -> &Params<F> {
-        &self.params
-    }
-    fn params_mut(&mut self) -> &mut Params<F> {
-        &mut self.params
-    }
-    fn set_training(&mut self, training: bool) {
-        Lm::set_training(self, training)
-    }
-    fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
-        Lm::state_dict(self)
-    }
-    fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
-        Lm::load_state_dict(self, tensors)
-    }
-    fn summary(&self) -> Vec<LayerSummary> {
-        Lm::summary(self)
-    }
-    fn dropout_rng(&mut self) -> Option<&mut Rng> {
-        Some(&mut self.dropout_rng)
-    }
-}
+crate::impl_model!(Lm, dropout);

@@ -270,9 +270,7 @@ impl<F: Real> Task<F> for ClassifyTask<'_, F> {
             return Err(Error::msg(format!("unexpected tensor `task.{name}` for a classifier's run")));
         }
         let n = self.train.len();
-        let mut seen = vec![false; n];
-        let permutation = state.order.len() == n
-            && state.order.iter().all(|&i| i < n && !std::mem::replace(&mut seen[i], true));
+        let permutation = crate::train::order::is_permutation(&state.order, n);
         if !permutation {
             return Err(Error::msg(format!(
                 "the task's order holds {} texts, not a permutation of the {n} training texts: the data changed \

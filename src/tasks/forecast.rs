@@ -19,6 +19,7 @@ use crate::models::forecaster::forecast;
 use crate::models::{ForecastMode, Forecaster, Model};
 use crate::tensor::{fit, Real, Rng};
 use crate::train::engine::{BatchLoss, Curve, Evaluation, Task, TaskState};
+use crate::train::order::SavedOrder;
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, ArrayView3, Axis, Ix3};
 use std::collections::BTreeMap;
 
@@ -135,7 +136,7 @@ impl<F: Real> Task<F> for ForecastTask<'_, F> {
 
     fn save_state(&mut self) -> TaskState<F> {
         TaskState {
-            json: serde_json::json!({ "order": self.order, "rng": self.rng.state() }),
+            json: SavedOrder { order: self.order.clone(), rng: self.rng.state() }.to_json(),
             tensors: Vec::new(),
         }
     }
@@ -145,28 +146,12 @@ impl<F: Real> Task<F> for ForecastTask<'_, F> {
         json: &serde_json::Value,
         tensors: BTreeMap<String, ArrayD<F>>,
     ) -> Result<()> {
-        let m = self.windows();
-        let order: Vec<usize> = json
-            .get("order")
-            .and_then(|o| serde_json::from_value(o.clone()).ok())
-            .ok_or_else(|| Error::msg("the task state has no `order`; expected a forecaster's"))?;
-        let mut seen = vec![false; m];
-        let permutation =
-            order.len() == m && order.iter().all(|&i| i < m && !std::mem::replace(&mut seen[i], true));
-        if !permutation {
-            return Err(Error::msg(format!(
-                "the task state's `order` is not an order of the run's {m} training windows; the data changed since the run started"
-            )));
-        }
-        let rng: [u64; 4] =
-            json.get("rng").and_then(|r| serde_json::from_value(r.clone()).ok()).ok_or_else(|| {
-                Error::msg("the task state has no `rng` (four integers); expected a forecaster's")
-            })?;
+        let saved = SavedOrder::read(json, self.windows(), "training windows")?;
         if let Some(extra) = tensors.keys().next() {
             return Err(Error::msg(format!("unexpected tensor `task.{extra}`: a forecaster keeps none")));
         }
-        self.order = order;
-        *self.rng = Rng::from_state(rng);
+        self.order = saved.order;
+        *self.rng = Rng::from_state(saved.rng);
         Ok(())
     }
 
@@ -252,35 +237,8 @@ pub fn train_epoch<F: Real>(
     rng: &mut Rng,
     on_batch: &mut dyn FnMut(usize, f64),
 ) -> f64 {
-    use crate::optim::{LrRule, LrSchedule};
-    use crate::train::{Observer, OnNan, Outcome, Settings, TrainState, Trainer};
-    struct Calls<'c>(&'c mut dyn FnMut(usize, f64));
-    impl Observer for Calls<'_> {
-        fn batch_done(&mut self, _epoch: usize, index: usize, loss: f64) {
-            (self.0)(index, loss)
-        }
-    }
-    let settings = Settings {
-        epochs: 1,
-        lr: optimizer.lr(),
-        lr_rule: LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 },
-        clip,
-        weight_decay: 0.0,
-        patience: 0,
-        on_nan: OnNan::Ignore,
-    };
-    let placeholder = crate::optim::Optimizer::new(crate::optim::OptimizerKind::Sgd, 0.0, 0.0);
-    let mut state = TrainState::new(std::mem::replace(optimizer, placeholder));
     let mut task = ForecastTask::new(model, inputs, targets, batch_size.max(1), rng);
-    let mut observer = Calls(on_batch);
-    let mut trainer = Trainer { settings: &settings, run: None, stop: None, observer: &mut observer };
-    let outcome = trainer.fit(&mut task, &mut state).expect("no files are written and nothing validated");
-    *optimizer = state.optimizer;
-    match outcome {
-        Outcome::Finished { .. } => state.progress.history[0].train_loss,
-        Outcome::Diverged { .. } => f64::NAN,
-        Outcome::Interrupted { .. } => unreachable!("no stop flag"),
-    }
+    crate::train::engine::train_one_epoch(&mut task, optimizer, clip, on_batch)
 }
 
 /// `buf` = the rows `rows` of `src`, in that order.

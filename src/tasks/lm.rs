@@ -198,33 +198,6 @@ pub fn train_epoch<F: Real>(
     clip: Option<f64>,
     on_batch: &mut dyn FnMut(usize, f64),
 ) -> f64 {
-    use crate::optim::{LrRule, LrSchedule};
-    use crate::train::{Observer, OnNan, Outcome, Settings, TrainState, Trainer};
-    struct Calls<'c>(&'c mut dyn FnMut(usize, f64));
-    impl Observer for Calls<'_> {
-        fn batch_done(&mut self, _epoch: usize, index: usize, loss: f64) {
-            (self.0)(index, loss)
-        }
-    }
-    let settings = Settings {
-        epochs: 1,
-        lr: optimizer.lr(),
-        lr_rule: LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 },
-        clip,
-        weight_decay: 0.0,
-        patience: 0,
-        on_nan: OnNan::Ignore,
-    };
-    let placeholder = crate::optim::Optimizer::new(crate::optim::OptimizerKind::Sgd, 0.0, 0.0);
-    let mut state = TrainState::new(std::mem::replace(optimizer, placeholder));
     let mut task = LmTask::new(model, corpus, batcher);
-    let mut observer = Calls(on_batch);
-    let mut trainer = Trainer { settings: &settings, run: None, stop: None, observer: &mut observer };
-    let outcome = trainer.fit(&mut task, &mut state).expect("no files are written and nothing validated");
-    *optimizer = state.optimizer;
-    match outcome {
-        Outcome::Finished { .. } => state.progress.history[0].train_loss,
-        Outcome::Diverged { .. } => f64::NAN,
-        Outcome::Interrupted { .. } => unreachable!("no stop flag"),
-    }
+    crate::train::engine::train_one_epoch(&mut task, optimizer, clip, on_batch)
 }

@@ -24,6 +24,7 @@ use crate::layers::IGNORE;
 use crate::models::{Model, Seq2seq};
 use crate::tensor::{Real, Rng};
 use crate::train::engine::{BatchLoss, Curve, Evaluation, Task, TaskState};
+use crate::train::order::SavedOrder;
 use ndarray::{s, ArrayD, Axis};
 use std::collections::BTreeMap;
 
@@ -170,7 +171,7 @@ impl<F: Real> Task<F> for Seq2seqTask<'_, F> {
 
     fn save_state(&mut self) -> TaskState<F> {
         TaskState {
-            json: serde_json::json!({ "order": self.order, "shuffle_rng": self.rng.state() }),
+            json: SavedOrder { order: self.order.clone(), rng: self.rng.state() }.to_json(),
             tensors: Vec::new(),
         }
     }
@@ -183,25 +184,9 @@ impl<F: Real> Task<F> for Seq2seqTask<'_, F> {
         if let Some(name) = tensors.keys().next() {
             return Err(Error::msg(format!("unexpected tensor `task.{name}` for a seq2seq run")));
         }
-        let order: Vec<usize> = json
-            .get("order")
-            .and_then(|o| serde_json::from_value(o.clone()).ok())
-            .ok_or_else(|| Error::msg("the task state has no `order` list; expected a seq2seq run's"))?;
-        let rng: [u64; 4] = json
-            .get("shuffle_rng")
-            .and_then(|r| serde_json::from_value(r.clone()).ok())
-            .ok_or_else(|| Error::msg("the task state has no `shuffle_rng`; expected a seq2seq run's"))?;
-        let n = self.pairs();
-        let mut seen = vec![false; n];
-        let permutation =
-            order.len() == n && order.iter().all(|&i| i < n && !std::mem::replace(&mut seen[i], true));
-        if !permutation {
-            return Err(Error::msg(format!(
-                "the task state's `order` is not an order of the run's {n} training pairs"
-            )));
-        }
-        self.order = order;
-        self.rng = Rng::from_state(rng);
+        let saved = SavedOrder::read(json, self.pairs(), "training pairs")?;
+        self.order = saved.order;
+        self.rng = Rng::from_state(saved.rng);
         Ok(())
     }
 

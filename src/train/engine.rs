@@ -417,6 +417,45 @@ impl Trainer<'_> {
     }
 }
 
+/// One epoch of `task` with the book's loop: forward, backward, clipping to global norm `clip`
+/// (if given), `optimizer`'s step at its rate; every update applied, NaN or not. Calls
+/// `on_batch(batch_index, loss)` after each batch. Returns the epoch's mean loss (NaN if training
+/// diverged). The convenience under `tasks::{lm, forecast}::train_epoch`.
+pub fn train_one_epoch<F: Real>(
+    task: &mut dyn Task<F>,
+    optimizer: &mut Optimizer<F>,
+    clip: Option<f64>,
+    on_batch: &mut dyn FnMut(usize, f64),
+) -> f64 {
+    struct Calls<'c>(&'c mut dyn FnMut(usize, f64));
+    impl Observer for Calls<'_> {
+        fn batch_done(&mut self, _epoch: usize, index: usize, loss: f64) {
+            (self.0)(index, loss)
+        }
+    }
+    let settings = Settings {
+        epochs: 1,
+        lr: optimizer.lr(),
+        lr_rule: LrRule { schedule: crate::optim::LrSchedule::Constant, factor: 1.0, decay_after: 0 },
+        clip,
+        weight_decay: 0.0,
+        patience: 0,
+        on_nan: OnNan::Ignore,
+    };
+    let placeholder = Optimizer::new(crate::optim::OptimizerKind::Sgd, 0.0, 0.0);
+    let mut state = TrainState::new(std::mem::replace(optimizer, placeholder));
+    let mut observer = Calls(on_batch);
+    let mut trainer = Trainer { settings: &settings, run: None, stop: None, observer: &mut observer };
+    let outcome = trainer.fit(task, &mut state);
+    *optimizer = state.optimizer;
+    match outcome {
+        Ok(Outcome::Finished { .. }) => state.progress.history[0].train_loss,
+        Ok(Outcome::Diverged { .. }) => f64::NAN,
+        Ok(Outcome::Interrupted { .. }) => unreachable!("no stop flag"),
+        Err(e) => panic!("an epoch without files or validation failed: {e}"),
+    }
+}
+
 /// The error of a diverged run, in the words of the command that resumes it (`resume`: e.g.
 /// `recur classify train`, to which `--resume DIR --lr X` is added).
 pub fn diverged_error(outcome: &Outcome, run: &RunDir, resume: &str, lr: f64) -> Error {

@@ -4,6 +4,7 @@
 pub mod bptt;
 pub mod engine;
 pub mod metrics;
+pub mod order;
 
 pub use bptt::BpttBatcher;
 pub use engine::{

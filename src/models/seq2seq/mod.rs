@@ -48,11 +48,12 @@ pub use config::Seq2seqConfig;
 pub use decoder::Decoder;
 pub use encoder::Encoder;
 
+use super::model::{load_pytorch, one_bias_names, pytorch_state_dict};
 use super::LayerSummary;
-use crate::params::{fold_hidden_bias, ParamId, Params};
+use crate::params::{ParamId, Params};
 use crate::tensor::{Real, Rng};
 use crate::time::{RecurrentLayer, TimeSoftmaxWithLoss};
-use ndarray::{Array2, ArrayD, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix3, IxDyn};
+use ndarray::{Array2, ArrayD, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix3};
 use std::collections::BTreeMap;
 
 /// A dropout layer's (N, T, X) output back in three dimensions.
@@ -225,36 +226,18 @@ impl<F: Real> Seq2seq<F> {
 
     /// The tensors to save, sorted by name (see the module header).
     pub fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
-        let mut out: Vec<(String, ArrayD<F>)> = self
-            .params
-            .ids()
-            .map(|id| (self.params.name(id).to_string(), self.params.value(id).to_owned()))
-            .collect();
-        for (prefix, k, rnn) in self.rnns() {
-            if !rnn.has_hidden_bias() {
-                let len = self.params.value(rnn.b_ih()).len();
-                out.push((format!("{prefix}.bias_hh_l{k}"), ArrayD::zeros(IxDyn(&[len]))));
-            }
-        }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out
+        pytorch_state_dict(&self.params, &self.one_bias())
     }
 
     /// Sets every parameter from `tensors` (names as in [`Seq2seq::state_dict`]); a cell with one
     /// bias takes `bias_ih + bias_hh`. Errors name the missing, extra or misshapen tensor.
-    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
-        let single_bias: Vec<(String, String)> = self
-            .rnns()
-            .into_iter()
-            .filter(|(_, _, rnn)| !rnn.has_hidden_bias())
-            .map(|(prefix, k, rnn)| {
-                (format!("{prefix}.bias_hh_l{k}"), self.params.name(rnn.b_ih()).to_string())
-            })
-            .collect();
-        for (name, ih_name) in single_bias {
-            fold_hidden_bias(&mut tensors, &ih_name, &name)?;
-        }
-        self.params.load(tensors)
+    pub fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
+        let one_bias = self.one_bias();
+        load_pytorch(&mut self.params, &one_bias, tensors)
+    }
+
+    fn one_bias(&self) -> Vec<String> {
+        one_bias_names(&self.params, self.rnns().into_iter().map(|(_, _, rnn)| rnn))
     }
 
     /// Every recurrent layer with its name prefix and index.
@@ -265,30 +248,7 @@ impl<F: Real> Seq2seq<F> {
     }
 }
 
-impl<F: Real> super::Model<F> for Seq2seq<F> {
-    fn params(&self) -> &Params<F> {
-        &self.params
-    }
-    fn params_mut(&mut self) -> &mut Params<F> {
-        &mut self.params
-    }
-    fn set_training(&mut self, training: bool) {
-        Seq2seq::set_training(self, training)
-    }
-    fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
-        Seq2seq::state_dict(self)
-    }
-    fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
-        Seq2seq::load_state_dict(self, tensors)
-    }
-    fn summary(&self) -> Vec<LayerSummary> {
-        Seq2seq::summary(self)
-    }
-    /// Drawn from only when the model has dropout; kept by checkpoints either way.
-    fn dropout_rng(&mut self) -> Option<&mut Rng> {
-        Some(&mut self.dropout_rng)
-    }
-}
+crate::impl_model!(Seq2seq, dropout);
 
 /// The index of the largest value (the first, on ties).
 fn argmax<F: Real>(values: impl Iterator<Item = F>) -> u32 {
