@@ -8,18 +8,22 @@
 //! buffers are allocated during warm-up, so there even that count is 0.) Every product here is
 //! small enough to run on the calling thread, so no allocation hides in a worker thread.
 //!
-//! Two loops: the language model's (`tasks::train_epoch`) and the classifier's (`ClassifyTask`
-//! through `Trainer::fit`, counted over its third epoch's batches). The tests take turns, since
-//! the counters are the process's.
+//! The loops: the language model's (`tasks::train_epoch`), the forecaster's
+//! (`tasks::forecast::train_epoch`), the classifier's (`ClassifyTask` through `Trainer::fit`,
+//! counted over its third epoch's batches) and the encoder-decoder's (`Seq2seqTask` through
+//! `Trainer::fit`, likewise). The tests take turns, since the counters are the process's.
 
 use ndarray::Array3;
+use recur::data::pairs::{self, CharVocab, Layout as PairLayout, Padding};
 use recur::layers::CellKind;
 use recur::models::{
-    Classifier, ClassifierConfig, ForecastMode, Forecaster, ForecasterConfig, Lm, LmConfig, Pool,
+    Classifier, ClassifierConfig, ForecastMode, Forecaster, ForecasterConfig, Lm, LmConfig, Pool, Seq2seq,
+    Seq2seqConfig,
 };
 use recur::optim::{LrRule, LrSchedule, Optimizer, OptimizerKind};
 use recur::tasks::classify::{ClassifyTask, Labelled, Order};
 use recur::tasks::forecast::train_epoch as forecast_epoch;
+use recur::tasks::seq2seq::Seq2seqTask;
 use recur::tasks::train_epoch;
 use recur::tensor::Rng;
 use recur::train::{BpttBatcher, Observer, OnNan, Outcome, Settings, TrainState, Trainer};
@@ -31,7 +35,16 @@ struct Counting;
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 static GEMM_ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    /// Set on a test's own thread: allocations elsewhere (libtest reporting another test's end
+    /// while this one runs) are not the training loop's. The pool's workers count too.
+    static COUNTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn count() {
+    if !COUNTED.with(|c| c.get()) && rayon::current_thread_index().is_none() {
+        return;
+    }
     if recur::tensor::gemm::inside_gemm() {
         GEMM_ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
     } else {
@@ -88,6 +101,7 @@ fn allocations_per_batch(cell: CellKind, layers: usize, optimizer: OptimizerKind
 #[test]
 fn the_steady_state_training_loop_allocates_nothing() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    COUNTED.with(|c| c.set(true));
     for (cell, layers, optimizer) in [
         (CellKind::Rnn, 1, OptimizerKind::Sgd),
         (CellKind::Lstm, 2, OptimizerKind::Sgd),
@@ -142,6 +156,7 @@ fn forecaster_allocations_per_batch(
 #[test]
 fn the_forecasters_steady_state_training_loop_allocates_nothing() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    COUNTED.with(|c| c.set(true));
     for (cell, mode, optimizer) in [
         (CellKind::Rnn, ForecastMode::Seq2vec, OptimizerKind::Adam),
         (CellKind::Gru, ForecastMode::Seq2seq, OptimizerKind::Adam),
@@ -198,15 +213,7 @@ fn classifier_allocations_per_batch(config: ClassifierConfig, train: &Labelled, 
     let mut task =
         ClassifyTask::new(&mut model, train, batch, rng).validated(&valid, 64).word_dropout(0.2).order(order);
     let batches = train.len().div_ceil(batch);
-    let settings = Settings {
-        epochs: 3,
-        lr: 0.01,
-        lr_rule: LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 },
-        clip: Some(1.0),
-        weight_decay: 0.01,
-        patience: 0,
-        on_nan: OnNan::Stop,
-    };
+    let settings = three_epochs();
     let mut state = TrainState::new(Optimizer::new(OptimizerKind::Adam, 0.01, 0.0));
     let mut counter = CountEpoch { epoch: 3, last: batches - 1, first: (0, 0), end: (0, 0) };
     let mut trainer = Trainer { settings: &settings, run: None, stop: None, observer: &mut counter };
@@ -224,6 +231,7 @@ fn classifier_allocations_per_batch(config: ClassifierConfig, train: &Labelled, 
 #[test]
 fn the_classifiers_steady_state_training_loop_allocates_nothing() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    COUNTED.with(|c| c.set(true));
     let config = |cell, layers, bidirectional, pool, classes| ClassifierConfig {
         cell,
         vocab_size: 50,
@@ -273,4 +281,80 @@ fn the_classifiers_steady_state_training_loop_allocates_nothing() {
         "classifier LSTM, shuffled texts of 1-9 words: {per_batch} allocations a batch (buffers resized)"
     );
     assert!(per_batch > 0.0, "the counter sees the resized buffers");
+}
+
+/// The settings of the engine-driven tests: three epochs, Adam, clipping, weight decay.
+fn three_epochs() -> Settings {
+    Settings {
+        epochs: 3,
+        lr: 0.01,
+        lr_rule: LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 },
+        clip: Some(1.0),
+        weight_decay: 0.01,
+        patience: 0,
+        on_nan: OnNan::Stop,
+    }
+}
+
+/// (recur's, the GEMM crate's) allocations per batch of an encoder-decoder trained through the
+/// engine on the addition task (inputs padded to the longest, the decoder's T_out + 1 steps, so
+/// every batch is (8, T_in) and (8, T_out + 1); shuffled; validated by greedy decoding every
+/// epoch), counted in its third epoch.
+fn seq2seq_allocations_per_batch(config: Seq2seqConfig, reverse_input: bool) -> (f64, f64) {
+    let mut rng = Rng::new(3);
+    let data = pairs::addition(80, &mut rng, Padding::None).unwrap();
+    let (train, valid) = data.split_at(64);
+    let vocab = CharVocab::from_pairs(&data);
+    let (max_input_len, max_output_len) = pairs::max_lengths(&data);
+    let layout = PairLayout { max_input_len, max_output_len, reverse_input };
+    let config = Seq2seqConfig { vocab_size: vocab.len(), ..config };
+    let mut model: Seq2seq<f32> = Seq2seq::new(config, &mut rng);
+    let batch = 8;
+    let mut task = Seq2seqTask::new(&mut model, &vocab, layout, train, valid, batch, rng).unwrap();
+    let batches = train.len().div_ceil(batch);
+    let settings = three_epochs();
+    let mut state = TrainState::new(Optimizer::new(OptimizerKind::Adam, 0.01, 0.0));
+    let mut counter = CountEpoch { epoch: 3, last: batches - 1, first: (0, 0), end: (0, 0) };
+    let mut trainer = Trainer { settings: &settings, run: None, stop: None, observer: &mut counter };
+    let outcome = trainer.fit(&mut task, &mut state).unwrap();
+    assert!(matches!(outcome, Outcome::Finished { .. }), "{outcome:?}");
+    let counted = (batches - 1) as f64;
+    ((counter.end.0 - counter.first.0) as f64 / counted, (counter.end.1 - counter.first.1) as f64 / counted)
+}
+
+/// An encoder-decoder trained through the engine allocates nothing a batch once its batches'
+/// shapes have been seen: plain and peeky decoders, one and two layers, every cell, with and
+/// without dropout, inputs forwards and reversed.
+#[test]
+fn the_seq2seq_steady_state_training_loop_allocates_nothing() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    COUNTED.with(|c| c.set(true));
+    for (cell, layers, peeky, dropout, reverse) in [
+        (CellKind::Lstm, 1, false, 0.0, false),
+        (CellKind::Lstm, 2, true, 0.3, true),
+        (CellKind::Gru, 2, false, 0.3, false),
+        (CellKind::Rnn, 1, true, 0.2, false),
+        (CellKind::Gru, 1, true, 0.0, true),
+        (CellKind::Lstm, 2, false, 0.2, false),
+    ] {
+        let config = Seq2seqConfig {
+            cell,
+            vocab_size: 0, // the vocabulary's, set by the helper
+            embed_size: 6,
+            hidden_size: 7,
+            peeky,
+            num_layers: layers,
+            dropout,
+        };
+        let (per_batch, in_gemm) = seq2seq_allocations_per_batch(config, reverse);
+        let kind = if peeky { "peeky" } else { "plain" };
+        println!(
+            "seq2seq {cell:?} x {layers}, {kind}, dropout {dropout}, reversed {reverse}: {per_batch} allocations \
+             a batch ({in_gemm} inside gemm)"
+        );
+        assert_eq!(
+            per_batch, 0.0,
+            "seq2seq {cell:?} x {layers}, {kind}, dropout {dropout} allocates {per_batch} times a batch"
+        );
+    }
 }

@@ -22,10 +22,10 @@ use crate::data::pairs::{Batch, CharVocab, Layout, Pair};
 use crate::error::{Error, Result};
 use crate::layers::IGNORE;
 use crate::models::{Model, Seq2seq};
-use crate::tensor::{Real, Rng};
+use crate::tensor::{fit, Real, Rng};
 use crate::train::engine::{BatchLoss, Curve, Evaluation, Task, TaskState};
 use crate::train::order::SavedOrder;
-use ndarray::{s, ArrayD, Axis};
+use ndarray::{s, Array2, ArrayD, Ix2};
 use std::collections::BTreeMap;
 
 /// Held-out pairs decoded at once.
@@ -49,6 +49,8 @@ pub struct Seq2seqTask<'a, F: Real> {
     order: Vec<usize>,
     /// Shuffles `order` at the start of every epoch.
     rng: Rng,
+    /// The batch being trained: its rows of `train`, kept from batch to batch.
+    batch: Batch,
     on_validated: Option<OnValidated<'a>>,
 }
 
@@ -87,6 +89,11 @@ impl<'a, F: Real> Seq2seqTask<'a, F> {
             batch_size,
             order: (0..train.len()).collect(),
             rng,
+            batch: Batch {
+                inputs: Array2::zeros((0, 0)),
+                decoder_inputs: Array2::zeros((0, 0)),
+                targets: Array2::zeros((0, 0)),
+            },
             on_validated: None,
         })
     }
@@ -124,10 +131,14 @@ impl<F: Real> Task<F> for Seq2seqTask<'_, F> {
     fn train_batch(&mut self, index: usize) -> BatchLoss {
         let start = index * self.batch_size;
         let rows = &self.order[start..(start + self.batch_size).min(self.pairs())];
-        let inputs = self.train.inputs.select(Axis(0), rows);
-        let decoder_inputs = self.train.decoder_inputs.select(Axis(0), rows);
-        let targets = self.train.targets.select(Axis(0), rows);
-        let loss = self.model.forward(inputs.view(), decoder_inputs.view(), targets.view()).to_f64();
+        let batch = &mut self.batch;
+        select_into(&mut batch.inputs, &self.train.inputs, rows);
+        select_into(&mut batch.decoder_inputs, &self.train.decoder_inputs, rows);
+        select_into(&mut batch.targets, &self.train.targets, rows);
+        let loss = self
+            .model
+            .forward(batch.inputs.view(), batch.decoder_inputs.view(), batch.targets.view())
+            .to_f64();
         self.model.backward();
         BatchLoss { loss, weight: rows.len() as f64 }
     }
@@ -200,6 +211,14 @@ impl<F: Real> Task<F> for Seq2seqTask<'_, F> {
             valid_key: "valid_loss",
             log_y: false,
         }
+    }
+}
+
+/// `dst` = `src.select(Axis(0), rows)`, into a buffer reallocated only when the shape changes.
+fn select_into(dst: &mut Array2<u32>, src: &Array2<u32>, rows: &[usize]) {
+    fit(dst, Ix2(rows.len(), src.ncols()));
+    for (mut to, &row) in dst.rows_mut().into_iter().zip(rows) {
+        to.assign(&src.row(row));
     }
 }
 

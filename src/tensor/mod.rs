@@ -150,8 +150,9 @@ pub fn add_row_sums<F: Real>(mut dst: ndarray::ArrayViewMut1<F>, rows: ndarray::
 }
 
 /// Makes `buf` have `shape`, reallocating only when the shape changed (buffers are sized once per
-/// (N, T) and reused). Contents are unspecified afterwards: callers overwrite them.
-pub fn fit<F: Real, D: ndarray::Dimension>(buf: &mut ndarray::Array<F, D>, shape: D) {
+/// (N, T) and reused). Contents are unspecified afterwards: callers overwrite them. Any element
+/// type with a zero: numbers, and ids (`u32`).
+pub fn fit<A: Clone + num_traits::Zero, D: ndarray::Dimension>(buf: &mut ndarray::Array<A, D>, shape: D) {
     if buf.raw_dim() != shape {
         *buf = ndarray::Array::zeros(shape);
     }

@@ -6,7 +6,7 @@ use crate::layers::Dropout;
 use crate::params::Params;
 use crate::tensor::{fit, Real, Rng};
 use crate::time::{RecurrentLayer, StateMode, TimeAffine, TimeEmbedding};
-use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, Axis, Ix3};
+use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, Axis, Ix2, Ix3};
 
 /// Embedding -> L recurrent layers (initial states from the encoder) -> Affine, optionally peeky.
 #[derive(Clone, Debug)]
@@ -22,6 +22,9 @@ pub struct Decoder<F: Real> {
     x: Array3<F>,  // (N, T, H + D) peeky: [h | embedding]
     y: Array3<F>,  // (N, T, 2H) peeky: [h | output]
     dh: Array3<F>, // (L, N, H) gradient of the encoder's h
+    /// Each layer's initial state (N, S*H) of the last teacher-forced forward.
+    states: Vec<Array2<F>>,
+    dpeek: Array2<F>, // (N, H) peeky: a sum over t of the peeked columns' gradient
 }
 
 impl<F: Real> Decoder<F> {
@@ -44,6 +47,8 @@ impl<F: Real> Decoder<F> {
             x: Array3::zeros((0, 0, 0)),
             y: Array3::zeros((0, 0, 0)),
             dh: Array3::zeros((0, 0, 0)),
+            states: (0..config.num_layers).map(|_| Array2::zeros((0, 0))).collect(),
+            dpeek: Array2::zeros((0, 0)),
         }
     }
 
@@ -68,9 +73,15 @@ impl<F: Real> Decoder<F> {
         h: ArrayView3<F>,
         rng: Option<&mut Rng>,
     ) -> ArrayView3<'_, F> {
-        let states = self.initial_states(h);
+        // `initial_states` into buffers kept from batch to batch.
+        for ((state, rnn), h) in self.states.iter_mut().zip(&mut self.rnns).zip(h.outer_iter()) {
+            fit(state, Ix2(h.nrows(), rnn.state_size()));
+            state.fill(F::zero());
+            state.slice_mut(s![.., ..h.ncols()]).assign(&h);
+            rnn.set_state(state.view());
+        }
         let top = h.index_axis(Axis(0), h.dim().0 - 1);
-        self.run(params, ids, top, &states, rng)
+        self.run_from_set_states(params, ids, top, rng)
     }
 
     /// The decoder from given recurrent states (one (N, S*H) per layer); `peek` (N, H) is what
@@ -81,12 +92,23 @@ impl<F: Real> Decoder<F> {
         ids: ArrayView2<u32>,
         peek: ArrayView2<F>,
         states: &[Array2<F>],
-        mut rng: Option<&mut Rng>,
+        rng: Option<&mut Rng>,
     ) -> ArrayView3<'_, F> {
-        self.dropped = rng.is_some();
         for (rnn, state) in self.rnns.iter_mut().zip(states) {
             rnn.set_state(state.view());
         }
+        self.run_from_set_states(params, ids, peek, rng)
+    }
+
+    /// [`Decoder::run`] once the recurrent layers' initial states are set.
+    fn run_from_set_states(
+        &mut self,
+        params: &Params<F>,
+        ids: ArrayView2<u32>,
+        peek: ArrayView2<F>,
+        mut rng: Option<&mut Rng>,
+    ) -> ArrayView3<'_, F> {
+        self.dropped = rng.is_some();
         let (first, after_layers) = self.dropouts.split_first_mut().expect("a dropout for the embedding");
         let mut xs = self.embed.forward(params, ids); // (N, T, D)
         if let Some(rng) = rng.as_deref_mut() {
@@ -126,8 +148,7 @@ impl<F: Real> Decoder<F> {
         self.dh.fill(F::zero());
         let dy = self.head.backward(params, dscores); // (N, T, H) or (N, T, 2H)
         let mut dhs = if self.peeky {
-            let mut top = self.dh.index_axis_mut(Axis(0), layers - 1);
-            top.scaled_add(F::one(), &dy.slice(s![.., .., ..h]).sum_axis(Axis(1)));
+            add_peeked(&mut self.dh, &mut self.dpeek, dy.slice(s![.., .., ..h]));
             dy.slice_move(s![.., .., h..])
         } else {
             dy
@@ -141,8 +162,7 @@ impl<F: Real> Decoder<F> {
             dhs = rnn.backward(params, dhs); // layer 0: (N, T, D) or (N, T, H + D)
         }
         let mut demb = if self.peeky {
-            let mut top = self.dh.index_axis_mut(Axis(0), layers - 1);
-            top.scaled_add(F::one(), &dhs.slice(s![.., .., ..h]).sum_axis(Axis(1)));
+            add_peeked(&mut self.dh, &mut self.dpeek, dhs.slice(s![.., .., ..h]));
             dhs.slice_move(s![.., .., h..])
         } else {
             dhs
@@ -157,4 +177,18 @@ impl<F: Real> Decoder<F> {
         }
         self.dh.view()
     }
+}
+
+/// `dh[L - 1] += ` the sum over t of `dpeeked` (N, T, H), the gradient of the peeked h at every
+/// step: summed in `sum` (N, H) from zero in step order, then added, the arithmetic of
+/// `sum_axis(Axis(1))` without its temporary.
+fn add_peeked<F: Real>(dh: &mut Array3<F>, sum: &mut Array2<F>, dpeeked: ArrayView3<F>) {
+    let (n, _, h) = dpeeked.dim();
+    fit(sum, Ix2(n, h));
+    sum.fill(F::zero());
+    for step in dpeeked.axis_iter(Axis(1)) {
+        *sum += &step;
+    }
+    let layers = dh.dim().0;
+    dh.index_axis_mut(Axis(0), layers - 1).scaled_add(F::one(), sum);
 }

@@ -87,6 +87,9 @@ pub struct TimeRecurrent<F: Real, C: Cell> {
     masked: bool,
     /// The initial state of the next call: carried (stateful) or given by `set_state`.
     next_initial: Option<Array2<F>>, // (N, S*H)
+    /// The buffer of a state given by `set_state` once its call has run (or it was reset), kept
+    /// for the next `set_state` of the same shape.
+    spare_initial: Array2<F>,
     xs: Array2<F>,     // (N*T, D) the last input
     xw: Array2<F>,     // (N*T, G*H)
     hw: Array3<F>,     // (T, N, G*H)
@@ -166,6 +169,7 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
             lengths: Vec::new(),
             masked: false,
             next_initial: None,
+            spare_initial: e2(),
             xs: e2(),
             xw: e2(),
             hw: e3(),
@@ -215,12 +219,27 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
             C::KIND,
             C::STATE * self.hidden_size
         );
-        self.next_initial = Some(state.to_owned());
+        // Into the buffer of the state before it (a decoder given one every batch allocates
+        // nothing once the batch's shape has been seen).
+        let mut buf = match self.next_initial.take() {
+            Some(buf) => buf,
+            None => std::mem::replace(&mut self.spare_initial, Array2::zeros((0, 0))),
+        };
+        fit(&mut buf, state.raw_dim());
+        buf.assign(&state);
+        self.next_initial = Some(buf);
     }
 
     /// Forgets the carried state: the next call starts from zeros.
     pub fn reset_state(&mut self) {
-        self.next_initial = None;
+        self.retire_initial();
+    }
+
+    /// No initial state for the next call; its buffer is kept for the next `set_state`.
+    fn retire_initial(&mut self) {
+        if let Some(buf) = self.next_initial.take() {
+            self.spare_initial = buf;
+        }
     }
 
     /// The state the next call starts from, if any (carried or set); `None` means zeros.
@@ -350,7 +369,7 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         match (&mut self.next_initial, self.mode) {
             (Some(carry), StateMode::Stateful) if carry.dim() == last.dim() => carry.assign(&last),
             (slot, StateMode::Stateful) => *slot = Some(last.to_owned()),
-            (slot, _) => *slot = None,
+            _ => self.retire_initial(),
         }
         self.hs.view()
     }
