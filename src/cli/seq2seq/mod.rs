@@ -26,11 +26,11 @@ mod eval;
 mod summary;
 mod train;
 
+use super::flags::ScheduleFlags;
 use clap::{Args, Subcommand};
 use eval::eval;
 use recur::layers::CellKind;
-use recur::optim::{LrSchedule, OptimizerKind};
-use recur::train::OnNan;
+use recur::optim::OptimizerKind;
 use recur::{Error, Result};
 use std::path::PathBuf;
 pub(super) use summary::print_summary_of;
@@ -84,7 +84,7 @@ pub struct TrainArgs {
     #[arg(long)]
     layers: Option<usize>,
     /// Embedding width (D) [default: 16].
-    #[arg(long)]
+    #[arg(long = "embed-size", visible_alias = "wordvec-size", value_name = "D")]
     wordvec_size: Option<usize>,
     /// Hidden-state width (H) [default: 128].
     #[arg(long)]
@@ -111,28 +111,8 @@ pub struct TrainArgs {
     /// Clip the global gradient norm to this (0 = no clipping) [default: 5].
     #[arg(long)]
     clip: Option<f64>,
-    /// Learning-rate rule between epochs; plateau divides after an epoch whose held-out
-    /// accuracy is not the best so far [default: constant].
-    #[arg(long, value_enum)]
-    lr_schedule: Option<LrSchedule>,
-    /// Plateau: divide the rate by this; zaremba: multiply it by this each epoch [default: 4
-    /// for plateau, 0.5 for zaremba].
-    #[arg(long)]
-    lr_factor: Option<f64>,
-    /// Zaremba: epochs at the initial rate before the decay starts [default: 0].
-    #[arg(long)]
-    decay_after: Option<usize>,
-    /// Decoupled weight decay (AdamW's): each step multiplies every weight matrix (the
-    /// embeddings too, not the biases) by 1 - lr * this [default: 0].
-    #[arg(long)]
-    weight_decay: Option<f64>,
-    /// Stop after this many epochs without a better held-out accuracy (0 = never) [default: 0].
-    #[arg(long)]
-    patience: Option<usize>,
-    /// What a batch with a NaN or infinite loss or gradient does: stop the run (naming the
-    /// epoch, the batch and the last good checkpoint) or skip the batch [default: stop].
-    #[arg(long, value_enum)]
-    on_nan: Option<OnNan>,
+    #[command(flatten)]
+    schedule: ScheduleFlags,
     /// Share of the pairs held out to measure accuracy after every epoch [default: 0.1].
     #[arg(long)]
     valid_share: Option<f64>,
@@ -165,23 +145,20 @@ impl TrainArgs {
             ("--peeky", self.peeky),
             ("--cell", self.cell.is_some()),
             ("--layers", self.layers.is_some()),
-            ("--wordvec-size", self.wordvec_size.is_some()),
+            ("--embed-size", self.wordvec_size.is_some()),
             ("--hidden-size", self.hidden_size.is_some()),
             ("--dropout", self.dropout.is_some()),
             ("--batch-size", self.batch_size.is_some()),
             ("--optimizer", self.optimizer.is_some()),
             ("--momentum", self.momentum.is_some()),
             ("--clip", self.clip.is_some()),
-            ("--lr-schedule", self.lr_schedule.is_some()),
-            ("--lr-factor", self.lr_factor.is_some()),
-            ("--decay-after", self.decay_after.is_some()),
-            ("--weight-decay", self.weight_decay.is_some()),
             ("--valid-share", self.valid_share.is_some()),
             ("--seed", self.seed.is_some()),
             ("--out", self.out.is_some()),
             ("--overwrite", self.overwrite),
         ];
-        let clashing: Vec<&str> = given.iter().filter(|(_, g)| *g).map(|(f, _)| *f).collect();
+        let mut clashing: Vec<&str> = given.iter().filter(|(_, g)| *g).map(|(f, _)| *f).collect();
+        clashing.extend(self.schedule.fixed_given());
         if !clashing.is_empty() {
             return Err(Error::msg(format!(
                 "--resume continues a run with the settings in its config.json; {} cannot change them \

@@ -14,11 +14,11 @@ use recur::io::train_state::CHECKPOINT;
 use recur::io::write_atomic;
 use recur::layers::CellKind;
 use recur::models::{Seq2seq, Seq2seqConfig};
-use recur::optim::{LrRule, LrSchedule, Optimizer, OptimizerKind};
+use recur::optim::{LrSchedule, Optimizer, OptimizerKind};
 use recur::plot::{write_chart, Chart, Series};
 use recur::tasks::seq2seq::Seq2seqTask;
 use recur::tensor::Rng;
-use recur::train::{EpochStats, OnNan, Outcome, TrainState};
+use recur::train::{EpochStats, Outcome, TrainState};
 use recur::{Error, Result};
 use std::cell::RefCell;
 use std::path::Path;
@@ -64,28 +64,21 @@ fn start(args: &TrainArgs) -> Result<Session> {
         (args.layers.unwrap_or(1), args.hidden_size.unwrap_or(128), args.wordvec_size.unwrap_or(16));
     if epochs == 0 || batch_size == 0 || layers == 0 || hidden_size == 0 || wordvec_size == 0 {
         return Err(Error::msg(
-            "--epochs, --batch-size, --layers, --hidden-size and --wordvec-size must be at least 1",
+            "--epochs, --batch-size, --layers, --hidden-size and --embed-size must be at least 1",
         ));
     }
     let lr = args.lr.unwrap_or(0.001);
-    let schedule = args.lr_schedule.unwrap_or(LrSchedule::Constant);
-    let lr_factor = args.lr_factor.unwrap_or(match schedule {
-        LrSchedule::Constant => 1.0,
-        LrSchedule::Plateau => 4.0,
-        LrSchedule::Zaremba => 0.5,
-    });
-    for (flag, value) in [("--lr", lr), ("--lr-factor", lr_factor)] {
+    let lr_rule = args.schedule.rule(crate::cli::flags::CONSTANT)?;
+    let weight_decay = args.schedule.weight_decay()?;
+    for (flag, value) in [("--lr", lr)] {
         if !(value.is_finite() && value > 0.0) {
             return Err(Error::msg(format!("{flag} must be a positive number (got {value})")));
         }
     }
-    let (clip, momentum, weight_decay) =
-        (args.clip.unwrap_or(5.0), args.momentum.unwrap_or(0.9), args.weight_decay.unwrap_or(0.0));
-    for (flag, value, what) in [
-        ("--clip", clip, "0 (off) or a positive number"),
-        ("--momentum", momentum, "0 or a positive number"),
-        ("--weight-decay", weight_decay, "0 (off) or a positive number"),
-    ] {
+    let (clip, momentum) = (args.clip.unwrap_or(5.0), args.momentum.unwrap_or(0.9));
+    for (flag, value, what) in
+        [("--clip", clip, "0 (off) or a positive number"), ("--momentum", momentum, "0 or a positive number")]
+    {
         if !(value.is_finite() && value >= 0.0) {
             return Err(Error::msg(format!("{flag} must be {what} (got {value})")));
         }
@@ -134,10 +127,10 @@ fn start(args: &TrainArgs) -> Result<Session> {
         clip: (clip > 0.0).then_some(clip),
         seed,
         momentum,
-        lr_rule: LrRule { schedule, factor: lr_factor, decay_after: args.decay_after.unwrap_or(0) },
+        lr_rule,
         weight_decay,
-        patience: args.patience.unwrap_or(0),
-        on_nan: args.on_nan.unwrap_or(OnNan::Stop),
+        patience: args.schedule.patience.unwrap_or(0),
+        on_nan: args.schedule.on_nan(),
         data_sha256: Some(data_hash(&train_pairs, &valid_pairs)),
     };
     let config = RunConfig { task: TaskKind::Seq2seq, model: model_config.clone(), layout, train: settings };
@@ -188,10 +181,10 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<Session> {
     if let Some(lr) = args.lr {
         settings.lr = lr;
     }
-    if let Some(patience) = args.patience {
+    if let Some(patience) = args.schedule.patience {
         settings.patience = patience;
     }
-    if let Some(on_nan) = args.on_nan {
+    if let Some(on_nan) = args.schedule.on_nan {
         settings.on_nan = on_nan;
     }
     if let Some(path) = &args.tsv {
