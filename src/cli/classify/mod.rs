@@ -32,7 +32,7 @@ use recur::data::{Vocab, UNK};
 use recur::io::checkpoint;
 use recur::io::read_text;
 use recur::io::run_dir::{RunDir, TaskKind, VOCAB};
-use recur::models::{Classifier, ClassifierConfig, LayerSummary};
+use recur::models::{Classifier, ClassifierConfig};
 use recur::optim::OptimizerKind;
 use recur::tasks::classify::{evaluate, evaluation_of, predict_probabilities, Evaluation, Labelled};
 use recur::tensor::Rng;
@@ -268,34 +268,6 @@ fn print_confusion(what: &str, classes: &Classes, confusion: &[Vec<usize>]) {
     }
 }
 
-/// The summary table of `recur summary`, with a wider layer column; an ensemble's members are
-/// alike, so one is shown and the total counts them all.
-fn print_summary(rows: &[LayerSummary], members: usize) {
-    let layer_width = rows.iter().map(|r| r.layer.len()).max().unwrap_or(5).max(16);
-    let rule = "-".repeat(layer_width + 58);
-    println!("{:<layer_width$} {:<28} {:>14} {:>12}", "layer", "tensor", "shape", "params");
-    println!("{rule}");
-    for row in rows {
-        if row.tensors.is_empty() {
-            println!("{:<layer_width$} {:<28} {:>14} {:>12}", row.layer, "(no parameters)", "", 0);
-            continue;
-        }
-        for (i, (name, shape)) in row.tensors.iter().enumerate() {
-            let count: usize = shape.iter().product();
-            let layer = if i == 0 { row.layer.as_str() } else { "" };
-            println!("{layer:<layer_width$} {name:<28} {:>14} {:>12}", format!("{shape:?}"), group(count));
-        }
-        println!("{:<layer_width$} {:<28} {:>14} {:>12}", "", "", "layer total", group(row.params));
-    }
-    println!("{rule}");
-    let total: usize = rows.iter().map(|r| r.params).sum();
-    if members > 1 {
-        println!("Total params: {} ({members} ensemble members of {})", group(members * total), group(total));
-    } else {
-        println!("Total params: {}", group(total));
-    }
-}
-
 /// Class probabilities (M, C) of `seqs`: the mean over the members.
 fn probabilities_of(models: &mut [Classifier<f32>], seqs: &[Vec<u32>]) -> ndarray::Array2<f64> {
     let mut sum = predict_probabilities(&mut models[0], seqs, EVAL_BATCH);
@@ -323,19 +295,6 @@ fn state_dict_of(models: &[Classifier<f32>]) -> Vec<(String, ndarray::ArrayD<f32
             .flat_map(|(k, m)| m.state_dict().into_iter().map(move |(n, v)| (format!("member{k}.{n}"), v)))
             .collect(),
     }
-}
-
-/// 1234567 -> "1,234,567".
-fn group(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A trained classifier read back from its run directory.
@@ -489,6 +448,6 @@ fn summary(args: SummaryArgs) -> Result<()> {
 /// summary` can call for a classifier's run).
 pub(super) fn print_summary_of(dir: &Path) -> Result<()> {
     let loaded = load(dir)?;
-    print_summary(&loaded.models[0].summary(), loaded.models.len());
+    crate::cli::summary::print_table(&loaded.models[0].summary(), loaded.models.len());
     Ok(())
 }

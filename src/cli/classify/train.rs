@@ -360,7 +360,7 @@ fn describe_training(config: &ClassifyRunConfig, plan: &Plan) {
             plan.vocab.len()
         );
     }
-    super::print_summary(
+    crate::cli::summary::print_table(
         &Classifier::<f32>::new(config.model.clone(), &mut Rng::new(0)).summary(),
         config.members,
     );

@@ -36,7 +36,7 @@ use recur::layers::CellKind;
 use recur::models::{ForecastMode, ForecasterConfig};
 use recur::optim::OptimizerKind;
 use recur::{Error, Result};
-use report::{print_layers, print_table, table, ForecastResult};
+use report::{print_table, table, ForecastResult};
 use session::{ResumeOverrides, Session};
 use std::path::{Path, PathBuf};
 
@@ -343,6 +343,6 @@ pub(super) fn print_summary_of(dir: &Path) -> Result<()> {
     let run = RunDir::open(dir)?;
     let config = ForecastRunConfig::read(&run)?;
     let model = config.load_model(&run)?;
-    print_layers(&model.summary());
+    super::summary::print_table(&model.summary(), 1);
     Ok(())
 }

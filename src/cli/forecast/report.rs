@@ -5,7 +5,7 @@ use super::config::ForecastRunConfig;
 use recur::data::series::{last_value, seasonal_last_value, Dataset, LinearForecast, SplitWindows};
 use recur::io::run_dir::{RunDir, RESULT};
 use recur::io::{read_text, write_atomic};
-use recur::models::{Forecaster, LayerSummary};
+use recur::models::Forecaster;
 use recur::plot::{write_chart, Chart, Series};
 use recur::tasks::forecast::{forecast_original, metric_name, original_error};
 use recur::Result;
@@ -141,34 +141,4 @@ pub fn write_forecast_plot(
     };
     let chart = Chart { title, x_label, y_label: "value", log_y: false, series: &series };
     write_chart(&run.path("forecast"), &chart).map(|_| ())
-}
-
-/// Each layer, its tensors (PyTorch names and shapes) and parameter counts, and the total: the
-/// table `recur summary` prints for a language model.
-pub fn print_layers(rows: &[LayerSummary]) {
-    println!("{:<16} {:<28} {:>14} {:>12}", "layer", "tensor", "shape", "params");
-    println!("{}", "-".repeat(73));
-    for row in rows {
-        for (i, (name, shape)) in row.tensors.iter().enumerate() {
-            let count: usize = shape.iter().product();
-            let layer = if i == 0 { row.layer.as_str() } else { "" };
-            println!("{layer:<16} {name:<28} {:>14} {:>12}", format!("{shape:?}"), group(count));
-        }
-        println!("{:<16} {:<28} {:>14} {:>12}", "", "", "layer total", group(row.params));
-    }
-    println!("{}", "-".repeat(73));
-    println!("Total params: {}", group(rows.iter().map(|r| r.params).sum()));
-}
-
-/// 1234567 -> "1,234,567".
-fn group(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -2,7 +2,6 @@
 //! shapes and parameter counts.
 
 use super::config::load;
-use recur::models::LayerSummary;
 use recur::Result;
 use std::path::Path;
 
@@ -22,40 +21,6 @@ pub(crate) fn print_summary_of(dir: &Path) -> Result<()> {
         c.embed_size,
         c.hidden_size
     );
-    print_rows(&loaded.model.summary());
+    crate::cli::summary::print_table(&loaded.model.summary(), 1);
     Ok(())
-}
-
-fn print_rows(rows: &[LayerSummary]) {
-    let width = rows.iter().map(|r| r.layer.len()).max().unwrap_or(5).max(16);
-    let rule = "-".repeat(width + 58);
-    println!("{:<width$} {:<28} {:>14} {:>12}", "layer", "tensor", "shape", "params");
-    println!("{rule}");
-    for row in rows {
-        if row.tensors.is_empty() {
-            println!("{:<width$} {:<28} {:>14} {:>12}", row.layer, "(no parameters)", "", 0);
-            continue;
-        }
-        for (i, (name, shape)) in row.tensors.iter().enumerate() {
-            let layer = if i == 0 { row.layer.as_str() } else { "" };
-            let count: usize = shape.iter().product();
-            println!("{layer:<width$} {name:<28} {:>14} {:>12}", format!("{shape:?}"), group(count));
-        }
-        println!("{:<width$} {:<28} {:>14} {:>12}", "", "", "layer total", group(row.params));
-    }
-    println!("{rule}");
-    println!("Total params: {}", group(rows.iter().map(|r| r.params).sum()));
-}
-
-/// 1234567 -> "1,234,567".
-fn group(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
