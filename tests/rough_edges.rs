@@ -100,3 +100,26 @@ fn default_run_folders_are_named_by_task() {
     assert!(s.path("runs/lm-002/model.safetensors").exists());
     assert_eq!(read_json(&s.path("runs/lm-001/config.json"))["task"], "lm");
 }
+
+#[test]
+fn more_folds_than_texts_is_refused_before_training() {
+    let s = Scratch::new("folds");
+    let texts: String = (0..12).map(|i| format!("{} film\t{}\n", ["good", "bad"][i % 2], i % 2)).collect();
+    let data = s.file("t.tsv", texts);
+    let dir = s.path("run");
+    let out = recur(
+        &s,
+        [
+            "classify",
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--folds",
+            "100",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+    );
+    failure("--folds 100", &out, &["12 texts", "--folds 100"]);
+    assert!(!dir.exists());
+}

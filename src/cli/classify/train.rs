@@ -104,6 +104,17 @@ fn start(args: TrainArgs) -> Result<()> {
     let data = args.data.clone().expect("clap requires --data without --resume");
     let examples = read_labelled(&data)?;
     let classes = Classes::for_training(&data, &examples)?;
+    // Checked before any fold is trained: each fold needs texts of its own to test on.
+    if args.folds > examples.len() {
+        return Err(Error::file(
+            &data,
+            format!(
+                "has {} texts, too few for --folds {}; expected at most one fold a text",
+                examples.len(),
+                args.folds
+            ),
+        ));
+    }
     let encoding = TextEncoding { tokenizer: Tokenizer::Text, max_len: args.max_len, keep: args.keep };
     let path = |p: &PathBuf| p.display().to_string();
     let settings = TrainSettings {
