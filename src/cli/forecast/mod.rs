@@ -87,8 +87,10 @@ pub struct TrainArgs {
     /// Passes over the training windows [default: 20].
     #[arg(long)]
     epochs: Option<usize>,
+    /// Windows per batch (the last one of an epoch may be smaller).
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
+    /// Optimizer.
     #[arg(long, value_enum, default_value = "adam")]
     optimizer: OptimizerKind,
     /// Learning rate [default: 0.001 for seq2vec (Keras' default), 0.01 for seq2seq: Hands-On
