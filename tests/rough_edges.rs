@@ -123,3 +123,37 @@ fn more_folds_than_texts_is_refused_before_training() {
     failure("--folds 100", &out, &["12 texts", "--folds 100"]);
     assert!(!dir.exists());
 }
+
+#[test]
+fn seq2seq_predict_decodes_new_inputs() {
+    let s = Scratch::new("s2s-predict");
+    let dir = s.path("run");
+    let d = dir.to_str().unwrap();
+    let train = [
+        "seq2seq",
+        "train",
+        "--addition",
+        "--examples",
+        "200",
+        "--hidden-size",
+        "8",
+        "--epochs",
+        "1",
+        "--out",
+        d,
+    ];
+    success("train", &recur(&s, train));
+    let file = s.file("inputs.txt", "1+2\t3\n\n40+2\n");
+    let out = success(
+        "predict",
+        &recur(&s, ["seq2seq", "predict", "--model", d, "12+34", "--file", file.to_str().unwrap()]),
+    );
+    let inputs: Vec<&str> = out.lines().map(|l| l.split('\t').next().unwrap()).collect();
+    assert_eq!(inputs, ["12+34", "1+2", "40+2"], "{out}");
+    failure(
+        "unknown character",
+        &recur(&s, ["seq2seq", "predict", "--model", d, "12*34"]),
+        &["input 1", "'*'"],
+    );
+    failure("nothing", &recur(&s, ["seq2seq", "predict", "--model", d]), &["nothing to decode"]);
+}

@@ -2,8 +2,9 @@
 //! with a few examples and their decodings (the lines training prints after each epoch too).
 
 use super::config::{load, load_pairs, Loaded};
-use super::EvalArgs;
+use super::{EvalArgs, PredictArgs};
 use recur::data::pairs::{self, Pair};
+use recur::io::read_text;
 use recur::tasks::seq2seq::decode_all;
 use recur::tensor::Rng;
 use recur::{Error, Result};
@@ -50,5 +51,33 @@ pub(super) fn eval(args: EvalArgs) -> Result<()> {
     }
     println!("{} pairs of {name}", pairs.len());
     println!("accuracy: {:.4} ({correct}/{})", correct as f64 / pairs.len() as f64, pairs.len());
+    Ok(())
+}
+
+/// `recur seq2seq predict`: each input and the model's greedy output, one line each.
+pub(super) fn predict(args: PredictArgs) -> Result<()> {
+    let Loaded { config, vocab, mut model, .. } = load(&args.model)?;
+    let mut pairs: Vec<Pair> = Vec::new();
+    for (i, input) in args.inputs.iter().enumerate() {
+        config.layout.check_input(&vocab, input).map_err(|m| Error::msg(format!("input {}: {m}", i + 1)))?;
+        pairs.push(Pair { input: input.clone(), output: String::new() });
+    }
+    if let Some(path) = &args.file {
+        for (i, line) in read_text(path)?.lines().enumerate() {
+            let input = line.split('\t').next().unwrap_or("");
+            if input.trim().is_empty() {
+                continue;
+            }
+            config.layout.check_input(&vocab, input).map_err(|m| Error::line(path, i + 1, m))?;
+            pairs.push(Pair { input: input.to_string(), output: String::new() });
+        }
+    }
+    if pairs.is_empty() {
+        return Err(Error::msg("nothing to decode: give inputs as arguments or --file FILE (one a line)"));
+    }
+    let decoded = decode_all(&mut model, &vocab, &config.layout, &pairs, 500)?;
+    for (pair, output) in pairs.iter().zip(decoded) {
+        println!("{}\t{output}", pair.input);
+    }
     Ok(())
 }

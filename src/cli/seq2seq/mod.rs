@@ -45,6 +45,8 @@ pub enum Seq2seqCommand {
     Train(Box<TrainArgs>),
     /// Exact-match accuracy of a trained encoder-decoder (default: on its own held-out pairs).
     Eval(EvalArgs),
+    /// Outputs of a trained encoder-decoder for new inputs (greedy decoding).
+    Predict(PredictArgs),
     /// Layers, tensor shapes and parameter counts of a trained encoder-decoder.
     Summary(SummaryArgs),
 }
@@ -53,6 +55,7 @@ pub fn run(cmd: Seq2seqCommand) -> Result<()> {
     match cmd {
         Seq2seqCommand::Train(args) => train(*args),
         Seq2seqCommand::Eval(args) => eval(args),
+        Seq2seqCommand::Predict(args) => eval::predict(args),
         Seq2seqCommand::Summary(args) => print_summary_of(&args.model),
     }
 }
@@ -184,6 +187,19 @@ pub struct EvalArgs {
     /// Pairs decoded at once.
     #[arg(long, default_value_t = 500)]
     batch_size: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// Run directory written by `recur seq2seq train`.
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
+    /// A file of inputs, one a line (for `input<TAB>output` lines the output is ignored).
+    #[arg(long, value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Inputs to decode (quote each one).
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<String>,
 }
 
 #[derive(Args, Debug)]
