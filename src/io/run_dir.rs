@@ -184,7 +184,7 @@ impl TaskKind {
             TaskKind::Lm => "recur eval|score|generate|summary, recur train --resume",
             TaskKind::Classify => "recur classify eval|predict|summary, recur classify train --resume",
             TaskKind::Forecast => "recur forecast eval|summary, recur forecast train --resume",
-            TaskKind::Seq2seq => "recur seq2seq eval|summary, recur seq2seq train --resume",
+            TaskKind::Seq2seq => "recur seq2seq eval|predict|summary, recur seq2seq train --resume",
         }
     }
 }
