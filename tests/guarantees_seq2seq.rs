@@ -112,7 +112,7 @@ fn nan_stops_the_run_naming_where() {
 #[test]
 fn the_best_epoch_is_the_model_kept() {
     let s = Scratch::new("s2s-best");
-    let g = noisy(&["--lr-schedule", "plateau", "--lr-factor", "2"]);
+    let g = noisy(&["--lr-schedule", "plateau", "--lr-factor", "0.5"]);
     let dir = s.path("run");
     let text = success("noisy run", &run(&s.root, &g.args(8, &dir), &[]));
     let epochs = metrics(&dir);

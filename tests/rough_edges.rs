@@ -157,3 +157,53 @@ fn seq2seq_predict_decodes_new_inputs() {
     );
     failure("nothing", &recur(&s, ["seq2seq", "predict", "--model", d]), &["nothing to decode"]);
 }
+
+/// `--lr-factor` is a multiplier for both rules, as Keras' `factor` and PyTorch's `gamma`: 0.5
+/// halves the rate after an epoch that did not improve; a factor above 1 is refused in one line.
+#[test]
+fn the_lr_factor_is_a_multiplier_for_every_rule() {
+    let s = Scratch::new("lr-factor");
+    let text = s.file("my.txt", "the cat sat on the mat\nthe dog ran in the park\n".repeat(20));
+    let dir = s.path("run");
+    let mut args = vec![
+        "train",
+        "--text",
+        text.to_str().unwrap(),
+        "--valid-share",
+        "0.2",
+        "--lr",
+        "20",
+        "--lr-schedule",
+        "plateau",
+        "--lr-factor",
+        "0.5",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    args.extend(&SMALL[..4]);
+    args.extend(["--epochs", "6"]);
+    success("plateau 0.5", &recur(&s, &args));
+    let lines = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+    let epochs: Vec<serde_json::Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut best = f64::INFINITY;
+    let mut expected = 20.0;
+    for e in &epochs {
+        assert_eq!(e["lr"].as_f64(), Some(expected), "{lines}");
+        let valid = e["valid_ppl"].as_f64().unwrap();
+        if valid < best {
+            best = valid;
+        } else {
+            expected *= 0.5;
+        }
+    }
+    assert!(expected < 20.0, "the test needs an epoch without improvement: {lines}");
+
+    let mut above_one = args.clone();
+    let at = above_one.iter().position(|a| *a == "0.5").unwrap();
+    above_one[at] = "4";
+    let out = dir.with_file_name("run4");
+    let at = above_one.iter().position(|a| *a == dir.to_str().unwrap()).unwrap();
+    above_one[at] = out.to_str().unwrap();
+    failure("--lr-factor 4", &recur(&s, &above_one), &["--lr-factor", "at most 1", "0.25"]);
+    assert!(!out.exists());
+}

@@ -11,13 +11,13 @@ use recur::{Error, Result};
 /// The learning-rate rule, weight decay, early stopping and the NaN policy.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ScheduleFlags {
-    /// Learning-rate rule between epochs: the same rate, divided by --lr-factor after an epoch
-    /// that did not improve the validation score (plateau), or multiplied by --lr-factor each
-    /// epoch after --decay-after (zaremba) [default: constant, or the preset's].
+    /// Learning-rate rule between epochs: the same rate, multiplied by --lr-factor after an
+    /// epoch that did not improve the validation score (plateau), or multiplied by --lr-factor
+    /// each epoch after --decay-after (zaremba) [default: constant, or the preset's].
     #[arg(long, value_enum)]
     pub lr_schedule: Option<LrSchedule>,
-    /// Plateau: divide the rate by this; zaremba: multiply it by this each epoch [default: 4 for
-    /// plateau, 0.5 for zaremba, or the preset's].
+    /// The multiplier of each change, between 0 and 1 (Keras' `factor`, PyTorch's `gamma`):
+    /// 0.25 divides the rate by 4 [default: 0.25 for plateau, 0.5 for zaremba, or the preset's].
     #[arg(long)]
     pub lr_factor: Option<f64>,
     /// Zaremba: epochs at the initial rate before the decay starts [default: 0, or the preset's].
@@ -44,12 +44,15 @@ impl ScheduleFlags {
         let factor = match (self.lr_factor, self.lr_schedule) {
             (Some(f), _) => f,
             // A schedule named here without a factor takes that schedule's usual one.
-            (None, Some(LrSchedule::Plateau)) if preset.schedule != LrSchedule::Plateau => 4.0,
+            (None, Some(LrSchedule::Plateau)) if preset.schedule != LrSchedule::Plateau => 0.25,
             (None, Some(LrSchedule::Zaremba)) if preset.schedule != LrSchedule::Zaremba => 0.5,
             (None, _) => preset.factor,
         };
-        if !(factor.is_finite() && factor > 0.0) {
-            return Err(Error::msg(format!("--lr-factor must be a positive number (got {factor})")));
+        if !(factor > 0.0 && factor <= 1.0) {
+            return Err(Error::msg(format!(
+                "--lr-factor is the multiplier of each change, above 0 and at most 1 (got {factor}; \
+                 0.25 divides the rate by 4)"
+            )));
         }
         Ok(LrRule { schedule, factor, decay_after: self.decay_after.unwrap_or(preset.decay_after) })
     }

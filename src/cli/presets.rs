@@ -74,7 +74,7 @@ impl Preset {
             momentum: 0.9,
             clip: 0.0,
             lr_schedule: LrSchedule::Constant,
-            lr_factor: 4.0,
+            lr_factor: 0.25,
             decay_after: 0,
             epochs: 100,
             validate: false,
@@ -98,7 +98,7 @@ impl Preset {
             tie_weights: true,
             epochs: 40,
             lr_schedule: LrSchedule::Plateau,
-            lr_factor: 4.0,
+            lr_factor: 0.25,
             ..ch6.clone()
         };
         match self {
