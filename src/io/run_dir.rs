@@ -234,7 +234,7 @@ impl RunDir {
         if !root.is_dir() {
             return Err(Error::file(
                 root,
-                "not a run directory (expected a folder written by `recur train --out`)",
+                "not a run directory (no such folder; expected the --out folder of a `train` command)",
             ));
         }
         Ok(RunDir { root: root.to_path_buf() })
