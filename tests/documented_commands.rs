@@ -28,7 +28,19 @@ struct Quoted {
     doc: String,
     line: usize,
     text: String,
-    fenced: bool,
+    kind: Kind,
+    /// The fenced block it stands in (0 for inline commands).
+    block: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    /// `` `recur ...` `` in prose or a table.
+    Inline,
+    /// A `recur` command line in a fenced block.
+    Fenced,
+    /// Other shell lines of an `sh` block (a loop that makes the files the next command reads).
+    Shell,
 }
 
 fn docs() -> Vec<PathBuf> {
@@ -76,13 +88,20 @@ fn quoted(doc: &Path) -> (Vec<Quoted>, Vec<String>) {
     let text = std::fs::read_to_string(doc).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let (mut commands, mut assignments) = (Vec::new(), Vec::new());
-    let mut fenced = false;
+    let (mut fenced, mut shell_block, mut block) = (false, false, 0);
+    let mut chunk: Option<Quoted> = None;
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
         let number = i + 1;
-        if line.trim_start().starts_with("```") {
+        let trimmed = line.trim();
+        if trimmed.starts_with("```") {
             fenced = !fenced;
+            if fenced {
+                block += 1;
+                shell_block = matches!(trimmed, "```sh" | "```bash" | "```shell");
+            }
+            commands.extend(chunk.take());
         } else if fenced {
             if let Some(mut command) = fenced_command(line) {
                 while command.trim_end().ends_with('\\') && i + 1 < lines.len() {
@@ -90,9 +109,25 @@ fn quoted(doc: &Path) -> (Vec<Quoted>, Vec<String>) {
                     command = format!("{} {}", command.trim_end().trim_end_matches('\\'), lines[i].trim());
                 }
                 let text = without_comment(&command).to_string();
-                commands.push(Quoted { doc: name.clone(), line: number, text, fenced: true });
+                commands.extend(chunk.take());
+                commands.push(Quoted { doc: name.clone(), line: number, text, kind: Kind::Fenced, block });
             } else if is_assignment(line) {
-                assignments.push(line.trim().to_string());
+                assignments.push(trimmed.to_string());
+            } else if shell_block && (chunk.is_some() || makes_files(trimmed)) {
+                let c = chunk.get_or_insert_with(|| Quoted {
+                    doc: name.clone(),
+                    line: number,
+                    text: String::new(),
+                    kind: Kind::Shell,
+                    block,
+                });
+                c.text.push_str(line);
+                c.text.push('\n');
+                // A loop goes on to its `done`; any other such line is whole by itself.
+                let done = trimmed == "done" || trimmed.ends_with("; done") || trimmed.ends_with(" done");
+                if !c.text.starts_with("for ") || done {
+                    commands.extend(chunk.take());
+                }
             }
         } else {
             for (k, part) in line.split('`').enumerate() {
@@ -101,7 +136,8 @@ fn quoted(doc: &Path) -> (Vec<Quoted>, Vec<String>) {
                         doc: name.clone(),
                         line: number,
                         text: part.to_string(),
-                        fenced: false,
+                        kind: Kind::Inline,
+                        block: 0,
                     });
                 }
             }
@@ -109,6 +145,13 @@ fn quoted(doc: &Path) -> (Vec<Quoted>, Vec<String>) {
         i += 1;
     }
     (commands, assignments)
+}
+
+/// Whether a shell line of a block starts what makes the files its next commands read (a loop,
+/// `cut`, `cat`, ...); other programs (`cargo`, `python3`) are not run.
+fn makes_files(line: &str) -> bool {
+    let first = line.split_whitespace().next().unwrap_or("");
+    ["for", "cut", "head", "tail", "cat", "printf", "echo", "mkdir", "cp"].contains(&first)
 }
 
 fn is_assignment(line: &str) -> bool {
@@ -164,6 +207,14 @@ fn has(words: &[String], flags: &[&str]) -> bool {
     words.iter().any(|w| flags.contains(&w.as_str()))
 }
 
+/// Sets the value of the flag (any of its `names`), adding it when absent.
+fn set(w: &mut Vec<String>, names: &[&str], value: &str) {
+    match w.iter().position(|x| names.contains(&x.as_str())) {
+        Some(i) => w[i + 1] = value.into(),
+        None => w.extend([names[0].into(), value.into()]),
+    }
+}
+
 /// The command with its long settings shrunk (see the module's comment).
 fn shrink(text: &str) -> String {
     let mut w = words(text);
@@ -189,11 +240,9 @@ fn shrink(text: &str) -> String {
         None => {}
     }
     if !resume {
-        if !has(&w, &["--hidden-size"]) {
-            w.extend(["--hidden-size".into(), "8".into()]);
-        }
-        if task != "forecast" && !has(&w, &["--embed-size", "--wordvec-size"]) {
-            w.extend(["--embed-size".into(), "8".into()]);
+        set(&mut w, &["--hidden-size"], "8");
+        if task != "forecast" {
+            set(&mut w, &["--embed-size", "--wordvec-size"], "8");
         }
         let ptb = has(&w, &["--preset", "--data-dir"]) || flag_value(&w, "--corpus") == Some("ptb");
         if task == "lm" && ptb && !has(&w, &["--corpus-size"]) {
@@ -379,12 +428,13 @@ fn every_documented_command_runs() {
         let doc_name = doc.file_name().unwrap().to_string_lossy().into_owned();
         let workspace = Workspace::new(&doc_name);
         let mut missing_runs = std::collections::HashSet::new();
+        let mut skipped_block = None;
         for (k, q) in commands.iter().enumerate() {
             let placeholders = words(&q.text).iter().any(|w| is_placeholder(w));
             // `data fetch` downloads: CI has no network beyond the package registries.
             let network = q.text.starts_with("recur data fetch");
             let flagless = !q.text.contains(" --");
-            if network || !q.fenced && (placeholders || flagless) {
+            if network || q.kind == Kind::Inline && (placeholders || flagless) {
                 for variant in synopsis_variants(&q.text) {
                     let out = workspace.run(&[], &variant, false);
                     assert!(
@@ -399,11 +449,28 @@ fn every_documented_command_runs() {
                 }
                 continue;
             }
-            // A command on a run that a skipped command would have written is skipped too.
+            // A command on a run that a skipped command would have written is skipped too, and so
+            // is the rest of a block once a line of it was (it builds on that line).
             let on_missing_run = words(&q.text).iter().any(|w| missing_runs.contains(w));
-            if on_missing_run || needs_data(&q.text, &prelude) && workspace.data.is_none() {
+            let after_skipped = q.block > 0 && skipped_block == Some(q.block);
+            if on_missing_run || after_skipped || needs_data(&q.text, &prelude) && workspace.data.is_none() {
                 skipped.push(format!("{}:{}", q.doc, q.line));
                 missing_runs.extend(out_dir(&q.text));
+                if q.block > 0 {
+                    skipped_block = Some(q.block);
+                }
+                continue;
+            }
+            if q.kind == Kind::Shell {
+                let out = workspace.run(&prelude, &q.text, false);
+                assert!(
+                    out.status.success(),
+                    "{}:{}: the shell lines failed:\n{}{}",
+                    q.doc,
+                    q.line,
+                    q.text,
+                    stderr(&out)
+                );
                 continue;
             }
             // A run resumed later without new epochs is its recipe's interrupted run.
