@@ -207,3 +207,29 @@ fn the_lr_factor_is_a_multiplier_for_every_rule() {
     failure("--lr-factor 4", &recur(&s, &above_one), &["--lr-factor", "at most 1", "0.25"]);
     assert!(!out.exists());
 }
+
+/// `--corpus-size` cuts the training text before the held-out lines are read: the words only the
+/// cut-off part had are `<unk>` there, not ids past the vocabulary.
+#[test]
+fn a_cut_text_corpus_reads_its_held_out_lines_with_the_cut_vocabulary() {
+    let s = Scratch::new("cut-text");
+    let text = "the cat sat on the mat\n".repeat(30) + &"a dog ran in a park\n".repeat(30);
+    let text = s.file("my.txt", text);
+    let dir = s.path("run");
+    let mut args = vec![
+        "train",
+        "--text",
+        text.to_str().unwrap(),
+        "--valid-share",
+        "0.1",
+        "--corpus-size",
+        "120",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    args.extend(SMALL);
+    let out = success("--corpus-size with --valid-share", &recur(&s, &args));
+    assert!(out.contains("the validation lines: 36 of 42 tokens"), "{out}");
+    // <unk>, <eos> and the five words of the kept part.
+    assert_eq!(read_json(&dir.join("config.json"))["model"]["vocab_size"].as_u64(), Some(7));
+}

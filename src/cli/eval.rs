@@ -36,7 +36,13 @@ pub fn run(args: EvalArgs) -> Result<()> {
         (Some(split), None) => {
             let split = Split::parse(split)?;
             let dir = args.data_dir.as_deref().expect("clap requires --data-dir with --split");
-            (format!("{split:?}").to_lowercase(), ptb::load_split(dir, split, &loaded.vocab)?)
+            let name = format!("{split:?}").to_lowercase();
+            if loaded.config.tokenizer.is_char() {
+                let path = ptb::split_path(dir, split);
+                (name, encode_file_counted(&path, loaded.config.tokenizer, &loaded.vocab)?.ids)
+            } else {
+                (name, ptb::load_split(dir, split, &loaded.vocab)?)
+            }
         }
         (None, Some(path)) => {
             let encoded = encode_file_counted(path, loaded.config.tokenizer, &loaded.vocab)?;
@@ -68,6 +74,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
     }
     let ppl = eval_perplexity(&mut loaded.model, &ids, batch, time)?;
     println!("{} tokens, batch {batch} x {time}", ids.len());
-    println!("{name} perplexity: {ppl:.2}");
+    if loaded.config.tokenizer.is_char() {
+        // Bits per character: the mean cross-entropy in bits, log2 of the perplexity.
+        println!("{name} perplexity: {ppl:.3}, {:.4} bits per character", ppl.log2());
+    } else {
+        println!("{name} perplexity: {ppl:.2}");
+    }
     Ok(())
 }

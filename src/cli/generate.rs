@@ -16,7 +16,7 @@ pub struct GenerateArgs {
     /// Words that prime the state (default: the sentence start `<eos>`).
     #[arg(long, default_value = "")]
     start: String,
-    /// Words to generate.
+    /// Tokens to generate (words, or characters for a character-level model).
     #[arg(long, default_value_t = 100)]
     words: usize,
     /// Softmax temperature (0 = always the most likely word).
@@ -75,18 +75,9 @@ pub fn run(args: GenerateArgs) -> Result<()> {
     };
     let sampling = Sampling { temperature: args.temperature, top_k: args.top_k, skip };
     let ids = generate(&mut loaded.model, &start, args.words, &sampling, &mut Rng::new(args.seed));
-    let mut text = words.join(" ");
-    for id in ids {
-        let word = vocab.word(id);
-        if word == EOS {
-            text.push('\n');
-        } else {
-            if !(text.is_empty() || text.ends_with('\n')) {
-                text.push(' ');
-            }
-            text.push_str(word);
-        }
-    }
+    let tokenizer = loaded.config.tokenizer;
+    let generated = ids.iter().map(|&id| vocab.word(id));
+    let text = tokenizer.join(words.iter().map(String::as_str).chain(generated));
     println!("{text}");
     Ok(())
 }

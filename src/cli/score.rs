@@ -60,12 +60,13 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         let mean_loss = loaded.model.forward(xs.view(), ts.view()) as f64;
         scored.push((-mean_loss * n as f64, mean_loss.exp(), n, sentence));
     }
+    let unit = if loaded.config.tokenizer.is_char() { "character" } else { "word" };
     if unknown > 0 {
-        println!("{unknown} word(s) not in the model's vocabulary are read as <unk>");
+        println!("{unknown} {unit}(s) not in the model's vocabulary are read as <unk>");
     }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     for (logp, ppl, n, sentence) in scored {
-        println!("log P = {logp:9.3}  per-word perplexity = {ppl:9.2}  ({n} words)  {sentence}");
+        println!("log P = {logp:9.3}  per-{unit} perplexity = {ppl:9.2}  ({n} {unit}s)  {sentence}");
     }
     Ok(())
 }

@@ -17,6 +17,39 @@ pub enum Tokenizer {
     /// Lowercase, and split `.`, `,`, `?`, `!`, `;`, `:`, `"`, `(`, `)` off as words of their own
     /// (the book's `preprocess`, extended to more punctuation).
     Text,
+    /// Every character a token, as it is (case and punctuation kept, as char-rnn does); the line
+    /// break is `<eos>`. A white-space character is written as a name (`<sp>`, `<tab>`, or
+    /// `<U+00A0>`), so a vocabulary of characters is one name a line like any other.
+    Char,
+}
+
+/// The token of one character under [`Tokenizer::Char`].
+fn char_token(c: char) -> String {
+    match c {
+        ' ' => "<sp>".to_string(),
+        '\t' => "<tab>".to_string(),
+        c if is_word_separator(c) => format!("<U+{:04X}>", c as u32),
+        c => c.to_string(),
+    }
+}
+
+/// The character a [`Tokenizer::Char`] token stands for (`<eos>` is the line break).
+fn token_char(token: &str) -> Option<char> {
+    match token {
+        "<sp>" => Some(' '),
+        "<tab>" => Some('\t'),
+        EOS => Some('\n'),
+        t if t.starts_with("<U+") && t.ends_with('>') => {
+            u32::from_str_radix(&t[3..t.len() - 1], 16).ok().and_then(char::from_u32)
+        }
+        t => {
+            let mut chars = t.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => Some(c),
+                _ => None,
+            }
+        }
+    }
 }
 
 /// What separates words: whitespace, and U+FEFF (a byte-order mark, found inside text made by
@@ -47,7 +80,36 @@ impl Tokenizer {
                 }
                 split_words(&spaced).map(str::to_string).collect()
             }
+            // A CRLF file's `\r` belongs to the line break, not to the text.
+            Tokenizer::Char => line.strip_suffix('\r').unwrap_or(line).chars().map(char_token).collect(),
         }
+    }
+
+    /// Whether a token is a character (a character model: bits per character are its measure).
+    pub fn is_char(self) -> bool {
+        self == Tokenizer::Char
+    }
+
+    /// Text from tokens, as a reader wants it: words joined by spaces, characters joined as they
+    /// are; `<eos>` is a line break. A token with no character (`<unk>`) is written as it is.
+    pub fn join<'a>(self, tokens: impl IntoIterator<Item = &'a str>) -> String {
+        let mut text = String::new();
+        for token in tokens {
+            match self {
+                Tokenizer::Char => match token_char(token) {
+                    Some(c) => text.push(c),
+                    None => text.push_str(token),
+                },
+                _ if token == EOS => text.push('\n'),
+                _ => {
+                    if !(text.is_empty() || text.ends_with('\n')) {
+                        text.push(' ');
+                    }
+                    text.push_str(token);
+                }
+            }
+        }
+        text
     }
 
     /// The tokens of a whole text: each line's words, then `<eos>` for each line break.
@@ -191,6 +253,26 @@ mod tests {
         let words: Vec<&str> = c.ids.iter().map(|&i| c.vocab.word(i)).collect();
         assert_eq!(words, ["you", "say", "goodbye", "<eos>", "and", "i", "say", "hello", "<eos>"]);
         assert_eq!(c.ids, [0, 1, 2, 3, 4, 5, 1, 6, 3]);
+    }
+
+    #[test]
+    fn the_char_tokenizer_keeps_every_character_and_joins_back() {
+        let text = "Hi, you\tsay\u{a0}\"bye\"\r\nok \u{fffd}\n";
+        let tokens = Tokenizer::Char.tokens(text);
+        assert_eq!(tokens[..9], ["H", "i", ",", "<sp>", "y", "o", "u", "<tab>", "s"].map(String::from));
+        assert!(tokens.contains(&"<U+00A0>".to_string()));
+        assert_eq!(tokens.iter().filter(|t| *t == EOS).count(), 2);
+        let back = Tokenizer::Char.join(tokens.iter().map(String::as_str));
+        assert_eq!(back, text.replace("\r\n", "\n"));
+        // A vocabulary of characters is written and read back as one name a line.
+        let corpus = Corpus::from_text(text, Tokenizer::Char);
+        let path = std::env::temp_dir().join(format!("recur-char-vocab-{}.txt", std::process::id()));
+        std::fs::write(&path, corpus.vocab.to_text()).unwrap();
+        let read = Vocab::load(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(read, corpus.vocab);
+        assert_eq!(Tokenizer::Char.join([UNK, "a"]), "<unk>a");
+        assert_eq!(Tokenizer::Text.join(["a", "b", EOS, "c"]), "a b\nc");
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //!   `valid_share` of the file's lines (held out before the vocabulary is built); `test` is
 //!   measured once at the end.
 //! - The demo text is the book's chapter-5 default: its vocabulary as it comes, no `<unk>`.
+//! - Any of them read as characters (`tokenizer: Some(Tokenizer::Char)`): the vocabulary is
+//!   `<unk>`, `<eos>` (the line break) and the training text's characters, capped like a text's
+//!   words; PTB's validation and test files are read as characters too.
 
 use super::corpus::{encode_file_counted, Corpus, Encoded, Tokenizer};
 use super::ptb::{self, Split};
@@ -48,6 +51,10 @@ pub struct DataSource {
     pub test: Option<PathBuf>,
     /// Text corpora: the share of the file's last lines held out for validation.
     pub valid_share: f64,
+    /// `Some(Tokenizer::Char)` reads any corpus as characters (a character-level model, with
+    /// `<unk>` for characters training did not see); `None` reads each corpus its own way (PTB
+    /// by whitespace, the others by [`Tokenizer::Text`]).
+    pub tokenizer: Option<Tokenizer>,
 }
 
 /// The training corpus, and the validation and test ids if the run has them.
@@ -97,11 +104,12 @@ impl DataSource {
         if self.valid.is_some() && self.valid_share > 0.0 {
             return Err(Error::msg("give --valid FILE or --valid-share X, not both"));
         }
+        let chars = self.tokenizer == Some(Tokenizer::Char);
         match kind {
             CorpusKind::Ptb => {
                 let given = [
-                    ("--max-vocab", self.max_vocab != 0),
-                    ("--min-count", self.min_count > 1),
+                    ("--max-vocab", self.max_vocab != 0 && !chars),
+                    ("--min-count", self.min_count > 1 && !chars),
                     ("--valid", self.valid.is_some()),
                     ("--test", self.test.is_some()),
                     ("--valid-share", self.valid_share > 0.0),
@@ -114,14 +122,16 @@ impl DataSource {
                         clashing.join(", ")
                     )));
                 }
-                if self.validate && self.corpus_size != 0 {
+                if self.validate && self.corpus_size != 0 && !chars {
                     return Err(Error::msg(
                         "--validate needs the whole PTB (--corpus ptb without --corpus-size): the valid and \
                          test splits are read with the training vocabulary; pass --validate false",
                     ));
                 }
             }
-            CorpusKind::Demo if self.valid_share > 0.0 || self.max_vocab != 0 || self.min_count > 1 => {
+            CorpusKind::Demo
+                if self.valid_share > 0.0 || !chars && (self.max_vocab != 0 || self.min_count > 1) =>
+            {
                 return Err(Error::msg(
                     "--valid-share, --max-vocab and --min-count apply to --text corpora; the demo text keeps its \
                      own vocabulary (--valid FILE works with it)",
@@ -158,8 +168,42 @@ pub fn load(source: &DataSource) -> Result<LmData> {
     source.check()?;
     let validates = source.validates();
     let mut notes = Vec::new();
+    let chars = source.tokenizer == Some(Tokenizer::Char);
     let (mut train, tokenizer, name, mut valid) = match source.kind() {
+        CorpusKind::Demo if chars => {
+            let corpus = Corpus::from_text(demo::DEMO_TEXT, Tokenizer::Char);
+            (
+                corpus.with_vocab_limits(source.max_vocab, source.min_count),
+                Tokenizer::Char,
+                "demo".to_string(),
+                None,
+            )
+        }
         CorpusKind::Demo => (demo::demo_corpus(), Tokenizer::Text, "demo".to_string(), None),
+        CorpusKind::Ptb if chars => {
+            let dir = source.ptb_dir();
+            let path = ptb::split_path(&dir, Split::Train);
+            if !path.exists() {
+                return Err(Error::file(
+                    &path,
+                    "not found; download PTB with `recur data fetch ptb` or pass --data-dir DIR",
+                ));
+            }
+            // Cut first: the vocabulary is the kept part's, and what the cut drops is `<unk>` in
+            // the other splits.
+            let mut train = Corpus::read(&path, Tokenizer::Char)?;
+            train.truncate(source.corpus_size)?;
+            let train = train.with_vocab_limits(source.max_vocab, source.min_count);
+            let valid = if validates {
+                let encoded =
+                    encode_file_counted(&ptb::split_path(&dir, Split::Valid), Tokenizer::Char, &train.vocab)?;
+                note_unknown(&mut notes, "ptb.valid.txt", &encoded);
+                Some(encoded.ids)
+            } else {
+                None
+            };
+            (train, Tokenizer::Char, format!("ptb:{}", dir.display()), valid)
+        }
         CorpusKind::Ptb => {
             let dir = source.ptb_dir();
             if !dir.join("ptb.train.txt").exists() && source.data_dir.is_none() {
@@ -182,13 +226,18 @@ pub fn load(source: &DataSource) -> Result<LmData> {
                 _ => 0.0,
             };
             let (train_text, held_out) = split_last_lines(&text, share);
-            let corpus = Corpus::from_text(train_text, Tokenizer::Text);
+            let tokenizer = if chars { Tokenizer::Char } else { Tokenizer::Text };
+            let corpus = Corpus::from_text(train_text, tokenizer);
             if corpus.ids.iter().all(|&id| corpus.vocab.word(id) == EOS) {
                 return Err(Error::file(
                     path,
                     "the corpus contains no words (expected text, one sentence per line)",
                 ));
             }
+            // Cut first: the vocabulary is the kept part's, and what the cut drops is `<unk>` in
+            // the held-out lines.
+            let mut corpus = corpus;
+            corpus.truncate(source.corpus_size)?;
             let corpus = corpus.with_vocab_limits(source.max_vocab, source.min_count);
             let valid = match held_out {
                 Some(held) => {
@@ -197,13 +246,13 @@ pub fn load(source: &DataSource) -> Result<LmData> {
                         "validating on the last {lines} lines of {} (share {share})",
                         path.display()
                     ));
-                    let encoded = encode_counted(held, Tokenizer::Text, &corpus.vocab);
+                    let encoded = encode_counted(held, tokenizer, &corpus.vocab);
                     note_unknown(&mut notes, "the validation lines", &encoded);
                     Some(encoded.ids)
                 }
                 None => None,
             };
-            (corpus, Tokenizer::Text, format!("text:{}", path.display()), valid)
+            (corpus, tokenizer, format!("text:{}", path.display()), valid)
         }
     };
     train.truncate(source.corpus_size)?;
@@ -216,6 +265,12 @@ pub fn load(source: &DataSource) -> Result<LmData> {
         (Some(path), _) => {
             let encoded = encode_file_counted(path, tokenizer, &train.vocab)?;
             note_unknown(&mut notes, &path.display().to_string(), &encoded);
+            Some(encoded.ids)
+        }
+        (None, CorpusKind::Ptb) if validates && chars => {
+            let path = ptb::split_path(&source.ptb_dir(), Split::Test);
+            let encoded = encode_file_counted(&path, Tokenizer::Char, &train.vocab)?;
+            note_unknown(&mut notes, "ptb.test.txt", &encoded);
             Some(encoded.ids)
         }
         (None, CorpusKind::Ptb) if validates => {

@@ -84,9 +84,9 @@ pub struct TrainSettings {
 }
 
 impl TrainSettings {
-    /// The data a run recorded (`demo`, `ptb:DIR`, `text:FILE`, its validation and test);
-    /// `data_dir` replaces the recorded PTB folder (the data moved).
-    pub fn data_source(&self, data_dir: Option<&Path>) -> Result<DataSource> {
+    /// The data a run recorded (`demo`, `ptb:DIR`, `text:FILE`, its validation and test, read
+    /// with the run's `tokenizer`); `data_dir` replaces the recorded PTB folder (the data moved).
+    pub fn data_source(&self, tokenizer: Tokenizer, data_dir: Option<&Path>) -> Result<DataSource> {
         let (kind, place) = self.corpus.split_once(':').unwrap_or((self.corpus.as_str(), ""));
         let (corpus, data_dir, text) = match kind {
             "demo" => (CorpusKind::Demo, None, None),
@@ -103,8 +103,11 @@ impl TrainSettings {
                 )))
             }
         };
-        // A PTB run that validated read the whole corpus; others kept its first `corpus_size` tokens.
-        let corpus_size = if self.validate && corpus == CorpusKind::Ptb { 0 } else { self.corpus_size };
+        // A word-level PTB run that validated read the whole corpus; others kept its first
+        // `corpus_size` tokens.
+        let chars = tokenizer == Tokenizer::Char;
+        let corpus_size =
+            if self.validate && corpus == CorpusKind::Ptb && !chars { 0 } else { self.corpus_size };
         Ok(DataSource {
             corpus: Some(corpus),
             data_dir,
@@ -116,6 +119,7 @@ impl TrainSettings {
             valid: self.valid.as_ref().map(PathBuf::from),
             test: self.test.as_ref().map(PathBuf::from),
             valid_share: self.valid_share,
+            tokenizer: chars.then_some(Tokenizer::Char),
         })
     }
 

@@ -59,6 +59,11 @@ pub struct TrainArgs {
     /// Keep only the first N tokens of the corpus (0 = all; the book's chapter 5 uses 1000 of PTB).
     #[arg(long, default_value_t = 0, value_name = "N")]
     corpus_size: usize,
+    /// What a token is: a word (PTB split on spaces, other texts lowercased with punctuation split
+    /// off) or a character (every character as it is, the line break included, as char-rnn;
+    /// `<unk>` for characters training did not see; `eval` adds bits per character) [default: word].
+    #[arg(long, value_enum)]
+    tokenizer: Option<TokenUnit>,
     /// Recurrent cell.
     /// [default: the preset's; book-ch5: rnn]
     #[arg(long, value_enum)]
@@ -144,6 +149,13 @@ pub struct TrainArgs {
     resume: Option<PathBuf>,
 }
 
+/// `--tokenizer`: what one token of a language model is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenUnit {
+    Word,
+    Char,
+}
+
 impl TrainArgs {
     /// `--resume` takes everything from the run; other flags would be silently ignored.
     fn check_resume_flags(&self) -> Result<()> {
@@ -156,6 +168,7 @@ impl TrainArgs {
             ("--test", self.test.is_some()),
             ("--valid-share", self.valid_share.is_some()),
             ("--corpus-size", self.corpus_size != 0),
+            ("--tokenizer", self.tokenizer.is_some()),
             ("--cell", self.cell.is_some()),
             ("--layers", self.layers.is_some()),
             ("--embed-size", self.wordvec_size.is_some()),
@@ -241,6 +254,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         valid: args.valid.clone(),
         test: args.test.clone(),
         valid_share: args.valid_share.unwrap_or(0.0),
+        tokenizer: (args.tokenizer == Some(TokenUnit::Char)).then_some(recur::data::corpus::Tokenizer::Char),
     };
     if args.schedule.patience.is_some_and(|p| p > 0) && !source.validates() {
         return Err(Error::msg(

@@ -58,7 +58,7 @@ impl Session {
         if let Some(patience) = overrides.patience {
             settings.patience = patience;
         }
-        let data = lm_data::load(&settings.data_source(overrides.data_dir)?)?;
+        let data = lm_data::load(&settings.data_source(config.tokenizer, overrides.data_dir)?)?;
         let vocab = run.read_vocab()?;
         if vocab.len() != data.train.vocab.len()
             || (0..vocab.len() as u32).any(|id| vocab.word(id) != data.train.vocab.word(id))
