@@ -18,6 +18,8 @@ use std::path::Path;
 pub struct Column {
     /// The header of the chosen column.
     pub name: String,
+    /// Its position in the header (0 = first).
+    pub index: usize,
     pub values: Vec<f64>,
     /// The first column's text of each row (dates), when the first column is not the chosen one.
     pub labels: Option<Vec<String>>,
@@ -30,6 +32,20 @@ pub fn read_column(path: &Path, column: Option<&str>) -> Result<Column> {
 
 /// Like [`read_column`] on text already read; `path` names the source in errors.
 pub fn parse_column(text: &str, path: &Path, column: Option<&str>) -> Result<Column> {
+    parse_table(text, path)?.column(path, column)
+}
+
+/// The fields of a CSV file: its header and its data rows, each with its line number.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub header_line: usize,
+    /// (line number, fields), at least one row, each as many fields as the header.
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+/// Splits `text` into the header and the data rows (the module header's rules).
+pub fn parse_table(text: &str, path: &Path) -> Result<Table> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows = text
         .split('\n')
@@ -58,28 +74,37 @@ pub fn parse_column(text: &str, path: &Path, column: Option<&str>) -> Result<Col
             Ok((n, fields))
         })
         .collect::<Result<_>>()?;
-    let Some((_, first)) = rows.first() else {
+    if rows.is_empty() {
         return Err(Error::file(path, "no data rows after the header; expected one value per line"));
-    };
-    let index = choose_column(&header, first, column).map_err(|m| Error::line(path, header_line, m))?;
-    let name = header[index].clone();
-    let values = rows
-        .iter()
-        .map(|(n, fields)| {
-            let field = fields[index].trim();
-            match field.parse::<f64>() {
-                Ok(v) if v.is_finite() => Ok(v),
-                _ if field.is_empty() => Err(Error::line(
-                    path,
-                    *n,
-                    format!("column `{name}`: expected a number, found an empty field (missing values are not supported)"),
-                )),
-                _ => Err(Error::line(path, *n, format!("column `{name}`: expected a number, found `{field}`"))),
-            }
-        })
-        .collect::<Result<Vec<f64>>>()?;
-    let labels = (index != 0).then(|| rows.iter().map(|(_, f)| f[0].trim().to_string()).collect());
-    Ok(Column { name, values, labels })
+    }
+    Ok(Table { header, header_line, rows })
+}
+
+impl Table {
+    /// The numbers of `column` (see the module header for the default).
+    pub fn column(&self, path: &Path, column: Option<&str>) -> Result<Column> {
+        let (header, rows) = (&self.header, &self.rows);
+        let index =
+            choose_column(header, &rows[0].1, column).map_err(|m| Error::line(path, self.header_line, m))?;
+        let name = header[index].clone();
+        let values = rows
+            .iter()
+            .map(|(n, fields)| {
+                let field = fields[index].trim();
+                match field.parse::<f64>() {
+                    Ok(v) if v.is_finite() => Ok(v),
+                    _ if field.is_empty() => Err(Error::line(
+                        path,
+                        *n,
+                        format!("column `{name}`: expected a number, found an empty field (missing values are not supported)"),
+                    )),
+                    _ => Err(Error::line(path, *n, format!("column `{name}`: expected a number, found `{field}`"))),
+                }
+            })
+            .collect::<Result<Vec<f64>>>()?;
+        let labels = (index != 0).then(|| rows.iter().map(|(_, f)| f[0].trim().to_string()).collect());
+        Ok(Column { name, index, values, labels })
+    }
 }
 
 fn choose_column(header: &[String], first: &[String], column: Option<&str>) -> crate::Result<usize> {

@@ -2,6 +2,7 @@
 
 pub mod corpus;
 pub mod csv;
+pub mod dates;
 pub mod demo;
 #[cfg(feature = "fetch")]
 pub mod fetch;

@@ -2,7 +2,7 @@
 //! what cannot be drawn), the padded axis ranges, a log axis' 1-2-5 ticks and the corner the
 //! legend covers least.
 
-use super::{Chart, HEIGHT, MARGIN, TITLE_SIZE, WIDTH, X_LABEL_AREA, Y_LABEL_AREA};
+use super::{Chart, Panel, HEIGHT, MARGIN, TITLE_SIZE, WIDTH, X_LABEL_AREA, Y_LABEL_AREA};
 use crate::error::{Error, Result};
 use plotters::prelude::*;
 use std::ops::Range;
@@ -20,10 +20,18 @@ pub(super) struct Layout {
 }
 
 impl Layout {
-    pub(super) fn of(chart: &Chart) -> Result<Layout> {
+    pub(super) fn of(panel: &Panel) -> Result<Layout> {
+        let chart = &panel.chart;
         validate(chart)?;
+        if let Some(mark) = panel.marks.iter().find(|m| !m.x.is_finite()) {
+            return Err(Error::msg(format!(
+                "chart '{}': mark '{}' is at x = {}; expected a finite number",
+                chart.title, mark.label, mark.x
+            )));
+        }
         let points = || chart.series.iter().flat_map(|s| s.points.iter().copied());
-        let (x_min, x_max) = min_max(points().map(|p| p.0));
+        let marks = panel.marks.iter().map(|m| m.x);
+        let (x_min, x_max) = min_max(points().map(|p| p.0).chain(marks));
         let (y_min, y_max) = min_max(points().map(|p| p.1));
 
         let too_wide = |axis: &str, lo: f64, hi: f64| {
@@ -41,7 +49,7 @@ impl Layout {
             let y = pad_linear(y_min, y_max).ok_or_else(|| too_wide("y", y_min, y_max))?;
             (y, Vec::new(), Vec::new())
         };
-        let legend = legend_position(chart, &x, &y);
+        let legend = legend_position(chart, panel.marks, &x, &y);
         Ok(Layout { x, y, log_ticks, log_minor, legend })
     }
 }
@@ -177,7 +185,12 @@ fn linear_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
 
 /// The corner whose legend box would cover the fewest points of the curves (lines sampled between
 /// points too), preferring upper right, then upper left, lower right, lower left.
-fn legend_position(chart: &Chart, x: &Range<f64>, y: &Range<f64>) -> SeriesLabelPosition {
+fn legend_position(
+    chart: &Chart,
+    marks: &[super::Mark],
+    x: &Range<f64>,
+    y: &Range<f64>,
+) -> SeriesLabelPosition {
     let to_unit = |(px, py): (f64, f64)| {
         let u = (px - x.start) / (x.end - x.start);
         let v = if chart.log_y {
@@ -192,7 +205,7 @@ fn legend_position(chart: &Chart, x: &Range<f64>, y: &Range<f64>) -> SeriesLabel
     let plot_h = f64::from(HEIGHT - X_LABEL_AREA - 2 * MARGIN - TITLE_SIZE * 2);
     let longest = chart.series.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
     let box_w = ((longest as f64 * 8.5 + 50.0) / plot_w).min(1.0);
-    let box_h = ((chart.series.len() as f64 * 20.0 + 20.0) / plot_h).min(1.0);
+    let box_h = (((chart.series.len() + marks.len()) as f64 * 20.0 + 20.0) / plot_h).min(1.0);
 
     let mut samples = Vec::new();
     for series in chart.series {
@@ -205,6 +218,11 @@ fn legend_position(chart: &Chart, x: &Range<f64>, y: &Range<f64>) -> SeriesLabel
                 samples.push((w[0].0 + (w[1].0 - w[0].0) * t, w[0].1 + (w[1].1 - w[0].1) * t));
             }
         }
+    }
+    // A mark is a vertical line across the whole height.
+    for mark in marks {
+        let u = (mark.x - x.start) / (x.end - x.start);
+        samples.extend((0..=100).map(|i| (u, f64::from(i) / 100.0)));
     }
     let corners = [
         (SeriesLabelPosition::UpperRight, true, true),

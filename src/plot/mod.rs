@@ -14,14 +14,24 @@
 //! - The legend goes in whichever corner the curves leave free (falling curves: upper right).
 //! - Log-scale y axes get their own 1-2-5 ticks, because perplexity falls from hundreds to single
 //!   digits and a linear axis would flatten everything after the first few epochs.
+//! - Lines never leave the plot frame: every curve is clipped to the axes' ranges and drawn a
+//!   segment at a time, because plotters widens a polyline with mitred joins whose spikes, at
+//!   the sharp turns of a long noisy series, reach over the title and the tick labels.
+//! - A figure may stack panels (the whole series above, its last part zoomed below), label the x
+//!   ticks itself (dates) and mark x positions with a dashed line and a legend entry (the saved
+//!   epoch, where the test part starts).
 //!
 //! ```text
-//! mod.rs     Chart, Series, write_chart; the sizes, fonts and colours
+//! mod.rs     Chart, Series, Mark, Panel, write_chart, write_panels; the sizes, fonts and colours
 //! layout.rs  what is decided before drawing: checks, axis ranges, log ticks, the legend's corner
+//! axis.rs    the x axis: plotters' round-number ticks or the caller's (dates)
+//! clip.rs    a polyline cut to a box (the parts inside, the crossings interpolated)
 //! render.rs  drawing with plotters: PNG (supersampled) and SVG, the mesh, the curves, the legend
-//! tests.rs   the files written, the errors, the ticks
+//! tests.rs   the files written, the errors, the ticks, the frame
 //! ```
 
+mod axis;
+mod clip;
 mod layout;
 mod render;
 #[cfg(test)]
@@ -52,17 +62,49 @@ pub struct Chart<'a> {
     pub series: &'a [Series],
 }
 
+/// A vertical dashed line at `x` across the plot, with a legend entry (`saved: epoch 12`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub x: f64,
+    pub label: String,
+}
+
+/// One chart of a figure, with what some charts add: x ticks labelled by the caller (`(x,
+/// label)`, e.g. dates; empty: round numbers) and vertical marks.
+#[derive(Debug, Clone, Copy)]
+pub struct Panel<'a> {
+    pub chart: Chart<'a>,
+    pub x_ticks: &'a [(f64, String)],
+    pub marks: &'a [Mark],
+}
+
+impl<'a> Panel<'a> {
+    /// The chart alone: numeric ticks, no marks.
+    pub fn plain(chart: Chart<'a>) -> Panel<'a> {
+        Panel { chart, x_ticks: &[], marks: &[] }
+    }
+}
+
 /// Writes the chart as `<stem>.png` (800x500) and `<stem>.svg`; returns the two paths.
 ///
 /// The extension is appended, not substituted: `runs/ppl.v2` gives `runs/ppl.v2.png`. The folder
 /// must exist. Fails (naming the chart title) on an empty chart, a series with no points, a
 /// non-finite value, or a y value at or below zero when `log_y` is set.
 pub fn write_chart(stem: &Path, chart: &Chart) -> Result<(PathBuf, PathBuf)> {
-    let layout = Layout::of(chart)?;
+    write_panels(stem, &[Panel::plain(*chart)])
+}
+
+/// Writes the panels stacked top to bottom in one figure (800 wide; 500 high for one panel,
+/// [`PANEL_HEIGHT`] a panel for more) as `<stem>.png` and `<stem>.svg`, as [`write_chart`] does.
+pub fn write_panels(stem: &Path, panels: &[Panel]) -> Result<(PathBuf, PathBuf)> {
+    if panels.is_empty() {
+        return Err(Error::msg(format!("figure {}: no panels to draw", stem.display())));
+    }
+    let layouts = panels.iter().map(Layout::of).collect::<Result<Vec<_>>>()?;
     register_bundled_font()?;
 
-    let png = render_png(chart, &layout)?;
-    let svg = render_svg(chart, &layout)?;
+    let (png, _) = render_png(panels, &layouts)?;
+    let (svg, _) = render_svg(panels, &layouts)?;
 
     let png_path = with_suffix(stem, "png");
     let svg_path = with_suffix(stem, "svg");
@@ -73,6 +115,8 @@ pub fn write_chart(stem: &Path, chart: &Chart) -> Result<(PathBuf, PathBuf)> {
 
 const WIDTH: u32 = 800;
 const HEIGHT: u32 = 500;
+/// The height of each panel of a figure of several.
+pub const PANEL_HEIGHT: u32 = 420;
 const FONT_FAMILY: &str = "sans-serif";
 const FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
@@ -88,6 +132,11 @@ const Y_LABEL_AREA: u32 = 70;
 /// Series with at most this many points also get a dot at each point (one point has no line).
 const MARKER_MAX_POINTS: usize = 30;
 
+/// Series with more points than this are drawn 1 px wide (2 px otherwise).
+const THIN_LINE_POINTS: usize = 500;
+/// Colours of the vertical marks: dark grey, then purple and olive (apart from the first series').
+const MARK_COLOURS: [RGBColor; 3] = [RGBColor(64, 64, 64), RGBColor(148, 103, 189), RGBColor(188, 189, 34)];
+
 /// Tableau 10: ten well-separated colours that survive printing; series cycle through them.
 const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
@@ -101,6 +150,15 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
 ];
+
+/// The figure's height for `panels` panels.
+fn figure_height(panels: usize) -> u32 {
+    if panels <= 1 {
+        HEIGHT
+    } else {
+        PANEL_HEIGHT * panels as u32
+    }
+}
 
 /// Registers the bundled font with plotters the first time any chart is drawn.
 fn register_bundled_font() -> Result<()> {

@@ -163,3 +163,75 @@ fn tick_labels_are_short() {
     assert_eq!(format_tick(1e-5), "1e-5");
     assert_eq!(format_tick(2.5e7), "2.5e7");
 }
+
+/// A long noisy series whose sharp turns made plotters' mitred joins spike out of the frame.
+fn zigzag() -> Vec<Series> {
+    let mut rng = crate::tensor::Rng::new(7);
+    let points = (0..3650).map(|i| (i as f64, 10.0 + 8.0 * (rng.uniform() - 0.5))).collect();
+    vec![Series { name: "truth".to_string(), points }]
+}
+
+/// The (x, y) pixel coordinates of every polyline of the first series' colour in an SVG.
+fn svg_line_points(svg: &str) -> Vec<(i32, i32)> {
+    let mut out = Vec::new();
+    for part in svg.split("<polyline").skip(1).filter(|p| p.contains("stroke=\"#1F77B4\"")) {
+        let points = part.split("points=\"").nth(1).and_then(|p| p.split('"').next()).unwrap_or("");
+        for pair in points.split_whitespace() {
+            let (x, y) = pair.split_once(',').expect("x,y");
+            out.push((x.parse().unwrap(), y.parse().unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn lines_stay_inside_the_frame() {
+    let series = zigzag();
+    let marks = [Mark { x: 3000.0, label: "test from row 3000".into() }];
+    let panel = Panel { chart: chart("Noisy", false, &series), x_ticks: &[], marks: &marks };
+    let panels = [panel, panel];
+    let layouts: Vec<Layout> = panels.iter().map(|p| Layout::of(p).unwrap()).collect();
+    register_bundled_font().unwrap();
+
+    let (svg, frames) = render::render_svg(&panels, &layouts).unwrap();
+    assert_eq!(frames.len(), 2);
+    let points = svg_line_points(&svg);
+    assert!(points.len() > 2 * 3650, "{}", points.len());
+    let inside = |(x, y): (i32, i32)| {
+        frames.iter().any(|f| (f.x.start..=f.x.end).contains(&x) && (f.y.start..=f.y.end).contains(&y))
+    };
+    assert!(points.iter().all(|&p| inside(p)), "{:?}", points.iter().find(|&&p| !inside(p)));
+
+    // No pixel of the series' colour outside the frames (2 px for the line's width and smoothing).
+    let (png, frames) = render::render_png(&panels, &layouts).unwrap();
+    let image = image::load_from_memory(&png).unwrap().to_rgb8();
+    assert_eq!(image.dimensions(), (WIDTH, 2 * PANEL_HEIGHT));
+    for (x, y, p) in image.enumerate_pixels() {
+        let [r, g, b] = p.0;
+        let blue = b > 120 && i32::from(b) - i32::from(r) > 60 && i32::from(b) - i32::from(g) > 20;
+        let (x, y) = (x as i32, y as i32);
+        let near = frames.iter().any(|f| {
+            (f.x.start - 2..=f.x.end + 2).contains(&x) && (f.y.start - 2..=f.y.end + 2).contains(&y)
+        });
+        assert!(!blue || near, "a pixel of the line at ({x}, {y}) lies outside the frames {frames:?}");
+    }
+}
+
+#[test]
+fn marks_and_date_ticks_are_drawn_with_their_labels() {
+    let dir = TempDir::new();
+    let series = perplexity_series();
+    let marks = [Mark { x: 42.0, label: "saved: epoch 42".into() }];
+    let ticks = [(25.0, "first quarter".to_string()), (75.0, "third quarter".to_string())];
+    let panel = Panel { chart: chart("Curve", true, &series), x_ticks: &ticks, marks: &marks };
+    let (png, svg) = write_panels(&dir.0.join("marked"), &[panel]).unwrap();
+    check_files(&png, &svg);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    for label in ["saved: epoch 42", "first quarter", "third quarter"] {
+        assert!(text.contains(label), "{label} missing");
+    }
+    let bad = [Mark { x: f64::NAN, label: "nowhere".into() }];
+    let panel = Panel { chart: chart("Curve", true, &series), x_ticks: &[], marks: &bad };
+    let err = write_panels(&dir.0.join("bad"), &[panel]).unwrap_err();
+    assert!(err.message().contains("nowhere"), "{err}");
+}

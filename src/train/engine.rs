@@ -27,7 +27,7 @@ use crate::io::run_dir::RunDir;
 use crate::io::train_state::{self as checkpoint, Progress};
 use crate::models::Model;
 use crate::optim::{decay_weights, norm_and_clip_factor, LrRule, Optimizer};
-use crate::plot::{write_chart, Chart, Series};
+use crate::plot::{write_panels, Chart, Mark, Panel, Series};
 use crate::tensor::Real;
 use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
@@ -330,7 +330,9 @@ impl Trainer<'_> {
             Some(weights) => task.model().restore_snapshot(weights),
             None => self.save_model(task.model())?,
         }
-        self.write_plot(&task.curve(), &state.progress.history)?;
+        // The weights model.safetensors holds: the best validated epoch's, else the last one's.
+        let saved = best.map_or(state.progress.epochs_done, |(epoch, _)| epoch);
+        self.write_plot(&task.curve(), &state.progress.history, saved)?;
         Ok(Outcome::Finished { best, stopped_early })
     }
 
@@ -395,7 +397,8 @@ impl Trainer<'_> {
         }
     }
 
-    fn write_plot(&self, curve: &Curve, history: &[EpochStats]) -> Result<()> {
+    /// The curves against epochs, with a dashed line at the `saved` epoch (`saved: epoch N`).
+    fn write_plot(&self, curve: &Curve, history: &[EpochStats], saved: usize) -> Result<()> {
         let Some(run) = self.run else { return Ok(()) };
         let points = |key: &str| -> Vec<(f64, f64)> {
             history.iter().filter_map(|e| Some((e.epoch as f64, e.figure(key)?))).collect()
@@ -412,7 +415,9 @@ impl Trainer<'_> {
             log_y: curve.log_y,
             series: &series,
         };
-        write_chart(&run.path(curve.stem), &chart)?;
+        let marks = [Mark { x: saved as f64, label: format!("saved: epoch {saved}") }];
+        let marks = if saved > 0 { &marks[..] } else { &[] };
+        write_panels(&run.path(curve.stem), &[Panel { chart, x_ticks: &[], marks }])?;
         Ok(())
     }
 }

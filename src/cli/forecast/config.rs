@@ -2,6 +2,7 @@
 //! re-read and checked against the recorded scaling) and the model with its saved weights.
 
 use recur::data::csv::read_column;
+use recur::data::dates::DateColumn;
 use recur::data::series::{Dataset, SeriesSpec, Transform};
 use recur::io::run_dir::{RunDir, TaskKind, CONFIG, MODEL};
 use recur::io::{read_text, write_atomic};
@@ -17,8 +18,21 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "source", rename_all = "kebab-case")]
 pub enum DataSource {
-    Synthetic { series: usize, data_seed: u64 },
-    Csv { path: PathBuf, column: String, test_last: usize, valid_last: usize, log: bool, diff: usize },
+    Synthetic {
+        series: usize,
+        data_seed: u64,
+    },
+    Csv {
+        path: PathBuf,
+        column: String,
+        test_last: usize,
+        valid_last: usize,
+        log: bool,
+        diff: usize,
+        /// The date column and its format (absent when the file has none, and in older runs).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dates: Option<DateColumn>,
+    },
 }
 
 /// How the forecaster is trained. `on_nan` came with the engine; older runs read as `stop`.
@@ -165,7 +179,7 @@ pub fn load_data(
             let ds = Dataset::synthetic(*series, window, horizon, *data_seed)?;
             Ok((ds, format!("{series} synthetic series (data seed {data_seed})")))
         }
-        DataSource::Csv { path, column, test_last, valid_last, log, diff } => {
+        DataSource::Csv { path, column, test_last, valid_last, log, diff, .. } => {
             let path = csv.unwrap_or(path);
             let col = read_column(path, Some(column))?;
             let spec = SeriesSpec {

@@ -1,4 +1,4 @@
-//! `recur forecast train|eval`: time-series forecasting with a recurrent network, compared with
+//! `recur forecast train|eval|predict`: time-series forecasting with a recurrent network, compared with
 //! the baselines a user checks first (last value, seasonal last value, linear on the window).
 //!
 //! Data: `--synthetic` (Hands-On ML's two-sine series, 70/20/10 split by series, not rescaled)
@@ -19,17 +19,21 @@
 //! mod.rs      the flags, a new run's config, eval, summary
 //! config.rs   config.json; the data and the model rebuilt from it
 //! session.rs  training on the engine, new or resumed, and the end of a run
-//! report.rs   the table, result.json, the forecast plot, the layer summary
+//! report.rs   the table, result.json
+//! plot.rs     the forecast plot (dates on the x axis, the end zoomed on a long series)
+//! predict.rs  `forecast predict`: the steps after the end of the series, with their dates
 //! ```
 
 mod config;
+mod plot;
+mod predict;
 mod report;
 mod session;
 
 use super::flags::{ScheduleFlags, CONSTANT};
 use clap::{Args, Subcommand};
 use config::{load_data, DataSource, ForecastRunConfig, ForecastTrainSettings};
-use recur::data::csv::read_column;
+use recur::data::dates::read_dated_column;
 use recur::io::run_dir::{RunDir, TaskKind, CONFIG, METRICS, MODEL, RESULT};
 use recur::io::train_state::CHECKPOINT;
 use recur::layers::CellKind;
@@ -46,6 +50,8 @@ pub enum ForecastCommand {
     Train(Box<TrainArgs>),
     /// Re-evaluate a forecast run directory: the same table as at the end of training.
     Eval(EvalArgs),
+    /// Forecast the steps after the end of a CSV series (one line a step: its date and value).
+    Predict(predict::PredictArgs),
 }
 
 #[derive(Args, Debug)]
@@ -181,6 +187,7 @@ pub fn run(command: ForecastCommand) -> Result<()> {
     match command {
         ForecastCommand::Train(args) => train(*args),
         ForecastCommand::Eval(args) => eval(args),
+        ForecastCommand::Predict(args) => predict::predict(args),
     }
 }
 
@@ -243,14 +250,15 @@ fn start(args: &TrainArgs) -> Result<Session> {
     });
     let source = match &args.csv {
         Some(path) => {
-            let column = read_column(path, args.column.as_deref())?.name;
+            let (column, dates) = read_dated_column(path, args.column.as_deref(), None)?;
             DataSource::Csv {
                 path: path.clone(),
-                column,
+                column: column.name,
                 test_last: args.test_last.unwrap_or(24),
                 valid_last: args.valid_last.unwrap_or(0),
                 log: args.log,
                 diff: args.diff.unwrap_or(0),
+                dates: dates.map(|d| d.column),
             }
         }
         None => DataSource::Synthetic { series: args.series, data_seed: args.data_seed },

@@ -8,7 +8,8 @@
 //! numbers are the uninterrupted run's, digit for digit (`tests/guarantees_forecast.rs`).
 
 use super::config::ForecastRunConfig;
-use super::report::{print_table, table, write_forecast_plot};
+use super::plot::write_forecast_plot;
+use super::report::{print_table, table};
 use crate::cli::fit::{fit, resume_state, Describe};
 use recur::data::series::Dataset;
 use recur::io::run_dir::RunDir;
