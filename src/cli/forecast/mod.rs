@@ -22,21 +22,21 @@
 //! report.rs   the table, result.json, the forecast plot, the layer summary
 //! ```
 
-mod config;
 mod report;
 mod session;
 
 use super::flags::{ScheduleFlags, CONSTANT};
 use clap::{Args, Subcommand};
-use config::{load_data, DataSource, ForecastRunConfig, ForecastTrainSettings};
 use recur::data::csv::read_column;
 use recur::io::run_dir::{RunDir, TaskKind, CONFIG, METRICS, MODEL, RESULT};
 use recur::io::train_state::CHECKPOINT;
 use recur::layers::CellKind;
 use recur::models::{ForecastMode, ForecasterConfig};
 use recur::optim::OptimizerKind;
+use recur::tasks::forecast::result::{table, ForecastResult};
+use recur::tasks::forecast::run::{load_data, DataSource, ForecastRunConfig, ForecastTrainSettings};
 use recur::{Error, Result};
-use report::{print_table, table, ForecastResult};
+use report::print_table;
 use session::{ResumeOverrides, Session};
 use std::path::{Path, PathBuf};
 

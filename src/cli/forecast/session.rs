@@ -7,13 +7,14 @@
 //! shuffling generator) and goes on from the batch after the last one done: on one thread its
 //! numbers are the uninterrupted run's, digit for digit (`tests/guarantees_forecast.rs`).
 
-use super::config::ForecastRunConfig;
-use super::report::{print_table, table, write_forecast_plot};
+use super::report::{print_table, write_forecast_plot};
 use crate::cli::fit::{fit, resume_state, Describe};
 use recur::data::series::Dataset;
 use recur::io::run_dir::RunDir;
 use recur::models::Forecaster;
 use recur::optim::Optimizer;
+use recur::tasks::forecast::result::table;
+use recur::tasks::forecast::run::ForecastRunConfig;
 use recur::tasks::forecast::{metric_name, network_inputs, train_targets, ForecastTask};
 use recur::tensor::Rng;
 use recur::train::{EpochStats, OnNan, Outcome, TrainState};
@@ -79,7 +80,7 @@ impl Session {
             train.on_nan = on_nan;
         }
         if let Some(csv) = overrides.csv {
-            if let super::config::DataSource::Csv { path, .. } = &mut config.data {
+            if let recur::tasks::forecast::run::DataSource::Csv { path, .. } = &mut config.data {
                 *path = csv.to_path_buf();
             }
         }

@@ -2,9 +2,6 @@
 //! model) or a resumed one (the run's config and pairs, checked against what it recorded), then
 //! training on the engine, the accuracy plot and the closing lines.
 
-use super::config::{
-    load_pairs, read_config, read_vocab, write_config, DataSource, RunConfig, Settings, CONFIG, VOCAB,
-};
 use super::eval::examples;
 use super::{TrainArgs, TRAIN_COMMAND};
 use crate::cli::fit::{fit, resume_state, Describe};
@@ -16,6 +13,9 @@ use recur::layers::CellKind;
 use recur::models::{Seq2seq, Seq2seqConfig};
 use recur::optim::{LrSchedule, Optimizer, OptimizerKind};
 use recur::plot::{write_chart, Chart, Series};
+use recur::tasks::seq2seq::run::{
+    load_pairs, read_config, read_vocab, write_config, DataSource, RunConfig, Settings, CONFIG, VOCAB,
+};
 use recur::tasks::seq2seq::Seq2seqTask;
 use recur::tensor::Rng;
 use recur::train::{EpochStats, Outcome, TrainState};

@@ -18,6 +18,8 @@
 //! The task's checkpointed state: the order of the pairs and the shuffling generator (JSON), so a
 //! run stopped mid-epoch resumes with the same batches in the same order.
 
+pub mod run;
+
 use crate::data::pairs::{Batch, CharVocab, Layout, Pair};
 use crate::error::{Error, Result};
 use crate::layers::IGNORE;

@@ -21,6 +21,11 @@
 //! In steady state (batches of a shape seen before) a batch allocates nothing: the ids, the
 //! lengths and the labels are buffers of the task, the model's are sized once per (N, T).
 
+pub mod cv;
+pub mod members;
+pub mod run;
+pub mod texts;
+
 use crate::error::{Error, Result};
 use crate::models::{Classifier, Model};
 use crate::tensor::{Real, Rng};

@@ -1,15 +1,15 @@
 //! A forecast run's `config.json`, and what is rebuilt from it: the data set (regenerated or
 //! re-read and checked against the recorded scaling) and the model with its saved weights.
 
-use recur::data::csv::read_column;
-use recur::data::series::{Dataset, SeriesSpec, Transform};
-use recur::io::run_dir::{RunDir, TaskKind, CONFIG, MODEL};
-use recur::io::{read_text, write_atomic};
-use recur::models::{Forecaster, ForecasterConfig};
-use recur::optim::{LrRule, LrSchedule, OptimizerKind};
-use recur::tensor::Rng;
-use recur::train::{OnNan, Settings};
-use recur::{Error, Result};
+use crate::data::csv::read_column;
+use crate::data::series::{Dataset, SeriesSpec, Transform};
+use crate::io::run_dir::{RunDir, TaskKind, CONFIG, MODEL};
+use crate::io::{read_text, write_atomic};
+use crate::models::{Forecaster, ForecasterConfig};
+use crate::optim::{LrRule, LrSchedule, OptimizerKind};
+use crate::tensor::Rng;
+use crate::train::{OnNan, Settings};
+use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -145,7 +145,7 @@ impl ForecastRunConfig {
     pub fn load_model(&self, run: &RunDir) -> Result<Forecaster<f32>> {
         // The weights are replaced below; the generator only fills the initial values.
         let mut model: Forecaster<f32> = Forecaster::new(self.model.clone(), &mut Rng::new(0));
-        let tensors = recur::io::checkpoint::load::<f32>(&run.path(MODEL))?;
+        let tensors = crate::io::checkpoint::load::<f32>(&run.path(MODEL))?;
         model
             .load_state_dict(tensors)
             .map_err(|m| Error::file(&run.path(MODEL), format!("{m}; the file does not match {CONFIG}")))?;

@@ -13,6 +13,9 @@
 //! shuffle, so a run resumed mid-epoch reads the same batches and the next epoch draws the same
 //! order. The forecaster carries no state between windows and draws no dropout masks.
 
+pub mod result;
+pub mod run;
+
 use crate::data::series::{mse, Dataset, SplitWindows};
 use crate::error::{Error, Result};
 use crate::models::forecaster::forecast;

@@ -2,26 +2,25 @@
 //! layout and the training settings), `vocab.json`, and the whole run loaded back for `eval` and
 //! `summary`; the pairs of a data source, shuffled and split as the run split them.
 
-use super::TRAIN_COMMAND;
-use recur::data::pairs::{self, CharVocab, Layout, Padding, Pair};
-use recur::io::checkpoint;
-use recur::io::run_dir::{RunDir, TaskKind, MODEL};
-use recur::io::{read_text, write_atomic};
-use recur::models::{Seq2seq, Seq2seqConfig};
-use recur::optim::{LrRule, LrSchedule, OptimizerKind};
-use recur::tensor::Rng;
-use recur::train::{OnNan, Settings as EngineSettings};
-use recur::{Error, Result};
+use crate::data::pairs::{self, CharVocab, Layout, Padding, Pair};
+use crate::io::checkpoint;
+use crate::io::run_dir::{RunDir, TaskKind, MODEL};
+use crate::io::{read_text, write_atomic};
+use crate::models::{Seq2seq, Seq2seqConfig};
+use crate::optim::{LrRule, LrSchedule, OptimizerKind};
+use crate::tensor::Rng;
+use crate::train::{OnNan, Settings as EngineSettings};
+use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-pub(super) const CONFIG: &str = "config.json";
-pub(super) const VOCAB: &str = "vocab.json";
+pub const CONFIG: &str = "config.json";
+pub const VOCAB: &str = "vocab.json";
 
 /// Where the pairs came from (enough to remake the held-out split).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
-pub(super) enum DataSource {
+pub enum DataSource {
     Addition { examples: usize },
     Tsv { path: PathBuf },
 }
@@ -41,37 +40,37 @@ fn stop() -> OnNan {
 /// How the model was trained. Fields added with the training engine have defaults, so the
 /// config.json of older runs still loads (for `eval` and `summary`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(super) struct Settings {
-    pub(super) data: DataSource,
-    pub(super) train_examples: usize,
-    pub(super) valid_examples: usize,
-    pub(super) valid_share: f64,
-    pub(super) batch_size: usize,
-    pub(super) epochs: usize,
-    pub(super) optimizer: OptimizerKind,
+pub struct Settings {
+    pub data: DataSource,
+    pub train_examples: usize,
+    pub valid_examples: usize,
+    pub valid_share: f64,
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub optimizer: OptimizerKind,
     /// The initial learning rate.
-    pub(super) lr: f64,
-    pub(super) clip: Option<f64>,
-    pub(super) seed: u64,
+    pub lr: f64,
+    pub clip: Option<f64>,
+    pub seed: u64,
     #[serde(default = "default_momentum")]
-    pub(super) momentum: f64,
+    pub momentum: f64,
     #[serde(default = "constant_rate")]
-    pub(super) lr_rule: LrRule,
+    pub lr_rule: LrRule,
     #[serde(default)]
-    pub(super) weight_decay: f64,
+    pub weight_decay: f64,
     /// Epochs without a better held-out accuracy before the run stops (0 = never).
     #[serde(default)]
-    pub(super) patience: usize,
+    pub patience: usize,
     #[serde(default = "stop")]
-    pub(super) on_nan: OnNan,
+    pub on_nan: OnNan,
     /// SHA-256 of the pairs (training then held out, `input\toutput\n` each), so `--resume`
     /// can tell that the data is the run's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) data_sha256: Option<String>,
+    pub data_sha256: Option<String>,
 }
 
 impl Settings {
-    pub(super) fn engine(&self) -> EngineSettings {
+    pub fn engine(&self) -> EngineSettings {
         EngineSettings {
             epochs: self.epochs,
             lr: self.lr,
@@ -86,15 +85,15 @@ impl Settings {
 
 /// `config.json` of a seq2seq run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(super) struct RunConfig {
-    pub(super) task: TaskKind,
-    pub(super) model: Seq2seqConfig,
-    pub(super) layout: Layout,
-    pub(super) train: Settings,
+pub struct RunConfig {
+    pub task: TaskKind,
+    pub model: Seq2seqConfig,
+    pub layout: Layout,
+    pub train: Settings,
 }
 
 /// The pairs of a data source, shuffled and split with `rng`: (train, held out).
-pub(super) fn load_pairs(source: &DataSource, share: f64, rng: &mut Rng) -> Result<(Vec<Pair>, Vec<Pair>)> {
+pub fn load_pairs(source: &DataSource, share: f64, rng: &mut Rng) -> Result<(Vec<Pair>, Vec<Pair>)> {
     let all = match source {
         DataSource::Addition { examples } => pairs::addition(*examples, rng, Padding::None)?,
         DataSource::Tsv { path } => pairs::read_pairs(path)?,
@@ -114,7 +113,7 @@ pub(super) fn load_pairs(source: &DataSource, share: f64, rng: &mut Rng) -> Resu
     Ok((train, valid))
 }
 
-pub(super) fn write_config(run: &RunDir, config: &RunConfig) -> Result<()> {
+pub fn write_config(run: &RunDir, config: &RunConfig) -> Result<()> {
     write_atomic(
         &run.path(CONFIG),
         (serde_json::to_string_pretty(config).expect("serialises") + "\n").as_bytes(),
@@ -122,7 +121,7 @@ pub(super) fn write_config(run: &RunDir, config: &RunConfig) -> Result<()> {
 }
 
 /// The run directory and its `config.json`, which must be a seq2seq run's.
-pub(super) fn read_config(dir: &Path) -> Result<(RunDir, RunConfig)> {
+pub fn read_config(dir: &Path) -> Result<(RunDir, RunConfig)> {
     let run = RunDir::open(dir)?;
     run.expect_task(TaskKind::Seq2seq)?;
     let config_path = run.path(CONFIG);
@@ -130,7 +129,7 @@ pub(super) fn read_config(dir: &Path) -> Result<(RunDir, RunConfig)> {
         Error::line(
             &config_path,
             e.line(),
-            format!("{e}; expected the config.json written by `{TRAIN_COMMAND}`"),
+            format!("{e}; expected the config.json written by `recur seq2seq train`"),
         )
     })?;
     config.model.check().map_err(|m| Error::file(&config_path, m))?;
@@ -138,7 +137,7 @@ pub(super) fn read_config(dir: &Path) -> Result<(RunDir, RunConfig)> {
 }
 
 /// `vocab.json`, checked against the model's vocabulary size.
-pub(super) fn read_vocab(run: &RunDir, model: &Seq2seqConfig) -> Result<CharVocab> {
+pub fn read_vocab(run: &RunDir, model: &Seq2seqConfig) -> Result<CharVocab> {
     let vocab_path = run.path(VOCAB);
     let symbols: Vec<String> = serde_json::from_str(&read_text(&vocab_path)?)
         .map_err(|e| Error::line(&vocab_path, e.line(), format!("{e}; expected a JSON list of symbols")))?;
@@ -153,15 +152,15 @@ pub(super) fn read_vocab(run: &RunDir, model: &Seq2seqConfig) -> Result<CharVoca
 }
 
 /// A trained run read back: its config, its vocabulary and its model (evaluation mode).
-pub(super) struct Loaded {
-    pub(super) run: RunDir,
-    pub(super) config: RunConfig,
-    pub(super) vocab: CharVocab,
-    pub(super) model: Seq2seq<f32>,
+pub struct Loaded {
+    pub run: RunDir,
+    pub config: RunConfig,
+    pub vocab: CharVocab,
+    pub model: Seq2seq<f32>,
 }
 
 /// Reads `config.json`, `vocab.json` and `model.safetensors`, checking that they agree.
-pub(super) fn load(dir: &Path) -> Result<Loaded> {
+pub fn load(dir: &Path) -> Result<Loaded> {
     let (run, config) = read_config(dir)?;
     let vocab = read_vocab(&run, &config.model)?;
     let model_path = run.path(MODEL);

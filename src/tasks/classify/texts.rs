@@ -1,0 +1,133 @@
+//! The texts of a classify run: read and tokenised, split for early stopping, and the
+//! vocabulary of the training texts.
+
+use super::run::TrainSettings;
+use super::Labelled;
+use crate::data::tsv::{build_vocab, read_labelled, stratified_split, Classes, TextEncoding};
+use crate::data::Vocab;
+use crate::tensor::Rng;
+use crate::{Error, Result};
+use std::path::Path;
+
+/// Tokenised texts with their class ids.
+#[derive(Clone, Debug, Default)]
+pub struct Texts {
+    /// Each text's words.
+    pub words: Vec<Vec<String>>,
+    /// Each text's class id.
+    pub labels: Vec<u32>,
+}
+
+impl Texts {
+    /// Reads a labelled file; its labels must be among `classes`.
+    pub fn read(path: &Path, encoding: &TextEncoding, classes: &Classes) -> Result<Self> {
+        let examples = read_labelled(path)?;
+        let labels = classes.ids_of(path, &examples)?;
+        let words = examples.iter().map(|e| encoding.words(&e.text)).collect();
+        Ok(Texts { words, labels })
+    }
+
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// These texts followed by `more`'s.
+    pub fn with(mut self, more: &Texts) -> Texts {
+        self.words.extend(more.words.iter().cloned());
+        self.labels.extend(&more.labels);
+        self
+    }
+
+    pub fn subset(&self, rows: &[usize]) -> Texts {
+        Texts {
+            words: rows.iter().map(|&i| self.words[i].clone()).collect(),
+            labels: rows.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
+
+    pub fn encode(&self, vocab: &Vocab) -> Labelled {
+        Labelled {
+            seqs: self.words.iter().map(|w| crate::data::tsv::word_ids(w, vocab)).collect(),
+            labels: self.labels.clone(),
+        }
+    }
+}
+
+/// The run's files read and split: every text of `--data`, the `--valid`, `--test` and
+/// `--extra` files.
+pub struct Sources {
+    pub all: Texts,
+    pub valid: Option<Texts>,
+    pub test: Option<Texts>,
+    pub extra: Texts,
+}
+
+impl Sources {
+    pub fn read(settings: &TrainSettings, encoding: &TextEncoding, classes: &Classes) -> Result<Self> {
+        let read = |p: &str| Texts::read(Path::new(p), encoding, classes);
+        let mut extra = Texts::default();
+        for path in &settings.extra {
+            extra = extra.with(&read(path)?);
+        }
+        Ok(Sources {
+            all: read(&settings.data)?,
+            valid: settings.valid.as_deref().map(read).transpose()?,
+            test: settings.test.as_deref().map(read).transpose()?,
+            extra,
+        })
+    }
+}
+
+/// What the saved model trains on: its texts (`--extra` included), its validation texts (empty
+/// when each member holds out its own) and its vocabulary.
+pub struct Plan {
+    pub fit: Texts,
+    pub valid: Texts,
+    pub per_member: bool,
+    pub vocab: Vocab,
+}
+
+impl Plan {
+    /// The final split (drawn from `seeds` after the cross-validation's draws).
+    pub fn new(settings: &TrainSettings, sources: &Sources, seeds: &mut Rng) -> Result<Self> {
+        let all = &sources.all;
+        let per_member = settings.split_per_member && sources.valid.is_none();
+        let rows: Vec<usize> = (0..all.len()).collect();
+        let (fit, valid) = match &sources.valid {
+            Some(valid) => (all.clone(), valid.clone()),
+            None if per_member => {
+                let (_, held) =
+                    stratified_split(&rows, &all.labels, settings.valid_split, &mut seeds.clone());
+                check_split(all, &all.subset(&held), settings)?;
+                (all.clone(), Texts::default())
+            }
+            None => {
+                let (kept, held) = stratified_split(&rows, &all.labels, settings.valid_split, seeds);
+                (all.subset(&kept), all.subset(&held))
+            }
+        };
+        if !per_member {
+            check_split(&fit, &valid, settings)?;
+        }
+        let fit = fit.with(&sources.extra);
+        let vocab = vocabulary(&fit, settings);
+        Ok(Plan { fit, valid, per_member, vocab })
+    }
+}
+
+pub fn check_split(fit: &Texts, valid: &Texts, settings: &TrainSettings) -> Result<()> {
+    if fit.len() == 0 || valid.len() == 0 {
+        return Err(Error::msg(format!(
+            "{}: too few texts to hold out --valid-split {} and still train (got {} for training, {} for validation)",
+            settings.data,
+            settings.valid_split,
+            fit.len(),
+            valid.len()
+        )));
+    }
+    Ok(())
+}
+
+pub fn vocabulary(texts: &Texts, settings: &TrainSettings) -> Vocab {
+    build_vocab(texts.words.iter().map(Vec::as_slice), settings.max_vocab, settings.min_count)
+}
