@@ -2,6 +2,8 @@
 //! through `tensor::matmul`, the per-step ones also through `PackedRhs`, and the rate a model's
 //! benchmark takes its share of.
 
+#![warn(missing_docs)]
+
 use super::{median, time_steps, Timing};
 use crate::tensor::{matmul, Accumulate, PackedRhs, Rng};
 

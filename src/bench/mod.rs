@@ -8,6 +8,8 @@
 //! the forward's size, so forward + backward = 3 x the forward's products. Element-wise work
 //! (gates, softmax, the embedding's scatter, the optimizer) is not counted.
 
+#![warn(missing_docs)]
+
 pub mod gemm;
 
 use crate::layers::CellKind;

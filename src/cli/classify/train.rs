@@ -23,7 +23,7 @@ use recur::tasks::classify::members::{
     evaluate_members, holdout, holdout_figures, train_final, Holdout, Member, MembersObserver, Trained,
 };
 use recur::tasks::classify::run::{write_result, ClassifyRunConfig, TrainSettings, CONFIG, CV};
-use recur::tasks::classify::texts::{Plan, Sources};
+use recur::tasks::classify::texts::{recorded_texts, Plan, Sources};
 use recur::tensor::Rng;
 use recur::train::{EpochStats, Outcome, TrainState};
 use recur::{Error, Result};
@@ -63,16 +63,18 @@ fn start(args: TrainArgs) -> Result<()> {
         max_vocab: args.max_vocab,
         min_count: args.min_count,
         optimizer: args.optimizer,
-        lr: args.lr,
+        engine: recur::train::Settings {
+            lr: args.lr,
+            epochs: args.epochs,
+            patience: args.schedule.patience.unwrap_or(DEFAULT_PATIENCE),
+            clip: (args.clip > 0.0).then_some(args.clip),
+            weight_decay: args.schedule.weight_decay()?,
+            lr_rule: args.schedule.rule(LrRule::CONSTANT)?,
+            on_nan: args.schedule.on_nan(),
+        },
         momentum: args.momentum,
         batch_size: args.batch_size,
-        epochs: args.epochs,
-        patience: args.schedule.patience.unwrap_or(DEFAULT_PATIENCE),
-        clip: (args.clip > 0.0).then_some(args.clip),
-        weight_decay: args.schedule.weight_decay()?,
-        lr_rule: args.schedule.rule(LrRule::CONSTANT)?,
         word_dropout: args.word_dropout,
-        on_nan: args.schedule.on_nan(),
         split_per_member: args.split_per_member,
         extra: args.extra.iter().map(path).collect(),
         seed: args.seed,
@@ -80,14 +82,7 @@ fn start(args: TrainArgs) -> Result<()> {
     let sources = Sources::read(&settings, &encoding, &classes)?;
 
     let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "classify")?)?;
-    // A replaced run loses its outputs first, so a failed new run never leaves old weights
-    // beside a config they do not fit, nor a checkpoint another --resume would read.
-    for stale in [MODEL, METRICS, RESULT, CV, VOCAB, CONFIG, CHECKPOINT, "loss.png", "loss.svg"] {
-        let path = run.path(stale);
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|e| Error::io(&path, "remove the replaced run's file", e))?;
-        }
-    }
+    run.remove_replaced(&[MODEL, METRICS, RESULT, CV, VOCAB, CONFIG, CHECKPOINT, "loss.png", "loss.svg"])?;
     println!(
         "{}: {} texts, {} classes ({})",
         data.display(),
@@ -194,50 +189,13 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<()> {
     }
     let given = given_flags();
     let given = |id: &str| given.iter().any(|g| g == id);
-    if given("epochs") {
-        settings.epochs = args.epochs;
-    }
-    if given("lr") {
-        settings.lr = args.lr;
-    }
-    if given("patience") {
-        settings.patience = args.schedule.patience.unwrap_or(DEFAULT_PATIENCE);
-    }
-    if given("on_nan") {
-        settings.on_nan = args.schedule.on_nan();
-    }
-    if settings.epochs == 0 {
+    // --epochs and --lr have defaults: only the ones on the command line change the run.
+    let (lr, epochs) = (given("lr").then_some(args.lr), given("epochs").then_some(args.epochs));
+    settings.engine.override_with(&args.schedule.overrides(lr, epochs));
+    if settings.engine.epochs == 0 {
         return Err(Error::msg("--epochs must be at least 1"));
     }
-    let sources = Sources::read(settings, &config.text, &config.classes)?;
-    let data_classes = Classes::from_labels(
-        read_labelled(Path::new(&settings.data))?.iter().map(|e| e.label.as_str()).collect::<Vec<_>>(),
-    );
-    if data_classes != config.classes {
-        return Err(Error::file(
-            Path::new(&settings.data),
-            format!(
-                "has the classes {}; the run was trained on {}: the data changed since the run started",
-                data_classes.names().join(", "),
-                config.classes.names().join(", ")
-            ),
-        ));
-    }
-    let mut seeds = Rng::new(settings.seed);
-    let plan = Plan::new(settings, &sources, &mut seeds)?;
-    let recorded = run.read_vocab()?;
-    if recorded.len() != plan.vocab.len()
-        || (0..recorded.len() as u32).any(|id| recorded.word(id) != plan.vocab.word(id))
-    {
-        return Err(Error::file(
-            &run.path(VOCAB),
-            format!(
-                "differs from the vocabulary of {}: the data changed since the run started",
-                settings.data
-            ),
-        ));
-    }
-    let lr = given("lr").then_some(args.lr);
+    let (sources, plan, mut seeds) = recorded_texts(&run, &config)?;
     let before = ClassifyRunConfig::read(&run)?;
     if before != config {
         config.write(&run)?;
@@ -258,8 +216,8 @@ fn train_single(
     let (train_set, valid_set) = (plan.fit.encode(&plan.vocab), plan.valid.encode(&plan.vocab));
     let holdout = holdout(plan, settings, &train_set, &valid_set);
     let mut member = Member::new(&holdout, &config.model, seeds);
-    let engine = settings.engine();
-    let optimizer = Optimizer::new(settings.optimizer, settings.lr, settings.momentum);
+    let engine = settings.engine.clone();
+    let optimizer = Optimizer::new(settings.optimizer, settings.engine.lr, settings.momentum);
     let outcome = {
         let mut task = member.task(settings);
         let mut state = match resume {
@@ -308,11 +266,15 @@ fn describe_training(config: &ClassifyRunConfig, plan: &Plan) {
         "batch {}, {:?} lr {}{}{}, up to {} epochs, early stopping after {} without a lower validation loss",
         s.batch_size,
         s.optimizer,
-        recur::train::engine::short(s.lr),
-        s.clip.map(|c| format!(", clip {c}")).unwrap_or_default(),
-        if s.weight_decay > 0.0 { format!(", weight decay {}", s.weight_decay) } else { String::new() },
-        s.epochs,
-        s.patience,
+        recur::train::engine::short(s.engine.lr),
+        s.engine.clip.map(|c| format!(", clip {c}")).unwrap_or_default(),
+        if s.engine.weight_decay > 0.0 {
+            format!(", weight decay {}", s.engine.weight_decay)
+        } else {
+            String::new()
+        },
+        s.engine.epochs,
+        s.engine.patience,
     );
 }
 

@@ -222,10 +222,7 @@ fn train(args: TrainArgs) -> Result<()> {
         Some(dir) => {
             let overrides = ResumeOverrides {
                 csv: args.csv.as_deref(),
-                lr: args.lr,
-                epochs: args.epochs,
-                on_nan: args.schedule.on_nan,
-                patience: args.schedule.patience,
+                engine: args.schedule.overrides(args.lr, args.epochs),
             };
             Session::resume(dir, overrides)?
         }
@@ -271,17 +268,19 @@ fn start(args: &TrainArgs) -> Result<Session> {
         season: args.season,
         transform: data.transform.clone(),
         train: ForecastTrainSettings {
-            epochs: epochs(args),
+            engine: recur::train::Settings {
+                epochs: epochs(args),
+                lr,
+                clip: (args.clip > 0.0).then_some(args.clip),
+                on_nan: args.schedule.on_nan(),
+                lr_rule: args.schedule.rule(CONSTANT)?,
+                weight_decay: args.schedule.weight_decay()?,
+                patience: args.schedule.patience.unwrap_or(0),
+            },
             batch_size: args.batch_size,
             optimizer: args.optimizer,
-            lr,
             momentum: args.momentum,
-            clip: (args.clip > 0.0).then_some(args.clip),
             seed: args.seed,
-            on_nan: args.schedule.on_nan(),
-            lr_rule: args.schedule.rule(CONSTANT)?,
-            weight_decay: args.schedule.weight_decay()?,
-            patience: args.schedule.patience.unwrap_or(0),
         },
     };
     let run = RunDir::create(&super::choose_out_dir(args.out.as_deref(), args.overwrite, "forecast")?)?;
@@ -292,13 +291,16 @@ fn start(args: &TrainArgs) -> Result<Session> {
     }
     // A run being replaced (--overwrite) loses its outputs before the new config is written, so
     // a failed new run never leaves the old weights beside a config they do not fit.
-    for stale in [MODEL, METRICS, RESULT, CHECKPOINT, "loss.png", "loss.svg", "forecast.png", "forecast.svg"]
-    {
-        let path = run.path(stale);
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|e| Error::io(&path, "remove the replaced run's file", e))?;
-        }
-    }
+    run.remove_replaced(&[
+        MODEL,
+        METRICS,
+        RESULT,
+        CHECKPOINT,
+        "loss.png",
+        "loss.svg",
+        "forecast.png",
+        "forecast.svg",
+    ])?;
     config.write(&run)?;
     let session = Session::start(run, config, data);
     let (m, t, data) = (&session.config.model, &session.config.train, &session.data);
@@ -321,9 +323,9 @@ fn start(args: &TrainArgs) -> Result<Session> {
         data.test.model.len(),
         t.batch_size,
         t.optimizer,
-        t.lr,
-        t.clip.map(|c| format!(", clip {c}")).unwrap_or_default(),
-        t.epochs
+        t.engine.lr,
+        t.engine.clip.map(|c| format!(", clip {c}")).unwrap_or_default(),
+        t.engine.epochs
     );
     Ok(session)
 }
@@ -333,7 +335,7 @@ fn eval(args: EvalArgs) -> Result<()> {
     let config = ForecastRunConfig::read(&run)?;
     let (data, what) = config.load_data(&run, args.csv.as_deref())?;
     let mut model = config.load_model(&run)?;
-    let epoch = ForecastResult::saved_epoch(&run).unwrap_or(config.train.epochs);
+    let epoch = ForecastResult::saved_epoch(&run).unwrap_or(config.train.engine.epochs);
     println!("{what}");
     let result = table(&config, &data, &mut model, epoch);
     print_table(&result, &config);

@@ -2,12 +2,13 @@
 //! each fold's models trained on the other folds less a validation split, with a vocabulary of
 //! their own training texts, and tested once on their fold.
 
+#![warn(missing_docs)]
+
 use super::members::{evaluate_members, metrics_line, train_members, write_metrics, Holdout, Quiet};
 use super::run::{TrainSettings, CV};
 use super::texts::{check_split, vocabulary, Sources, Texts};
 use crate::data::tsv::{stratified_folds, stratified_split};
 use crate::io::run_dir::RunDir;
-use crate::io::write_atomic;
 use crate::models::ClassifierConfig;
 use crate::tensor::Rng;
 use crate::{Error, Result};
@@ -63,8 +64,7 @@ pub struct CvResult {
 impl CvResult {
     /// Writes `cv.json` (atomically).
     pub fn write(&self, run: &RunDir) -> Result<()> {
-        let json = serde_json::to_string_pretty(self).expect("a CvResult always serialises");
-        write_atomic(&run.path(CV), format!("{json}\n").as_bytes())
+        run.write_json(CV, self)
     }
 }
 
@@ -99,7 +99,7 @@ pub fn cross_validate(
         // With a split per member, the fold's members share every training text between them.
         let fit_texts: Texts = if settings.split_per_member { all.subset(&rest) } else { fit_texts };
         let fit_texts = fit_texts.with(&sources.extra);
-        if test_texts.len() == 0 {
+        if test_texts.is_empty() {
             return Err(Error::msg(format!("--folds {k}: fold {} has no texts (only {n} texts)", fold + 1)));
         }
         let vocab = vocabulary(&fit_texts, settings);

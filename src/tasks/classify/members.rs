@@ -4,6 +4,8 @@
 //! into `metrics.jsonl`, each line with its `fold` and `member`; the final members' curves into
 //! `loss.png`. Nothing here prints: a [`MembersObserver`] is told what happens.
 
+#![warn(missing_docs)]
+
 use super::run::{state_dict_of, ClassifyRunConfig, TrainSettings};
 use super::texts::Plan;
 use super::{evaluate, evaluation_of, predict_probabilities, ClassifyTask, Evaluation, Labelled};
@@ -24,14 +26,25 @@ pub const EVAL_BATCH: usize = 256;
 /// The texts each ensemble member trains on and stops early on.
 pub enum Holdout<'a> {
     /// Every member trains on `fit` and stops on `valid` (a --valid file, or one split).
-    Shared { fit: &'a Labelled, valid: &'a Labelled },
+    Shared {
+        /// The training texts.
+        fit: &'a Labelled,
+        /// The validation texts.
+        valid: &'a Labelled,
+    },
     /// Each member holds out its own stratified `share` of `pool` (--split-per-member).
-    PerMember { pool: &'a Labelled, share: f64 },
+    PerMember {
+        /// Every training text.
+        pool: &'a Labelled,
+        /// The share each member holds out.
+        share: f64,
+    },
 }
 
 /// One model about to train: its weights and generator drawn from its own seed (after its own
 /// split, with --split-per-member).
 pub struct Member<'a> {
+    /// One model: the weights it trains.
     pub model: Classifier<f32>,
     train: Cow<'a, Labelled>,
     valid: Cow<'a, Labelled>,
@@ -71,8 +84,11 @@ impl<'a> Member<'a> {
 
 /// Trained models: their best epochs and validation figures (see [`holdout_figures`]).
 pub struct Trained {
+    /// The models, one per member.
     pub models: Vec<Classifier<f32>>,
+    /// Each model's best epoch.
     pub best_epochs: Vec<usize>,
+    /// Their validation figures (see [`holdout_figures`]).
     pub valid: Evaluation,
 }
 
@@ -149,7 +165,7 @@ pub fn train_members(
     observer: &mut dyn MembersObserver,
     place: &str,
 ) -> Result<(Trained, Vec<Vec<EpochStats>>)> {
-    let engine = settings.engine();
+    let engine = &settings.engine;
     let (mut models, mut best_epochs, mut own, mut histories) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for k in 1..=count {
@@ -157,11 +173,12 @@ pub fn train_members(
             observer.member_started(k, count);
         }
         let mut member = Member::new(holdout, config, seeds);
-        let mut state = TrainState::new(Optimizer::new(settings.optimizer, settings.lr, settings.momentum));
+        let mut state =
+            TrainState::new(Optimizer::new(settings.optimizer, settings.engine.lr, settings.momentum));
         let outcome = {
             let mut task = member.task(settings);
             let mut epochs = Epochs(&mut *observer);
-            let mut trainer = Trainer { settings: &engine, run: None, stop: None, observer: &mut epochs };
+            let mut trainer = Trainer { settings: engine, run: None, stop: None, observer: &mut epochs };
             trainer.fit(&mut task, &mut state)?
         };
         match outcome {

@@ -2,17 +2,16 @@
 //! the classes, the training settings), the whole run loaded back for `eval`, `predict` and
 //! `summary` (one model, or the members of an ensemble under `member{k}.`), and `result.json`.
 
+#![warn(missing_docs)]
+
 use super::Evaluation;
 use crate::data::tsv::{Classes, TextEncoding};
 use crate::data::{Vocab, UNK};
 use crate::io::checkpoint;
-use crate::io::read_text;
 use crate::io::run_dir::{RunDir, TaskKind, RESULT, VOCAB};
-use crate::io::write_atomic;
 use crate::models::{Classifier, ClassifierConfig};
-use crate::optim::{LrRule, LrSchedule, OptimizerKind};
+use crate::optim::OptimizerKind;
 use crate::tensor::Rng;
-use crate::train::OnNan;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -26,66 +25,45 @@ pub const CV: &str = "cv.json";
 /// model). Fields added later have defaults, so older `config.json` files still load.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainSettings {
+    /// The labelled texts (`--data`).
     pub data: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A validation file (`--valid`), instead of a split of the data.
     pub valid: Option<String>,
+    /// The share of the texts held out for early stopping (`--valid-share`).
     pub valid_split: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Test texts, measured once at the end.
     pub test: Option<String>,
+    /// Cross-validation folds (0 = none).
     pub folds: usize,
+    /// Largest vocabulary, `<unk>` included (0 = no cap).
     pub max_vocab: usize,
+    /// Words seen fewer times become `<unk>`.
     pub min_count: usize,
+    /// The optimizer.
     pub optimizer: OptimizerKind,
-    pub lr: f64,
+    /// The engine's settings: epochs, lr, lr_rule, clip, weight_decay, patience, on_nan.
+    #[serde(flatten)]
+    pub engine: crate::train::Settings,
+    /// Momentum coefficient (`momentum` optimizer).
     pub momentum: f64,
+    /// Texts per batch.
     pub batch_size: usize,
-    /// At most this many passes over the training texts.
-    pub epochs: usize,
-    /// Epochs without a lower validation loss before the run stops (0 = never).
-    pub patience: usize,
-    /// Global-norm gradient clipping (None = off).
-    pub clip: Option<f64>,
-    /// Decoupled weight decay of the weight matrices, per unit of learning rate.
-    pub weight_decay: f64,
-    /// The learning-rate rule (constant in runs made before it could be chosen).
-    #[serde(default = "constant")]
-    pub lr_rule: crate::optim::LrRule,
     /// Each training word becomes `<unk>` with this probability.
     #[serde(default)]
     pub word_dropout: f64,
-    /// What a batch with a non-finite loss or gradient does.
-    #[serde(default = "stop")]
-    pub on_nan: OnNan,
     #[serde(default)]
+    /// Each ensemble member holds out its own split.
     pub split_per_member: bool,
     /// `--extra` files: more training texts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra: Vec<String>,
+    /// Seed of the splits, folds, weights, batch order and dropout.
     pub seed: u64,
 }
 
-fn stop() -> OnNan {
-    OnNan::Stop
-}
-
-fn constant() -> LrRule {
-    LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 }
-}
-
 impl TrainSettings {
-    /// What the engine needs of them.
-    pub fn engine(&self) -> crate::train::Settings {
-        crate::train::Settings {
-            epochs: self.epochs,
-            lr: self.lr,
-            lr_rule: self.lr_rule,
-            clip: self.clip,
-            weight_decay: self.weight_decay,
-            patience: self.patience,
-            on_nan: self.on_nan,
-        }
-    }
-
     /// Texts per batch when validating during training.
     pub fn valid_batch(&self) -> usize {
         self.batch_size.max(64)
@@ -97,7 +75,9 @@ impl TrainSettings {
 pub struct ClassifyRunConfig {
     /// Always `classify`.
     pub task: TaskKind,
+    /// The network.
     pub model: ClassifierConfig,
+    /// How a text becomes word ids.
     pub text: TextEncoding,
     /// Class names; class id = position.
     pub classes: Classes,
@@ -105,6 +85,7 @@ pub struct ClassifyRunConfig {
     /// under `member{k}.` prefixes when there is more than one.
     #[serde(default = "one")]
     pub members: usize,
+    /// How the model was trained.
     pub train: TrainSettings,
 }
 
@@ -115,16 +96,8 @@ fn one() -> usize {
 impl ClassifyRunConfig {
     /// Reads and checks `config.json` of a classify run.
     pub fn read(run: &RunDir) -> Result<Self> {
-        run.expect_task(TaskKind::Classify)?;
+        let config: ClassifyRunConfig = run.read_task_config(TaskKind::Classify)?;
         let path = run.path(CONFIG);
-        let text = read_text(&path)?;
-        let config: ClassifyRunConfig = serde_json::from_str(&text).map_err(|e| {
-            Error::line(
-                &path,
-                e.line(),
-                format!("{e}; expected the config.json written by `recur classify train`"),
-            )
-        })?;
         config.model.check().map_err(|m| Error::file(&path, m))?;
         if config.classes.len() != config.model.num_classes {
             return Err(Error::file(
@@ -147,8 +120,7 @@ impl ClassifyRunConfig {
 
     /// Writes `config.json` (atomically).
     pub fn write(&self, run: &RunDir) -> Result<()> {
-        let json = serde_json::to_string_pretty(self).expect("a ClassifyRunConfig always serialises");
-        write_atomic(&run.path(CONFIG), format!("{json}\n").as_bytes())
+        run.write_json(CONFIG, self)
     }
 }
 
@@ -262,6 +234,5 @@ pub fn write_result(
         valid: Measured::of(valid),
         test: test.map(Measured::of),
     };
-    let json = serde_json::to_string_pretty(&result).expect("a RunResult always serialises");
-    write_atomic(&run.path(RESULT), format!("{json}\n").as_bytes())
+    run.write_json(RESULT, &result)
 }

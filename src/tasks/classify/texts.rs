@@ -1,10 +1,13 @@
 //! The texts of a classify run: read and tokenised, split for early stopping, and the
 //! vocabulary of the training texts.
 
-use super::run::TrainSettings;
+#![warn(missing_docs)]
+
+use super::run::{ClassifyRunConfig, TrainSettings};
 use super::Labelled;
 use crate::data::tsv::{build_vocab, read_labelled, stratified_split, Classes, TextEncoding};
 use crate::data::Vocab;
+use crate::io::run_dir::{RunDir, VOCAB};
 use crate::tensor::Rng;
 use crate::{Error, Result};
 use std::path::Path;
@@ -27,8 +30,14 @@ impl Texts {
         Ok(Texts { words, labels })
     }
 
+    /// The number of texts.
     pub fn len(&self) -> usize {
         self.labels.len()
+    }
+
+    /// Whether there are no texts.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
     }
 
     /// These texts followed by `more`'s.
@@ -38,6 +47,7 @@ impl Texts {
         self
     }
 
+    /// The texts at `rows`, in that order.
     pub fn subset(&self, rows: &[usize]) -> Texts {
         Texts {
             words: rows.iter().map(|&i| self.words[i].clone()).collect(),
@@ -45,6 +55,7 @@ impl Texts {
         }
     }
 
+    /// The texts as word ids of `vocab`, with their labels.
     pub fn encode(&self, vocab: &Vocab) -> Labelled {
         Labelled {
             seqs: self.words.iter().map(|w| crate::data::tsv::word_ids(w, vocab)).collect(),
@@ -56,13 +67,18 @@ impl Texts {
 /// The run's files read and split: every text of `--data`, the `--valid`, `--test` and
 /// `--extra` files.
 pub struct Sources {
+    /// Every text of `--data`.
     pub all: Texts,
+    /// The `--valid` file's texts.
     pub valid: Option<Texts>,
+    /// The `--test` file's texts.
     pub test: Option<Texts>,
+    /// The `--extra` files' texts, in order.
     pub extra: Texts,
 }
 
 impl Sources {
+    /// Reads the files `settings` names, each label one of `classes`.
     pub fn read(settings: &TrainSettings, encoding: &TextEncoding, classes: &Classes) -> Result<Self> {
         let read = |p: &str| Texts::read(Path::new(p), encoding, classes);
         let mut extra = Texts::default();
@@ -81,9 +97,13 @@ impl Sources {
 /// What the saved model trains on: its texts (`--extra` included), its validation texts (empty
 /// when each member holds out its own) and its vocabulary.
 pub struct Plan {
+    /// Training texts (`--extra` included).
     pub fit: Texts,
+    /// Validation texts (empty when each member holds out its own).
     pub valid: Texts,
+    /// Whether each ensemble member holds out its own split.
     pub per_member: bool,
+    /// The vocabulary of the training texts.
     pub vocab: Vocab,
 }
 
@@ -115,8 +135,9 @@ impl Plan {
     }
 }
 
+/// Errors unless the split leaves texts both to train on and to validate on.
 pub fn check_split(fit: &Texts, valid: &Texts, settings: &TrainSettings) -> Result<()> {
-    if fit.len() == 0 || valid.len() == 0 {
+    if fit.is_empty() || valid.is_empty() {
         return Err(Error::msg(format!(
             "{}: too few texts to hold out --valid-split {} and still train (got {} for training, {} for validation)",
             settings.data,
@@ -128,6 +149,40 @@ pub fn check_split(fit: &Texts, valid: &Texts, settings: &TrainSettings) -> Resu
     Ok(())
 }
 
+/// The vocabulary of `texts` with the run's cap and minimum count (`<unk>` first).
 pub fn vocabulary(texts: &Texts, settings: &TrainSettings) -> Vocab {
     build_vocab(texts.words.iter().map(Vec::as_slice), settings.max_vocab, settings.min_count)
+}
+
+/// The texts of a single-model run going on from its checkpoint, read again with the seed's
+/// splits: its sources, the final split and vocabulary, and the generator (which then draws the
+/// model). Errors when the data's classes or vocabulary are no longer the run's.
+pub fn recorded_texts(run: &RunDir, config: &ClassifyRunConfig) -> Result<(Sources, Plan, Rng)> {
+    let settings = &config.train;
+    let sources = Sources::read(settings, &config.text, &config.classes)?;
+    let data_classes = Classes::from_labels(
+        read_labelled(Path::new(&settings.data))?.iter().map(|e| e.label.as_str()).collect::<Vec<_>>(),
+    );
+    if data_classes != config.classes {
+        return Err(Error::file(
+            Path::new(&settings.data),
+            format!(
+                "has the classes {}; the run was trained on {}: the data changed since the run started",
+                data_classes.names().join(", "),
+                config.classes.names().join(", ")
+            ),
+        ));
+    }
+    let mut seeds = Rng::new(settings.seed);
+    let plan = Plan::new(settings, &sources, &mut seeds)?;
+    if run.read_vocab()? != plan.vocab {
+        return Err(Error::file(
+            &run.path(VOCAB),
+            format!(
+                "differs from the vocabulary of {}: the data changed since the run started",
+                settings.data
+            ),
+        ));
+    }
+    Ok((sources, plan, seeds))
 }

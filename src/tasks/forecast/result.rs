@@ -1,11 +1,13 @@
 //! A forecast run's result: every model's error on the validation and test windows (the
 //! baselines and the network), `result.json`.
 
+#![warn(missing_docs)]
+
 use super::run::ForecastRunConfig;
 use super::{forecast_original, metric_name, original_error};
 use crate::data::series::{last_value, seasonal_last_value, Dataset, LinearForecast, SplitWindows};
+use crate::io::read_text;
 use crate::io::run_dir::{RunDir, RESULT};
-use crate::io::{read_text, write_atomic};
 use crate::models::Forecaster;
 use crate::Result;
 use serde::{Deserialize, Serialize};
@@ -35,8 +37,7 @@ pub struct ForecastResult {
 impl ForecastResult {
     /// Writes `result.json` (atomically).
     pub fn write(&self, run: &RunDir) -> Result<()> {
-        let json = serde_json::to_string_pretty(self).expect("a result always serialises");
-        write_atomic(&run.path(RESULT), format!("{json}\n").as_bytes())
+        run.write_json(RESULT, self)
     }
 
     /// The saved epoch as `result.json` records it, if it can be read.

@@ -2,93 +2,85 @@
 //! layout and the training settings), `vocab.json`, and the whole run loaded back for `eval` and
 //! `summary`; the pairs of a data source, shuffled and split as the run split them.
 
-use crate::data::pairs::{self, CharVocab, Layout, Padding, Pair};
+#![warn(missing_docs)]
+
+use crate::data::pairs::{self, data_hash, CharVocab, Layout, Padding, Pair};
 use crate::io::checkpoint;
+use crate::io::read_text;
 use crate::io::run_dir::{RunDir, TaskKind, MODEL};
-use crate::io::{read_text, write_atomic};
 use crate::models::{Seq2seq, Seq2seqConfig};
-use crate::optim::{LrRule, LrSchedule, OptimizerKind};
+use crate::optim::OptimizerKind;
 use crate::tensor::Rng;
-use crate::train::{OnNan, Settings as EngineSettings};
+use crate::train::Settings as EngineSettings;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// The run's configuration file.
 pub const CONFIG: &str = "config.json";
+/// The run's symbols, a JSON list.
 pub const VOCAB: &str = "vocab.json";
 
 /// Where the pairs came from (enough to remake the held-out split).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum DataSource {
-    Addition { examples: usize },
-    Tsv { path: PathBuf },
+    /// The book's addition task, generated.
+    Addition {
+        /// Questions generated.
+        examples: usize,
+    },
+    /// `input<TAB>output` lines of a file.
+    Tsv {
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 fn default_momentum() -> f64 {
     0.9
 }
 
-fn constant_rate() -> LrRule {
-    LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 }
-}
-
-fn stop() -> OnNan {
-    OnNan::Stop
-}
-
 /// How the model was trained. Fields added with the training engine have defaults, so the
 /// config.json of older runs still loads (for `eval` and `summary`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
+    /// Where the pairs came from.
     pub data: DataSource,
+    /// Pairs trained on.
     pub train_examples: usize,
+    /// Pairs held out.
     pub valid_examples: usize,
+    /// The held-out share.
     pub valid_share: f64,
+    /// Pairs per batch.
     pub batch_size: usize,
-    pub epochs: usize,
+    /// The engine's settings: epochs, lr, lr_rule, clip, weight_decay, patience, on_nan.
+    #[serde(flatten)]
+    pub engine: EngineSettings,
+    /// The optimizer.
     pub optimizer: OptimizerKind,
-    /// The initial learning rate.
-    pub lr: f64,
-    pub clip: Option<f64>,
+    /// Seed of the shuffle, the split, the weights and the batch order.
     pub seed: u64,
     #[serde(default = "default_momentum")]
+    /// Momentum coefficient (`momentum` optimizer).
     pub momentum: f64,
-    #[serde(default = "constant_rate")]
-    pub lr_rule: LrRule,
-    #[serde(default)]
-    pub weight_decay: f64,
-    /// Epochs without a better held-out accuracy before the run stops (0 = never).
-    #[serde(default)]
-    pub patience: usize,
-    #[serde(default = "stop")]
-    pub on_nan: OnNan,
     /// SHA-256 of the pairs (training then held out, `input\toutput\n` each), so `--resume`
     /// can tell that the data is the run's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_sha256: Option<String>,
 }
 
-impl Settings {
-    pub fn engine(&self) -> EngineSettings {
-        EngineSettings {
-            epochs: self.epochs,
-            lr: self.lr,
-            lr_rule: self.lr_rule,
-            clip: self.clip,
-            weight_decay: self.weight_decay,
-            patience: self.patience,
-            on_nan: self.on_nan,
-        }
-    }
-}
-
 /// `config.json` of a seq2seq run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunConfig {
+    /// Always `seq2seq`.
     pub task: TaskKind,
+    /// The network.
     pub model: Seq2seqConfig,
+    /// Input and output lengths and padding.
     pub layout: Layout,
+    /// How the model was trained.
     pub train: Settings,
 }
 
@@ -113,26 +105,16 @@ pub fn load_pairs(source: &DataSource, share: f64, rng: &mut Rng) -> Result<(Vec
     Ok((train, valid))
 }
 
+/// Writes `config.json` (atomically).
 pub fn write_config(run: &RunDir, config: &RunConfig) -> Result<()> {
-    write_atomic(
-        &run.path(CONFIG),
-        (serde_json::to_string_pretty(config).expect("serialises") + "\n").as_bytes(),
-    )
+    run.write_json(CONFIG, config)
 }
 
 /// The run directory and its `config.json`, which must be a seq2seq run's.
 pub fn read_config(dir: &Path) -> Result<(RunDir, RunConfig)> {
     let run = RunDir::open(dir)?;
-    run.expect_task(TaskKind::Seq2seq)?;
-    let config_path = run.path(CONFIG);
-    let config: RunConfig = serde_json::from_str(&read_text(&config_path)?).map_err(|e| {
-        Error::line(
-            &config_path,
-            e.line(),
-            format!("{e}; expected the config.json written by `recur seq2seq train`"),
-        )
-    })?;
-    config.model.check().map_err(|m| Error::file(&config_path, m))?;
+    let config: RunConfig = run.read_task_config(TaskKind::Seq2seq)?;
+    config.model.check().map_err(|m| Error::file(&run.path(CONFIG), m))?;
     Ok((run, config))
 }
 
@@ -153,9 +135,13 @@ pub fn read_vocab(run: &RunDir, model: &Seq2seqConfig) -> Result<CharVocab> {
 
 /// A trained run read back: its config, its vocabulary and its model (evaluation mode).
 pub struct Loaded {
+    /// The run directory.
     pub run: RunDir,
+    /// Its `config.json`.
     pub config: RunConfig,
+    /// Its `vocab.json`.
     pub vocab: CharVocab,
+    /// The trained model.
     pub model: Seq2seq<f32>,
 }
 
@@ -187,4 +173,46 @@ pub fn load(dir: &Path) -> Result<Loaded> {
         .load_state_dict(tensors)
         .map_err(|m| Error::file(&model_path, format!("{m}; the file does not match {CONFIG}")))?;
     Ok(Loaded { run, config, vocab, model })
+}
+
+/// The pairs a run trained on, loaded again from its data source (with the seed's shuffle and
+/// split) and checked against what the run recorded: the counts, the SHA-256, the symbols of
+/// `vocab.json` and the layout. Returns the vocabulary, the training and held-out pairs, and the
+/// generator, which then draws the model's weights.
+pub fn recorded_pairs(run: &RunDir, config: &RunConfig) -> Result<(CharVocab, Vec<Pair>, Vec<Pair>, Rng)> {
+    let settings = &config.train;
+    let mut rng = Rng::new(settings.seed);
+    let (train_pairs, valid_pairs) = load_pairs(&settings.data, settings.valid_share, &mut rng)?;
+    let data_name = match &settings.data {
+        DataSource::Addition { examples } => format!("the addition task ({examples} questions)"),
+        DataSource::Tsv { path } => path.display().to_string(),
+    };
+    let changed = |what: String| {
+        Error::msg(format!(
+            "{data_name}: {what}; the data changed since the run started, so it cannot be resumed"
+        ))
+    };
+    if (train_pairs.len(), valid_pairs.len()) != (settings.train_examples, settings.valid_examples) {
+        return Err(changed(format!(
+            "{} training and {} held-out pairs, the run had {} and {}",
+            train_pairs.len(),
+            valid_pairs.len(),
+            settings.train_examples,
+            settings.valid_examples
+        )));
+    }
+    if let Some(recorded) = &settings.data_sha256 {
+        if *recorded != data_hash(&train_pairs, &valid_pairs) {
+            return Err(changed("the pairs differ from the run's (SHA-256)".into()));
+        }
+    }
+    let vocab = read_vocab(run, &config.model)?;
+    let all: Vec<Pair> = train_pairs.iter().chain(&valid_pairs).cloned().collect();
+    if CharVocab::from_pairs(&all).symbols() != vocab.symbols() {
+        return Err(changed(format!("its symbols differ from {}", run.path(VOCAB).display())));
+    }
+    if pairs::max_lengths(&all) != (config.layout.max_input_len, config.layout.max_output_len) {
+        return Err(changed(format!("its longest input or output differs from {CONFIG}'s layout")));
+    }
+    Ok((vocab, train_pairs, valid_pairs, rng))
 }
