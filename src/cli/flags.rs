@@ -5,7 +5,7 @@
 
 use clap::Args;
 use recur::optim::{LrRule, LrSchedule};
-use recur::train::{OnNan, Overrides};
+use recur::train::{OnNan, Overrides, Settings};
 use recur::{Error, Result};
 
 /// The learning-rate rule, weight decay, early stopping and the NaN policy.
@@ -57,6 +57,27 @@ impl ScheduleFlags {
         let wd = self.weight_decay.unwrap_or(0.0);
         check_off_or_positive("--weight-decay", wd)?;
         Ok(wd)
+    }
+
+    /// The engine's settings of a new run: `epochs`, `lr` and `clip` (0 = off) as given, the rule
+    /// these flags give over `preset`, `--weight-decay`, `--patience` (else `patience`), `--on-nan`.
+    pub fn engine(
+        &self,
+        epochs: usize,
+        lr: f64,
+        clip: f64,
+        preset: LrRule,
+        patience: usize,
+    ) -> Result<Settings> {
+        Ok(Settings {
+            epochs,
+            lr,
+            lr_rule: self.rule(preset)?,
+            clip: (clip > 0.0).then_some(clip),
+            weight_decay: self.weight_decay()?,
+            patience: self.patience.unwrap_or(patience),
+            on_nan: self.on_nan(),
+        })
     }
 
     pub fn on_nan(&self) -> OnNan {

@@ -268,15 +268,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         season: args.season,
         transform: data.transform.clone(),
         train: ForecastTrainSettings {
-            engine: recur::train::Settings {
-                epochs: epochs(args),
-                lr,
-                clip: (args.clip > 0.0).then_some(args.clip),
-                on_nan: args.schedule.on_nan(),
-                lr_rule: args.schedule.rule(CONSTANT)?,
-                weight_decay: args.schedule.weight_decay()?,
-                patience: args.schedule.patience.unwrap_or(0),
-            },
+            engine: args.schedule.engine(epochs(args), lr, args.clip, CONSTANT, 0)?,
             batch_size: args.batch_size,
             optimizer: args.optimizer,
             momentum: args.momentum,

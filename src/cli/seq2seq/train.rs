@@ -9,13 +9,12 @@ use crate::cli::flags::{check_off_or_positive, check_positive, check_probability
 use recur::data::pairs::{self, data_hash, CharVocab, Layout, Pair};
 use recur::io::run_dir::{RunDir, TaskKind, METRICS, MODEL};
 use recur::io::train_state::CHECKPOINT;
-use recur::io::write_atomic;
 use recur::layers::CellKind;
 use recur::models::{Seq2seq, Seq2seqConfig};
 use recur::optim::{LrSchedule, Optimizer, OptimizerKind};
 use recur::plot::{write_chart, Chart, Series};
 use recur::tasks::seq2seq::run::{
-    load_pairs, read_config, recorded_pairs, write_config, DataSource, RunConfig, Settings, VOCAB,
+    load_pairs, read_config, recorded_pairs, write_config, write_vocab, DataSource, RunConfig, Settings,
 };
 use recur::tasks::seq2seq::Seq2seqTask;
 use recur::tensor::Rng;
@@ -69,10 +68,9 @@ fn start(args: &TrainArgs) -> Result<Session> {
         ));
     }
     let lr = args.lr.unwrap_or(0.001);
-    let lr_rule = args.schedule.rule(crate::cli::flags::CONSTANT)?;
-    let weight_decay = args.schedule.weight_decay()?;
-    check_positive("--lr", lr)?;
     let (clip, momentum) = (args.clip.unwrap_or(5.0), args.momentum.unwrap_or(0.9));
+    let engine = args.schedule.engine(epochs, lr, clip, crate::cli::flags::CONSTANT, 0)?;
+    check_positive("--lr", lr)?;
     check_off_or_positive("--clip", clip)?;
     if !(momentum.is_finite() && momentum >= 0.0) {
         return Err(Error::msg(format!("--momentum must be 0 or a positive number (got {momentum})")));
@@ -113,15 +111,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         valid_examples: valid_pairs.len(),
         valid_share,
         batch_size,
-        engine: recur::train::Settings {
-            epochs,
-            lr,
-            clip: (clip > 0.0).then_some(clip),
-            lr_rule,
-            weight_decay,
-            patience: args.schedule.patience.unwrap_or(0),
-            on_nan: args.schedule.on_nan(),
-        },
+        engine,
         optimizer: args.optimizer.unwrap_or(OptimizerKind::Adam),
         seed,
         momentum,
@@ -140,8 +130,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         "loss.svg",
     ])?;
     write_config(&run, &config)?;
-    let symbols = serde_json::to_string(vocab.symbols()).expect("serialises") + "\n";
-    write_atomic(&run.path(VOCAB), symbols.as_bytes())?;
+    write_vocab(&run, &vocab)?;
 
     let model: Seq2seq<f32> = Seq2seq::new(model_config.clone(), &mut rng);
     println!(

@@ -225,8 +225,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
     check_recipe(&recipe)?;
     let preset_rule =
         LrRule { schedule: recipe.lr_schedule, factor: recipe.lr_factor, decay_after: recipe.decay_after };
-    let lr_rule = args.schedule.rule(preset_rule)?;
-    let weight_decay = args.schedule.weight_decay()?;
+    let engine = args.schedule.engine(recipe.epochs, recipe.lr, recipe.clip, preset_rule, 0)?;
     let source = DataSource {
         corpus: Some(recipe.corpus),
         data_dir: args.data_dir.clone(),
@@ -271,15 +270,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         corpus_size: corpus.ids.len(),
         batch_size: recipe.batch_size,
         time_size: recipe.time_size,
-        engine: recur::train::Settings {
-            lr: recipe.lr,
-            epochs: recipe.epochs,
-            clip: (recipe.clip > 0.0).then_some(recipe.clip),
-            lr_rule,
-            on_nan: args.schedule.on_nan(),
-            weight_decay,
-            patience: args.schedule.patience.unwrap_or(0),
-        },
+        engine,
         seed: args.seed,
         optimizer: recipe.optimizer,
         momentum: recipe.momentum,

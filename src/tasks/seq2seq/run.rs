@@ -6,8 +6,8 @@
 
 use crate::data::pairs::{self, data_hash, CharVocab, Layout, Padding, Pair};
 use crate::io::checkpoint;
-use crate::io::read_text;
 use crate::io::run_dir::{RunDir, TaskKind, MODEL};
+use crate::io::{read_text, write_atomic};
 use crate::models::{Seq2seq, Seq2seqConfig};
 use crate::optim::OptimizerKind;
 use crate::tensor::Rng;
@@ -116,6 +116,12 @@ pub fn read_config(dir: &Path) -> Result<(RunDir, RunConfig)> {
     let config: RunConfig = run.read_task_config(TaskKind::Seq2seq)?;
     config.model.check().map_err(|m| Error::file(&run.path(CONFIG), m))?;
     Ok((run, config))
+}
+
+/// Writes `vocab.json`: the symbols, a JSON list in id order (atomically).
+pub fn write_vocab(run: &RunDir, vocab: &CharVocab) -> Result<()> {
+    let symbols = serde_json::to_string(vocab.symbols()).expect("a list of strings serialises") + "\n";
+    write_atomic(&run.path(VOCAB), symbols.as_bytes())
 }
 
 /// `vocab.json`, checked against the model's vocabulary size.
