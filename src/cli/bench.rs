@@ -9,101 +9,14 @@
 //! this command once per model (so each peak memory is that model's alone) in a rotating order
 //! with the references.
 //!
-//! FLOP counts are of the matrix products only, at 2 M N K per (M x K) (K x N) product. The
-//! backward pass of a product `Y = X W` forms `dX = dY W^T` and `dW = X^T dY`, two products of
-//! the forward's size, so forward + backward = 3 x the forward's products. Element-wise work
-//! (gates, softmax, the embedding's scatter, the optimizer) is not counted.
+//! The harness (what is timed, the FLOP counts, the GEMM shapes) is `recur::bench`; this
+//! command checks its flags and prints.
 
 use clap::{Args, ValueEnum};
-use recur::layers::CellKind;
-use recur::models::{Classifier, ClassifierConfig, Lm, LmConfig, Pool};
-use recur::optim::{LrRule, LrSchedule};
-use recur::optim::{Optimizer, OptimizerKind};
-use recur::tasks::classify::{ClassifyTask, Labelled, Order};
-use recur::tasks::LmTask;
-use recur::tensor::Real;
-use recur::tensor::{matmul, Accumulate, PackedRhs, Rng};
-use recur::train::{BpttBatcher, Observer, OnNan, Outcome, Settings, Task, TrainState, Trainer};
+use recur::bench::gemm::{same_launch_gemm_rate, shape_rates, ShapeRate, SHAPES};
+use recur::bench::{measure, median, status_mib, BenchModel, Timing};
 use recur::{Error, Result};
 use serde_json::json;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum BenchModel {
-    /// The book's chapter-5 SimpleRnnlm: V 418, D = H = 100, batch 10 x 5, no clipping.
-    Ch05,
-    /// The book's chapter-6 Rnnlm: LSTM 100, V 10,000, batch 20 x 35, clip 0.25.
-    Ch06,
-    /// Zaremba's small model: 2 x LSTM 200, V 10,000, batch 20 x 20, clip 0.25.
-    Small,
-    /// 2 x LSTM 650, tied, V 10,000, batch 20 x 35, clip 0.25 (dropout off: the products are the cost).
-    Medium,
-    /// `medium` with GRU cells.
-    GruMedium,
-    /// Text classifier: embedding 100 + LSTM 128, final state -> sigmoid, V 10,000, padded
-    /// batches of 64 texts of 1 to 100 words, Adam (lr 0.005), clip 5.
-    Classify,
-    /// One large f32 product (2048^3) and the medium model's own shapes through recur's matmul (the per-step ones also through the packed W_hh)
-    Gemm,
-}
-
-/// The language-model benchmarks: (config, batch, time, clip). Plain SGD, lr 0.1.
-fn lm_setup(model: BenchModel) -> (LmConfig, usize, usize, Option<f64>) {
-    let lm = |cell, v, width, layers, tied| LmConfig {
-        num_layers: layers,
-        tie_weights: tied,
-        cell,
-        ..LmConfig::simple_rnnlm(v, width, width)
-    };
-    match model {
-        BenchModel::Ch05 => (lm(CellKind::Rnn, 418, 100, 1, false), 10, 5, None),
-        BenchModel::Ch06 => (lm(CellKind::Lstm, 10_000, 100, 1, false), 20, 35, Some(0.25)),
-        BenchModel::Small => (lm(CellKind::Lstm, 10_000, 200, 2, false), 20, 20, Some(0.25)),
-        BenchModel::Medium => (lm(CellKind::Lstm, 10_000, 650, 2, true), 20, 35, Some(0.25)),
-        BenchModel::GruMedium => (lm(CellKind::Gru, 10_000, 650, 2, true), 20, 35, Some(0.25)),
-        BenchModel::Classify | BenchModel::Gemm => unreachable!("not a language model"),
-    }
-}
-
-/// The classifier benchmark's sizes (the PyTorch twin in bench/pytorch/models.py uses the same).
-const CLS_VOCAB: usize = 10_000;
-const CLS_EMBED: usize = 100;
-const CLS_HIDDEN: usize = 128;
-const CLS_BATCH: usize = 64;
-const CLS_MAX_LEN: usize = 100;
-/// Batches in the synthetic data set, cycled through.
-const CLS_BATCHES: usize = 10;
-const CLS_LR: f64 = 0.005;
-const CLS_CLIP: f64 = 5.0;
-
-/// Weight-matrix columns per hidden unit: the gates of a cell.
-fn gates(cell: CellKind) -> usize {
-    match cell {
-        CellKind::Rnn => 1,
-        CellKind::Lstm => 4,
-        CellKind::Gru => 3,
-    }
-}
-
-/// FLOPs per token of a language model's forward + backward:
-/// 3 x [ sum over layers l of 2 G H (I_l + H)  +  2 H V ]
-/// with G the gates (RNN 1, GRU 3, LSTM 4), I_0 = D and I_l = H above, V the vocabulary: per
-/// token each layer multiplies its input (I_l) and its previous state (H) into G H gate inputs,
-/// and the decoder multiplies H into V scores. The embedding is a lookup (no products); its
-/// gradient is a scatter of the first layer's input gradient (which the 3 x does count).
-pub fn lm_flops_per_token(config: &LmConfig) -> f64 {
-    let (g, d, h, v) = (gates(config.cell), config.embed_size, config.hidden_size, config.vocab_size);
-    let layers: usize = (0..config.num_layers).map(|l| 2 * g * h * (if l == 0 { d } else { h } + h)).sum();
-    3.0 * (layers + 2 * h * v) as f64
-}
-
-/// FLOPs of one classifier batch's forward + backward, counting real words only (not padding):
-/// 3 x [ words x 2 G H (D + H)  +  texts x 2 H O ], O = 1 output (sigmoid head).
-fn classifier_flops(words: usize, texts: usize) -> f64 {
-    let g = gates(CellKind::Lstm);
-    3.0 * (words * 2 * g * CLS_HIDDEN * (CLS_EMBED + CLS_HIDDEN) + texts * 2 * CLS_HIDDEN) as f64
-}
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -128,46 +41,6 @@ pub struct BenchArgs {
     json: bool,
 }
 
-/// A line of /proc/self/status in MiB (`VmHWM`: peak resident set, `VmRSS`: resident now).
-fn status_mib(key: &str) -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
-/// Calls `step` (one training step, returning the tokens it trained on) for `warmup` seconds,
-/// then for `repeats` runs of `seconds` each; returns each timed run's tokens per second. A run
-/// ends at the first step boundary past its budget, so every run holds at least one step.
-fn time_steps(warmup: f64, repeats: usize, seconds: f64, step: &mut dyn FnMut() -> usize) -> Vec<f64> {
-    let mut run = |budget: f64| {
-        let start = Instant::now();
-        let mut tokens = 0;
-        loop {
-            tokens += step();
-            let elapsed = start.elapsed().as_secs_f64();
-            if elapsed >= budget {
-                return tokens as f64 / elapsed;
-            }
-        }
-    };
-    if warmup > 0.0 {
-        run(warmup);
-    }
-    (0..repeats).map(|_| run(seconds)).collect()
-}
-
-fn median(runs: &[f64]) -> f64 {
-    let mut sorted = runs.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 1 {
-        sorted[mid]
-    } else {
-        (sorted[mid - 1] + sorted[mid]) / 2.0
-    }
-}
-
 pub fn run(args: BenchArgs) -> Result<()> {
     let positive = |x: f64| x.is_finite() && x > 0.0;
     if args.repeats == 0 || !positive(args.seconds) || !(args.warmup == 0.0 || positive(args.warmup)) {
@@ -176,11 +49,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let start_rss = status_mib("VmRSS:");
     let threads = rayon::current_num_threads();
     let name = args.model.to_possible_value().expect("listed").get_name().to_string();
-    let mut out = match args.model {
-        BenchModel::Gemm => return gemm(&args, threads, start_rss),
-        BenchModel::Classify => classify(&args),
-        _ => language_model(&args),
-    };
+    let timing = Timing { warmup: args.warmup, repeats: args.repeats, seconds: args.seconds };
+    if args.model == BenchModel::Gemm {
+        return gemm(&args, &timing, threads, start_rss);
+    }
+    let mut out = measure(args.model, &timing);
     let median = median(&out.runs);
     let gflops = median * out.flops_per_token / 1e9;
     let peak = status_mib("VmHWM:");
@@ -215,193 +88,23 @@ pub fn run(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// What a model's benchmark measured.
-struct Measured {
-    runs: Vec<f64>,
-    flops_per_token: f64,
-    /// For the text line.
-    label: String,
-    /// The model's sizes, for the JSON line.
-    extra: serde_json::Value,
-}
-
-fn language_model(args: &BenchArgs) -> Measured {
-    let (config, batch, time, clip) = lm_setup(args.model);
-    let flops_per_token = lm_flops_per_token(&config);
-    let (vocab, width, layers, cell, tied) =
-        (config.vocab_size, config.hidden_size, config.num_layers, config.cell, config.tie_weights);
-    // A synthetic corpus: speed does not depend on which words are read, only on the sizes.
-    // The book's 1000 words for ch05; 10 batches for the others.
-    let corpus_len = if args.model == BenchModel::Ch05 { 1000 } else { 10 * batch * time + 1 };
-    let mut rng = Rng::new(1);
-    let corpus: Vec<u32> = (0..corpus_len).map(|_| rng.below(vocab) as u32).collect();
-    let mut model: Lm<f32> = Lm::new(config, &mut rng);
-    let mut batcher = BpttBatcher::new(corpus.len(), batch, time).expect("the corpus fills a batch");
-    let sgd = Optimizer::new(OptimizerKind::Sgd, 0.1, 0.0);
-    let mut task = LmTask::new(&mut model, &corpus, &mut batcher);
-    let mut step = one_batch_steps(&mut task, sgd, clip);
-    let mut step = || {
-        step();
-        batch * time
-    };
-    let runs = time_steps(args.warmup, args.repeats, args.seconds, &mut step);
-    let tied_label = if tied { ", tied" } else { "" };
-    Measured {
-        runs,
-        flops_per_token,
-        label: format!(
-            "{layers} x {cell} {width}{tied_label}, V {vocab}, batch {batch} x {time}",
-            cell = cell.name()
-        ),
-        extra: json!({"vocab": vocab, "batch": batch, "time": time, "hidden": width, "layers": layers,
-            "cell": cell.name(), "tied": tied, "clip": clip, "optimizer": "sgd", "lr": 0.1,
-            "tokens_per_step": batch * time}),
-    }
-}
-
-/// SplitMix64 of `x`: the lengths and labels of the classifier's synthetic texts, so that the
-/// PyTorch twin (bench/pytorch/models.py) draws exactly the same ones.
-fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// The classifier benchmark's texts: text i has `1 + splitmix64(2i) % 100` words and label
-/// `splitmix64(2i + 1) % 2`; the words are uniform over ids 1..V (0 is `<unk>`).
-pub fn classifier_texts(count: usize, rng: &mut Rng) -> Labelled {
-    let (mut seqs, mut labels) = (Vec::new(), Vec::new());
-    for i in 0..count as u64 {
-        let len = 1 + (splitmix64(2 * i) % CLS_MAX_LEN as u64) as usize;
-        seqs.push((0..len).map(|_| 1 + rng.below(CLS_VOCAB - 1) as u32).collect());
-        labels.push((splitmix64(2 * i + 1) % 2) as u32);
-    }
-    Labelled { seqs, labels }
-}
-
-fn classify(args: &BenchArgs) -> Measured {
-    let config = ClassifierConfig {
-        cell: CellKind::Lstm,
-        vocab_size: CLS_VOCAB,
-        embed_size: CLS_EMBED,
-        hidden_size: CLS_HIDDEN,
-        num_layers: 1,
-        bidirectional: false,
-        embed_dropout: 0.0,
-        dropout: 0.0,
-        num_classes: 2,
-        pool: Pool::Last,
-    };
-    let mut rng = Rng::new(1);
-    let texts = classifier_texts(CLS_BATCHES * CLS_BATCH, &mut rng);
-    let batches = || texts.seqs.chunks(CLS_BATCH);
-    let words: Vec<usize> = batches().map(|b| b.iter().map(Vec::len).sum()).collect();
-    let padded: usize = batches().map(|b| b.len() * b.iter().map(Vec::len).max().unwrap_or(0)).sum();
-    let total_words: usize = words.iter().sum();
-    let flops_per_token = classifier_flops(total_words, texts.len()) / total_words as f64;
-    let mut model: Classifier<f32> = Classifier::new(config, &mut rng);
-    let adam = Optimizer::new(OptimizerKind::Adam, CLS_LR, 0.0);
-    // One step = one batch of 64 texts through the engine, as `recur classify train` trains:
-    // pad to the longest, forward, backward, clip, Adam. The texts in their given order, so
-    // step k trains batch k % 10, the same 64 texts as the PyTorch twin's.
-    let mut task = ClassifyTask::new(&mut model, &texts, CLS_BATCH, rng).order(Order::AsGiven);
-    let mut train_one = one_batch_steps(&mut task, adam, Some(CLS_CLIP));
-    let mut k = 0;
-    let mut step = || {
-        train_one();
-        k += 1;
-        words[(k - 1) % CLS_BATCHES]
-    };
-    let runs = time_steps(args.warmup, args.repeats, args.seconds, &mut step);
-    Measured {
-        runs,
-        flops_per_token,
-        label: format!(
-            "embedding {CLS_EMBED} + LSTM {CLS_HIDDEN}, V {CLS_VOCAB}, batches of {CLS_BATCH} texts of 1-{CLS_MAX_LEN} words; tokens = real words"
-        ),
-        extra: json!({"vocab": CLS_VOCAB, "embed": CLS_EMBED, "hidden": CLS_HIDDEN, "batch": CLS_BATCH,
-            "max_len": CLS_MAX_LEN, "cell": "lstm", "optimizer": "adam", "lr": CLS_LR, "clip": CLS_CLIP,
-            "words_per_step": total_words as f64 / CLS_BATCHES as f64,
-            "padded_share": 1.0 - total_words as f64 / padded as f64}),
-    }
-}
-
-/// A product to time: (name, M, K, N, A stored transposed, B stored transposed).
-/// (name, M, K, N, A stored transposed, B stored transposed, B through [`PackedRhs`]).
-type Shape = (&'static str, usize, usize, usize, bool, bool, bool);
-
-/// The reference product first; then the medium model's own (700 rows = batch 20 x time 35,
-/// H 650, V 10,000), laid out as recur's layers lay them out (weights (out, in), used as W^T).
-/// The per-step products run both through the general product and through the packed W_hh
-/// the Time layers use, to show what packing buys.
-const SHAPES: [Shape; 9] = [
-    ("square 2048", 2048, 2048, 2048, false, false, false),
-    ("medium decoder forward: (700x650)(650x10000), B = W^T", 700, 650, 10_000, false, true, false),
-    ("medium decoder dX: (700x10000)(10000x650)", 700, 10_000, 650, false, false, false),
-    ("medium decoder dW: (10000x700)(700x650), A = dY^T", 10_000, 700, 650, true, false, false),
-    ("medium LSTM input: (700x650)(650x2600), B = W^T", 700, 650, 2600, false, true, false),
-    ("medium LSTM step: (20x650)(650x2600), B = W^T", 20, 650, 2600, false, true, false),
-    ("medium LSTM step, packed W^T: (20x650)(650x2600)", 20, 650, 2600, false, true, true),
-    ("medium LSTM step back: (20x2600)(2600x650), B = W", 20, 2600, 650, false, false, false),
-    ("medium LSTM step back, packed W: (20x2600)(2600x650)", 20, 2600, 650, false, false, true),
-];
-
-/// The GEMM rate (`recur bench gemm`'s first shape, 2048^3) measured in the model's own launch
-/// right after its runs, median of `repeats` runs of half a second. A model's share of it is then
-/// not skewed by the machine's speed drifting between launches: within one suite run here the
-/// separate GEMM launches measured 238 to 350 GFLOP/s.
-fn same_launch_gemm_rate(repeats: usize) -> f64 {
-    let (_, m, k, n, ..) = SHAPES[0];
-    let mut rng = Rng::new(1);
-    let (mut a, mut b) = (ndarray::Array2::<f32>::zeros((m, k)), ndarray::Array2::<f32>::zeros((k, n)));
-    rng.fill_uniform(&mut a, 1.0);
-    rng.fill_uniform(&mut b, 1.0);
-    let mut c = ndarray::Array2::<f32>::zeros((m, n));
-    let mut step = || {
-        matmul(c.view_mut(), a.view(), b.view(), Accumulate::Overwrite);
-        1
-    };
-    let runs = time_steps(0.1, repeats, 0.5, &mut step);
-    median(&runs) * (2 * m * n * k) as f64 / 1e9
-}
-
-fn gemm(args: &BenchArgs, threads: usize, start_rss: Option<f64>) -> Result<()> {
-    let mut rng = Rng::new(1);
-    let mut rows = Vec::new();
-    for &(name, m, k, n, a_t, b_t, packed) in &SHAPES {
-        let mut a = ndarray::Array2::<f32>::zeros(if a_t { (k, m) } else { (m, k) });
-        let mut b = ndarray::Array2::<f32>::zeros(if b_t { (n, k) } else { (k, n) });
-        rng.fill_uniform(&mut a, 1.0);
-        rng.fill_uniform(&mut b, 1.0);
-        let mut c = ndarray::Array2::<f32>::zeros((m, n));
-        let flops = 2 * m * n * k;
-        let mut packed_b = PackedRhs::new();
-        if packed {
-            packed_b.pack(if b_t { b.t() } else { b.view() });
-        }
-        // "Tokens" here are products; the rate is products/s x 2 M N K.
-        let mut step = || {
-            let av = if a_t { a.t() } else { a.view() };
-            let bv = if b_t { b.t() } else { b.view() };
-            if packed {
-                packed_b.matmul(c.view_mut(), av, Accumulate::Overwrite);
-            } else {
-                matmul(c.view_mut(), av, bv, Accumulate::Overwrite);
-            }
-            1
-        };
-        let runs: Vec<f64> = time_steps(args.warmup, args.repeats, args.seconds, &mut step)
-            .into_iter()
-            .map(|per_s| per_s * flops as f64 / 1e9)
-            .collect();
-        let gflops = median(&runs);
+fn gemm(args: &BenchArgs, timing: &Timing, threads: usize, start_rss: Option<f64>) -> Result<()> {
+    let mut print = |rate: &ShapeRate| {
         if !args.json {
-            println!("{name}: {gflops:.1} GFLOP/s (median of {}, {threads} threads)", args.repeats);
+            println!(
+                "{}: {:.1} GFLOP/s (median of {}, {threads} threads)",
+                rate.name, rate.gflops, args.repeats
+            );
         }
-        rows.push(json!({"name": name, "m": m, "k": k, "n": n, "gflops": gflops, "runs": runs}));
-    }
+    };
+    let rates = shape_rates(timing, &mut print);
     if args.json {
+        let rows: Vec<serde_json::Value> = rates
+            .iter()
+            .map(
+                |r| json!({"name": r.name, "m": r.m, "k": r.k, "n": r.n, "gflops": r.gflops, "runs": r.runs}),
+            )
+            .collect();
         let reference = rows[0]["gflops"].clone();
         println!(
             "{}",
@@ -411,71 +114,4 @@ fn gemm(args: &BenchArgs, threads: usize, start_rss: Option<f64>) -> Result<()> 
         );
     }
     Ok(())
-}
-
-/// A step function that trains one batch of `task` through the engine each call: the stop flag,
-/// set after every batch, ends each `fit` there, and the next call goes on from the state.
-fn one_batch_steps<'t, F: Real>(
-    task: &'t mut dyn Task<F>,
-    optimizer: Optimizer<F>,
-    clip: Option<f64>,
-) -> impl FnMut() + 't {
-    struct StopAfterEach<'s>(&'s AtomicBool);
-    impl Observer for StopAfterEach<'_> {
-        fn batch_done(&mut self, _: usize, _: usize, _: f64) {
-            self.0.store(true, Ordering::SeqCst);
-        }
-    }
-    let settings = Settings {
-        epochs: usize::MAX,
-        lr: optimizer.lr(),
-        lr_rule: LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 },
-        clip,
-        weight_decay: 0.0,
-        patience: 0,
-        on_nan: OnNan::Ignore,
-    };
-    let mut state = TrainState::new(optimizer);
-    let stop = AtomicBool::new(false);
-    move || {
-        stop.store(false, Ordering::SeqCst);
-        let mut observer = StopAfterEach(&stop);
-        let mut trainer =
-            Trainer { settings: &settings, run: None, stop: Some(&stop), observer: &mut observer };
-        let outcome = trainer.fit(&mut *task, &mut state).expect("no files are written");
-        assert!(matches!(outcome, Outcome::Interrupted { .. }), "a benchmark step ends at its stop flag");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flop_counts() {
-        // medium: 3 x [2 x 2 x 4 x 650 x 1300 + 2 x 650 x 10,000] = 79.56 MFLOP per token
-        let (medium, ..) = lm_setup(BenchModel::Medium);
-        assert_eq!(lm_flops_per_token(&medium), 79_560_000.0);
-        // GRU: 3 gates instead of 4
-        let (gru, ..) = lm_setup(BenchModel::GruMedium);
-        assert_eq!(
-            lm_flops_per_token(&gru),
-            3.0 * (2.0 * 2.0 * 3.0 * 650.0 * 1300.0 + 2.0 * 650.0 * 10_000.0)
-        );
-        // ch05: 3 x [2 x 100 x 200 + 2 x 100 x 418]
-        let (ch05, ..) = lm_setup(BenchModel::Ch05);
-        assert_eq!(lm_flops_per_token(&ch05), 3.0 * (40_000.0 + 83_600.0));
-        assert_eq!(classifier_flops(10, 2), 3.0 * (10.0 * 2.0 * 512.0 * 228.0 + 2.0 * 2.0 * 128.0));
-    }
-
-    #[test]
-    fn classifier_texts_are_fixed() {
-        // The PyTorch twin computes the same lengths and labels (bench/pytorch/models.py).
-        assert_eq!(splitmix64(0), 0xE220_A839_7B1D_CDAF);
-        let texts = classifier_texts(640, &mut Rng::new(1));
-        assert!(texts.seqs.iter().all(|s| (1..=CLS_MAX_LEN).contains(&s.len())));
-        assert!(texts.seqs.iter().flatten().all(|&w| w >= 1 && (w as usize) < CLS_VOCAB));
-        let words: usize = texts.seqs.iter().map(Vec::len).sum();
-        assert!((25_000..40_000).contains(&words), "{words}");
-    }
 }

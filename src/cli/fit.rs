@@ -7,6 +7,7 @@
 //! half-written). `RECUR_STOP_AFTER_BATCHES=K` sets the same flag after K batches of this
 //! process, so tests can interrupt at a known batch.
 
+use crate::cli::flags::check_positive;
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use recur::io::run_dir::RunDir;
 use recur::io::train_state::CHECKPOINT;
@@ -189,31 +190,11 @@ pub fn resume_state<F: Real>(
     settings: &Settings,
     lr: Option<f64>,
 ) -> Result<TrainState<F>> {
-    let checkpoint = run.path(CHECKPOINT);
-    if !checkpoint.exists() {
-        return Err(recur::Error::file(
-            &checkpoint,
-            "not found: this run has no checkpoint to resume from (runs made before checkpoints existed, or by other tools, cannot be resumed)",
-        ));
-    }
-    if let Some(lr) = lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
-        return Err(recur::Error::msg(format!("--lr must be a positive number (got {lr})")));
-    }
-    let mut state = recur::io::train_state::restore(&checkpoint, task, optimizer)?;
-    let iters = task.batches_per_epoch();
-    if state.progress.batch >= iters {
-        return Err(recur::Error::file(
-            &checkpoint,
-            format!("batch {} of an epoch of {iters} batches; expected fewer", state.progress.batch),
-        ));
-    }
-    let trainer = Trainer { settings, run: None, stop: None, observer: &mut recur::train::Silent };
-    if let Some(why) = trainer.finished_reason(&state) {
-        return Err(recur::Error::msg(format!("{}: {why}", run.root.display())));
-    }
     if let Some(lr) = lr {
-        state.progress.lr = lr;
+        check_positive("--lr", lr)?;
     }
+    let state = recur::io::train_state::resume(run, task, optimizer, settings, lr)?;
+    let (checkpoint, iters) = (run.path(CHECKPOINT), task.batches_per_epoch());
     let p = &state.progress;
     println!(
         "resuming {} after epoch {}{} of {} (checkpoint {})",

@@ -5,7 +5,7 @@
 
 use clap::Args;
 use recur::optim::{LrRule, LrSchedule};
-use recur::train::OnNan;
+use recur::train::{OnNan, Overrides, Settings};
 use recur::{Error, Result};
 
 /// The learning-rate rule, weight decay, early stopping and the NaN policy.
@@ -60,16 +60,38 @@ impl ScheduleFlags {
     /// `--weight-decay` (0 when not given), checked.
     pub fn weight_decay(&self) -> Result<f64> {
         let wd = self.weight_decay.unwrap_or(0.0);
-        if !(wd.is_finite() && wd >= 0.0) {
-            return Err(Error::msg(format!(
-                "--weight-decay must be 0 (off) or a positive number (got {wd})"
-            )));
-        }
+        check_off_or_positive("--weight-decay", wd)?;
         Ok(wd)
+    }
+
+    /// The engine's settings of a new run: `epochs`, `lr` and `clip` (0 = off) as given, the rule
+    /// these flags give over `preset`, `--weight-decay`, `--patience` (else `patience`), `--on-nan`.
+    pub fn engine(
+        &self,
+        epochs: usize,
+        lr: f64,
+        clip: f64,
+        preset: LrRule,
+        patience: usize,
+    ) -> Result<Settings> {
+        Ok(Settings {
+            epochs,
+            lr,
+            lr_rule: self.rule(preset)?,
+            clip: (clip > 0.0).then_some(clip),
+            weight_decay: self.weight_decay()?,
+            patience: self.patience.unwrap_or(patience),
+            on_nan: self.on_nan(),
+        })
     }
 
     pub fn on_nan(&self) -> OnNan {
         self.on_nan.unwrap_or(OnNan::Stop)
+    }
+
+    /// What `--resume` changes of the run's settings: these flags with `--lr` and `--epochs`.
+    pub fn overrides(&self, lr: Option<f64>, epochs: Option<usize>) -> Overrides {
+        Overrides { lr, epochs, patience: self.patience, on_nan: self.on_nan }
     }
 
     /// The flags of this group that were given and that a resumed run cannot change (all but
@@ -89,4 +111,28 @@ impl ScheduleFlags {
 }
 
 /// A constant rate (what a subcommand without a preset starts from).
-pub const CONSTANT: LrRule = LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 };
+pub const CONSTANT: LrRule = LrRule::CONSTANT;
+
+/// Errors unless `flag`'s `value` is a positive number.
+pub fn check_positive(flag: &str, value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        return Ok(());
+    }
+    Err(Error::msg(format!("{flag} must be a positive number (got {value})")))
+}
+
+/// Errors unless `flag`'s `value` is 0 (off) or a positive number.
+pub fn check_off_or_positive(flag: &str, value: f64) -> Result<()> {
+    if value.is_finite() && value >= 0.0 {
+        return Ok(());
+    }
+    Err(Error::msg(format!("{flag} must be 0 (off) or a positive number (got {value})")))
+}
+
+/// Errors unless `flag`'s probability `p` is in [0, 1).
+pub fn check_probability(flag: &str, p: f64) -> Result<()> {
+    if (0.0..1.0).contains(&p) {
+        return Ok(());
+    }
+    Err(Error::msg(format!("{flag} must be in [0, 1) (got {p})")))
+}

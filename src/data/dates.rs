@@ -220,14 +220,16 @@ impl Dates {
             let field = &fields[index];
             let stamp = match Stamp::parse(field) {
                 Some((stamp, f)) if f == format => stamp,
-                _ => return Err(Error::line(
-                    path,
-                    *line,
-                    format!(
+                _ => {
+                    return Err(Error::line(
+                        path,
+                        *line,
+                        format!(
                         "column `{name}`: expected a date written {} as in the first row, found `{field}`",
                         format.name()
                     ),
-                )),
+                    ))
+                }
             };
             if let Some(before) = stamps.last().filter(|b| **b >= stamp) {
                 return Err(Error::line(

@@ -15,8 +15,9 @@ use crate::data::{Tokenizer, Vocab};
 use crate::error::{Error, Result};
 use crate::io::{atomic::write_atomic, checkpoint, read_text};
 use crate::models::LmConfig;
-use crate::optim::{LrRule, LrSchedule, OptimizerKind};
-use crate::train::{EpochStats, OnNan, Settings};
+use crate::optim::OptimizerKind;
+use crate::train::{EpochStats, Settings};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -39,19 +40,14 @@ pub struct TrainSettings {
     pub corpus_size: usize,
     pub batch_size: usize,
     pub time_size: usize,
-    /// The initial learning rate.
-    pub lr: f64,
-    pub epochs: usize,
+    /// The engine's settings: epochs, lr, lr_rule, clip, weight_decay, patience, on_nan.
+    #[serde(flatten)]
+    pub engine: Settings,
     pub seed: u64,
     #[serde(default = "default_optimizer")]
     pub optimizer: OptimizerKind,
     #[serde(default)]
     pub momentum: f64,
-    /// Global-norm gradient clipping bound.
-    #[serde(default)]
-    pub clip: Option<f64>,
-    #[serde(default = "default_lr_rule")]
-    pub lr_rule: LrRule,
     /// Validation every epoch (best weights kept, test perplexity at the end).
     #[serde(default)]
     pub validate: bool,
@@ -60,9 +56,6 @@ pub struct TrainSettings {
     pub eval_batch_size: usize,
     #[serde(default = "default_eval_time")]
     pub eval_time_size: usize,
-    /// What a batch with a non-finite loss or gradient does.
-    #[serde(default = "default_on_nan")]
-    pub on_nan: OnNan,
     /// Text corpora: the vocabulary's cap and the fewest sightings of a kept word.
     #[serde(default)]
     pub max_vocab: usize,
@@ -75,12 +68,6 @@ pub struct TrainSettings {
     pub test: Option<String>,
     #[serde(default)]
     pub valid_share: f64,
-    /// Decoupled weight decay per unit of learning rate (0 = off).
-    #[serde(default)]
-    pub weight_decay: f64,
-    /// Validated epochs without a better perplexity before the run stops (0 = never).
-    #[serde(default)]
-    pub patience: usize,
 }
 
 impl TrainSettings {
@@ -122,35 +109,14 @@ impl TrainSettings {
             tokenizer: chars.then_some(Tokenizer::Char),
         })
     }
-
-    /// What the engine needs of them.
-    pub fn engine(&self) -> Settings {
-        Settings {
-            epochs: self.epochs,
-            lr: self.lr,
-            lr_rule: self.lr_rule,
-            clip: self.clip,
-            weight_decay: self.weight_decay,
-            patience: self.patience,
-            on_nan: self.on_nan,
-        }
-    }
 }
 
 fn one() -> usize {
     1
 }
 
-fn default_on_nan() -> OnNan {
-    OnNan::Stop
-}
-
 fn default_optimizer() -> OptimizerKind {
     OptimizerKind::Sgd
-}
-
-fn default_lr_rule() -> LrRule {
-    LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 }
 }
 
 fn default_eval_batch() -> usize {
@@ -179,6 +145,16 @@ impl TaskKind {
             TaskKind::Classify => "classify",
             TaskKind::Forecast => "forecast",
             TaskKind::Seq2seq => "seq2seq",
+        }
+    }
+
+    /// The command that writes a run of this task.
+    pub fn train_command(self) -> &'static str {
+        match self {
+            TaskKind::Lm => "recur train",
+            TaskKind::Classify => "recur classify train",
+            TaskKind::Forecast => "recur forecast train",
+            TaskKind::Seq2seq => "recur seq2seq train",
         }
     }
 
@@ -282,9 +258,22 @@ impl RunDir {
         Ok(())
     }
 
+    /// Removes the files `names` of a run being replaced (`--overwrite`) where they exist, so a
+    /// failed new run never leaves old weights beside a config they do not fit, nor a checkpoint
+    /// another `--resume` would read.
+    pub fn remove_replaced(&self, names: &[&str]) -> Result<()> {
+        for name in names {
+            let path = self.path(name);
+            if path.exists() {
+                std::fs::remove_file(&path)
+                    .map_err(|e| Error::io(&path, "remove the replaced run's file", e))?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn write_config(&self, config: &RunConfig) -> Result<()> {
-        let json = serde_json::to_string_pretty(config).expect("a RunConfig always serialises");
-        write_atomic(&self.path(CONFIG), format!("{json}\n").as_bytes())
+        self.write_json(CONFIG, config)
     }
 
     /// The task of this run (`config.json`'s `"task"`; none: a language model).
@@ -320,14 +309,26 @@ impl RunDir {
         )))
     }
 
+    /// `config.json` of a language model's run.
     pub fn read_config(&self) -> Result<RunConfig> {
-        self.expect_task(TaskKind::Lm)?;
+        self.read_task_config(TaskKind::Lm)
+    }
+
+    /// `config.json` of a run of `task`: one line naming the run's task and the commands that
+    /// read it for another task's run, or the line that is not what `task`'s training wrote.
+    pub fn read_task_config<T: DeserializeOwned>(&self, task: TaskKind) -> Result<T> {
+        self.expect_task(task)?;
         let path = self.path(CONFIG);
-        let text = read_text(&path)?;
-        let config: RunConfig = serde_json::from_str(&text).map_err(|e| {
-            Error::line(&path, e.line(), format!("{e}; expected the config.json written by `recur train`"))
-        })?;
-        Ok(config)
+        serde_json::from_str(&read_text(&path)?).map_err(|e| {
+            let command = task.train_command();
+            Error::line(&path, e.line(), format!("{e}; expected the config.json written by `{command}`"))
+        })
+    }
+
+    /// Writes `value` as pretty-printed JSON (and a newline) to the run's file `name`, atomically.
+    pub fn write_json<T: Serialize>(&self, name: &str, value: &T) -> Result<()> {
+        let json = serde_json::to_string_pretty(value).expect("a run file always serialises");
+        write_atomic(&self.path(name), format!("{json}\n").as_bytes())
     }
 
     pub fn write_vocab(&self, vocab: &Vocab) -> Result<()> {
@@ -335,8 +336,7 @@ impl RunDir {
     }
 
     pub fn write_result(&self, result: &RunResult) -> Result<()> {
-        let json = serde_json::to_string_pretty(result).expect("a RunResult always serialises");
-        write_atomic(&self.path(RESULT), format!("{json}\n").as_bytes())
+        self.write_json(RESULT, result)
     }
 
     pub fn read_vocab(&self) -> Result<Vocab> {

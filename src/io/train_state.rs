@@ -18,9 +18,10 @@
 
 use crate::error::{Error, Result};
 use crate::io::checkpoint;
+use crate::io::run_dir::RunDir;
 use crate::params::Params;
 use crate::tensor::{Real, Rng};
-use crate::train::engine::{Task, TrainState};
+use crate::train::engine::{Settings, Task, TrainState, Trainer};
 use crate::train::EpochStats;
 use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
@@ -111,6 +112,41 @@ pub fn save<F: Real>(path: &Path, task: &mut dyn Task<F>, state: &TrainState<F>)
     tensors.extend(task_state.tensors.into_iter().map(|(name, t)| (format!("task.{name}"), t)));
     let json = serde_json::to_string(&progress).expect("Progress always serialises");
     checkpoint::save_with_metadata(path, &tensors, &[(PROGRESS_KEY, json)])
+}
+
+/// The training state to go on with the run in `run`, from its checkpoint, for `task` (built
+/// from the run's config): refuses a run with no checkpoint, one whose epochs are all done or
+/// that early stopping ended. `lr` replaces the rate from now on.
+pub fn resume<F: Real>(
+    run: &RunDir,
+    task: &mut dyn Task<F>,
+    optimizer: crate::optim::Optimizer<F>,
+    settings: &Settings,
+    lr: Option<f64>,
+) -> Result<TrainState<F>> {
+    let checkpoint = run.path(CHECKPOINT);
+    if !checkpoint.exists() {
+        return Err(Error::file(
+            &checkpoint,
+            "not found: this run has no checkpoint to resume from (runs made before checkpoints existed, or by other tools, cannot be resumed)",
+        ));
+    }
+    let mut state = restore(&checkpoint, task, optimizer)?;
+    let iters = task.batches_per_epoch();
+    if state.progress.batch >= iters {
+        return Err(Error::file(
+            &checkpoint,
+            format!("batch {} of an epoch of {iters} batches; expected fewer", state.progress.batch),
+        ));
+    }
+    let trainer = Trainer { settings, run: None, stop: None, observer: &mut crate::train::Silent };
+    if let Some(why) = trainer.finished_reason(&state) {
+        return Err(Error::msg(format!("{}: {why}", run.root.display())));
+    }
+    if let Some(lr) = lr {
+        state.progress.lr = lr;
+    }
+    Ok(state)
 }
 
 /// Reads a checkpoint into `task` (its model built from the run's config) and returns the

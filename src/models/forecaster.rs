@@ -192,14 +192,7 @@ impl<F: Real> Forecaster<F> {
 
     /// Each layer with its tensors and parameter count.
     pub fn summary(&self) -> Vec<LayerSummary> {
-        let entry = |layer: String, ids: Vec<ParamId>| LayerSummary {
-            params: ids.iter().map(|&id| self.params.value(id).len()).sum(),
-            tensors: ids
-                .iter()
-                .map(|&id| (self.params.name(id).to_string(), self.params.value(id).shape().to_vec()))
-                .collect(),
-            layer,
-        };
+        let entry = |layer: String, ids: Vec<ParamId>| LayerSummary::of(&self.params, layer, &ids);
         let mut rows: Vec<LayerSummary> = self
             .rnns
             .iter()

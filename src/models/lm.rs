@@ -314,14 +314,7 @@ impl<F: Real> Lm<F> {
     /// Each layer with its tensors (PyTorch names and shapes) and parameter count. A tied
     /// decoder lists only its bias: its weight is the embedding's, counted once.
     pub fn summary(&self) -> Vec<LayerSummary> {
-        let entry = |layer: String, ids: Vec<ParamId>| LayerSummary {
-            params: ids.iter().map(|&id| self.params.value(id).len()).sum(),
-            tensors: ids
-                .iter()
-                .map(|&id| (self.params.name(id).to_string(), self.params.value(id).shape().to_vec()))
-                .collect(),
-            layer,
-        };
+        let entry = |layer: String, ids: Vec<ParamId>| LayerSummary::of(&self.params, layer, &ids);
         let mut rows = vec![entry("TimeEmbedding".into(), vec![self.embed.inner.weight])];
         let p = self.config.dropout;
         if p > 0.0 {

@@ -23,3 +23,21 @@ pub struct LayerSummary {
     pub tensors: Vec<(String, Vec<usize>)>,
     pub params: usize,
 }
+
+impl LayerSummary {
+    /// The line of `layer`, whose tensors are `ids` in `params` (none for a layer without weights).
+    pub fn of<F: crate::tensor::Real>(
+        params: &crate::params::Params<F>,
+        layer: String,
+        ids: &[crate::params::ParamId],
+    ) -> Self {
+        LayerSummary {
+            params: ids.iter().map(|&id| params.value(id).len()).sum(),
+            tensors: ids
+                .iter()
+                .map(|&id| (params.name(id).to_string(), params.value(id).shape().to_vec()))
+                .collect(),
+            layer,
+        }
+    }
+}

@@ -50,6 +50,14 @@ impl From<SavedLrRule> for LrRule {
 }
 
 impl LrRule {
+    /// The same rate every epoch.
+    pub const CONSTANT: LrRule = LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 };
+
+    /// [`LrRule::CONSTANT`]: the rule of runs recorded before one could be chosen (a serde default).
+    pub fn constant() -> LrRule {
+        Self::CONSTANT
+    }
+
     /// The rate for `epoch` (from 1), given the initial rate, the rate of the epoch before and
     /// whether that epoch improved the validation score.
     pub fn rate(&self, epoch: usize, lr0: f64, previous: f64, previous_improved: bool) -> f64 {

@@ -36,12 +36,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// What to do with a batch whose loss or gradient norm is NaN or infinite.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum OnNan {
     /// End the run there, before the update, naming the epoch, the batch and the last good
-    /// checkpoint.
+    /// checkpoint (the default, and what runs recorded before the choice existed did).
+    #[default]
     Stop,
     /// Leave the weights as they are, let the task forget its carried state, go on.
     Skip,
@@ -50,22 +51,62 @@ pub enum OnNan {
     Ignore,
 }
 
-/// How the engine trains, the same settings for every task.
+/// How the engine trains, the same settings for every task. Each task's run records them in its
+/// `config.json` (flattened into its `train` object, so the field names are the same in every
+/// run); the fields added after the first runs have defaults, so older runs still load.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     /// Passes over the training data.
     pub epochs: usize,
     /// The initial learning rate; `lr_rule` decides each epoch's.
     pub lr: f64,
+    /// How the rate changes from epoch to epoch (constant in runs made before it could be chosen).
+    #[serde(default = "LrRule::constant")]
     pub lr_rule: LrRule,
     /// Global-norm gradient clipping bound (None = off).
+    #[serde(default)]
     pub clip: Option<f64>,
     /// Decoupled weight decay (AdamW's): after each step every weight matrix (not the biases,
     /// not the embeddings' rows alone: every 2-D tensor) is multiplied by `1 - lr * weight_decay`.
+    #[serde(default)]
     pub weight_decay: f64,
     /// Stop after this many validated epochs without a lower score (0 = never stop early).
+    #[serde(default)]
     pub patience: usize,
+    /// What a batch with a non-finite loss or gradient does.
+    #[serde(default)]
     pub on_nan: OnNan,
+}
+
+/// What `--resume` may change of a run's [`Settings`] (None: keep the recorded value).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Overrides {
+    /// The learning rate from now on.
+    pub lr: Option<f64>,
+    /// The total number of epochs.
+    pub epochs: Option<usize>,
+    /// Epochs without a better score before the run stops.
+    pub patience: Option<usize>,
+    /// What a non-finite batch does.
+    pub on_nan: Option<OnNan>,
+}
+
+impl Settings {
+    /// These settings with `overrides` applied.
+    pub fn override_with(&mut self, overrides: &Overrides) {
+        if let Some(lr) = overrides.lr {
+            self.lr = lr;
+        }
+        if let Some(epochs) = overrides.epochs {
+            self.epochs = epochs;
+        }
+        if let Some(patience) = overrides.patience {
+            self.patience = patience;
+        }
+        if let Some(on_nan) = overrides.on_nan {
+            self.on_nan = on_nan;
+        }
+    }
 }
 
 /// One batch's result: its mean loss and the weight it carries in the epoch's mean (1 for
@@ -90,6 +131,22 @@ pub struct Evaluation {
 pub struct TaskState<F: Real> {
     pub json: serde_json::Value,
     pub tensors: Vec<(String, ArrayD<F>)>,
+}
+
+impl<F: Real> TaskState<F> {
+    /// The state of a task that keeps JSON only (no tensors).
+    pub fn of_json(json: serde_json::Value) -> Self {
+        TaskState { json, tensors: Vec::new() }
+    }
+
+    /// Errors if a checkpoint holds task tensors for a task that keeps none: ``unexpected tensor
+    /// `task.NAME` `` and then `after` (e.g. ` for a seq2seq run`).
+    pub fn expect_no_tensors(tensors: &BTreeMap<String, ArrayD<F>>, after: &str) -> Result<()> {
+        match tensors.keys().next() {
+            Some(name) => Err(Error::msg(format!("unexpected tensor `task.{name}`{after}"))),
+            None => Ok(()),
+        }
+    }
 }
 
 /// How the training figures are drawn at the end (`<stem>.png` and `.svg`).
@@ -441,7 +498,7 @@ pub fn train_one_epoch<F: Real>(
     let settings = Settings {
         epochs: 1,
         lr: optimizer.lr(),
-        lr_rule: LrRule { schedule: crate::optim::LrSchedule::Constant, factor: 1.0, decay_after: 0 },
+        lr_rule: LrRule::CONSTANT,
         clip,
         weight_decay: 0.0,
         patience: 0,

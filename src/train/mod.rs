@@ -8,7 +8,7 @@ pub mod order;
 
 pub use bptt::BpttBatcher;
 pub use engine::{
-    BatchLoss, Curve, Evaluation, Observer, OnNan, Outcome, Settings, Silent, Task, TaskState, TrainState,
-    Trainer,
+    BatchLoss, Curve, Evaluation, Observer, OnNan, Outcome, Overrides, Settings, Silent, Task, TaskState,
+    TrainState, Trainer,
 };
 pub use metrics::{resident_mib, EpochStats};

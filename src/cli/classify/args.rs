@@ -2,7 +2,7 @@
 //! flags `--resume` accepts (the ones given on the command line, told from those left at their
 //! defaults by clap's value sources).
 
-use crate::cli::flags::{ScheduleFlags, CONSTANT};
+use crate::cli::flags::{check_off_or_positive, check_positive, check_probability, ScheduleFlags, CONSTANT};
 use clap::Args;
 use recur::data::tsv::Keep;
 use recur::layers::CellKind;
@@ -175,25 +175,13 @@ pub(super) fn check_args(args: &TrainArgs) -> Result<()> {
             "--epochs, --layers, --hidden-size, --embed-size, --batch-size, --max-len and --ensemble must be at least 1",
         ));
     }
-    if !(args.lr.is_finite() && args.lr > 0.0) {
-        return Err(Error::msg(format!("--lr must be a positive number (got {})", args.lr)));
-    }
+    check_positive("--lr", args.lr)?;
     args.schedule.rule(CONSTANT)?;
     args.schedule.weight_decay()?;
-    for (flag, value) in [("--clip", args.clip)] {
-        if !(value.is_finite() && value >= 0.0) {
-            return Err(Error::msg(format!("{flag} must be 0 (off) or a positive number (got {value})")));
-        }
-    }
-    for (flag, p) in [
-        ("--dropout", args.dropout),
-        ("--embed-dropout", args.embed_dropout),
-        ("--word-dropout", args.word_dropout),
-    ] {
-        if !(0.0..1.0).contains(&p) {
-            return Err(Error::msg(format!("{flag} must be in [0, 1) (got {p})")));
-        }
-    }
+    check_off_or_positive("--clip", args.clip)?;
+    check_probability("--dropout", args.dropout)?;
+    check_probability("--embed-dropout", args.embed_dropout)?;
+    check_probability("--word-dropout", args.word_dropout)?;
     let split_needed = args.valid.is_none() || args.folds >= 2;
     if split_needed && !(args.valid_split > 0.0 && args.valid_split < 1.0) {
         return Err(Error::msg(format!(

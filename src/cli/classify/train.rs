@@ -1,6 +1,7 @@
 //! `recur classify train`: a new run or `--resume`, the data and its splits, and a single
 //! model's training through the engine with the progress bar, Ctrl-C and the checkpoint
-//! (`cli::fit`). Several models (`--folds`, `--ensemble`) are `members.rs`'s.
+//! (`cli::fit`). Several models (`--folds`, `--ensemble`) train through
+//! `recur::tasks::classify::{members, cv}`; this file prints what they tell.
 //!
 //! Every draw comes from `--seed` in one order (the folds, each fold's split and members' seeds,
 //! the final split, the final members' seeds; a member's seed draws its own split if
@@ -9,93 +10,29 @@
 //! checks the vocabulary against `vocab.txt` before going on from the checkpoint.
 
 use super::args::{check_args, check_resume_flags, given_flags, TrainArgs};
-use super::members::{self, Holdout, Member};
-use super::DEFAULT_PATIENCE;
-use super::{ClassifyRunConfig, Texts, TrainSettings, CONFIG};
+use super::{print_confusion, DEFAULT_PATIENCE};
 use crate::cli::fit::{fit, resume_state, Describe};
-use crate::cli::flags::CONSTANT;
-use recur::data::tsv::{build_vocab, read_labelled, stratified_split, Classes, TextEncoding};
-use recur::data::{Tokenizer, Vocab};
+use recur::data::tsv::{read_labelled, Classes, TextEncoding};
+use recur::data::Tokenizer;
 use recur::io::run_dir::{RunDir, TaskKind, METRICS, MODEL, RESULT, VOCAB};
 use recur::io::train_state::CHECKPOINT;
-use recur::io::write_atomic;
 use recur::models::{Classifier, ClassifierConfig};
-use recur::optim::Optimizer;
-use recur::tasks::classify::{Evaluation, Labelled};
+use recur::optim::{LrRule, Optimizer};
+use recur::tasks::classify::cv::{cross_validate, FoldResult};
+use recur::tasks::classify::members::{
+    evaluate_members, holdout, holdout_figures, train_final, Holdout, Member, MembersObserver, Trained,
+};
+use recur::tasks::classify::run::{write_result, ClassifyRunConfig, TrainSettings, CONFIG, CV};
+use recur::tasks::classify::texts::{recorded_texts, Plan, Sources};
 use recur::tensor::Rng;
 use recur::train::{EpochStats, Outcome, TrainState};
 use recur::{Error, Result};
-use serde::Serialize;
 use std::path::{Path, PathBuf};
-
-pub(super) const CV: &str = "cv.json";
 
 pub fn run(args: TrainArgs) -> Result<()> {
     match args.resume.clone() {
         Some(dir) => resume(&dir, &args),
         None => start(args),
-    }
-}
-
-/// The run's files read and split: every text of `--data`, the `--valid`, `--test` and
-/// `--extra` files.
-pub(super) struct Sources {
-    pub all: Texts,
-    pub valid: Option<Texts>,
-    pub test: Option<Texts>,
-    pub extra: Texts,
-}
-
-impl Sources {
-    fn read(settings: &TrainSettings, encoding: &TextEncoding, classes: &Classes) -> Result<Self> {
-        let read = |p: &str| Texts::read(Path::new(p), encoding, classes);
-        let mut extra = Texts::default();
-        for path in &settings.extra {
-            extra = extra.with(&read(path)?);
-        }
-        Ok(Sources {
-            all: read(&settings.data)?,
-            valid: settings.valid.as_deref().map(read).transpose()?,
-            test: settings.test.as_deref().map(read).transpose()?,
-            extra,
-        })
-    }
-}
-
-/// What the saved model trains on: its texts (`--extra` included), its validation texts (empty
-/// when each member holds out its own) and its vocabulary.
-pub(super) struct Plan {
-    pub fit: Texts,
-    pub valid: Texts,
-    pub per_member: bool,
-    pub vocab: Vocab,
-}
-
-impl Plan {
-    /// The final split (drawn from `seeds` after the cross-validation's draws).
-    fn new(settings: &TrainSettings, sources: &Sources, seeds: &mut Rng) -> Result<Self> {
-        let all = &sources.all;
-        let per_member = settings.split_per_member && sources.valid.is_none();
-        let rows: Vec<usize> = (0..all.len()).collect();
-        let (fit, valid) = match &sources.valid {
-            Some(valid) => (all.clone(), valid.clone()),
-            None if per_member => {
-                let (_, held) =
-                    stratified_split(&rows, &all.labels, settings.valid_split, &mut seeds.clone());
-                check_split(all, &all.subset(&held), settings)?;
-                (all.clone(), Texts::default())
-            }
-            None => {
-                let (kept, held) = stratified_split(&rows, &all.labels, settings.valid_split, seeds);
-                (all.subset(&kept), all.subset(&held))
-            }
-        };
-        if !per_member {
-            check_split(&fit, &valid, settings)?;
-        }
-        let fit = fit.with(&sources.extra);
-        let vocab = vocabulary(&fit, settings);
-        Ok(Plan { fit, valid, per_member, vocab })
     }
 }
 
@@ -126,16 +63,10 @@ fn start(args: TrainArgs) -> Result<()> {
         max_vocab: args.max_vocab,
         min_count: args.min_count,
         optimizer: args.optimizer,
-        lr: args.lr,
+        engine: args.schedule.engine(args.epochs, args.lr, args.clip, LrRule::CONSTANT, DEFAULT_PATIENCE)?,
         momentum: args.momentum,
         batch_size: args.batch_size,
-        epochs: args.epochs,
-        patience: args.schedule.patience.unwrap_or(DEFAULT_PATIENCE),
-        clip: (args.clip > 0.0).then_some(args.clip),
-        weight_decay: args.schedule.weight_decay()?,
-        lr_rule: args.schedule.rule(CONSTANT)?,
         word_dropout: args.word_dropout,
-        on_nan: args.schedule.on_nan(),
         split_per_member: args.split_per_member,
         extra: args.extra.iter().map(path).collect(),
         seed: args.seed,
@@ -143,14 +74,7 @@ fn start(args: TrainArgs) -> Result<()> {
     let sources = Sources::read(&settings, &encoding, &classes)?;
 
     let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "classify")?)?;
-    // A replaced run loses its outputs first, so a failed new run never leaves old weights
-    // beside a config they do not fit, nor a checkpoint another --resume would read.
-    for stale in [MODEL, METRICS, RESULT, CV, VOCAB, CONFIG, CHECKPOINT, "loss.png", "loss.svg"] {
-        let path = run.path(stale);
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|e| Error::io(&path, "remove the replaced run's file", e))?;
-        }
-    }
+    run.remove_replaced(&[MODEL, METRICS, RESULT, CV, VOCAB, CONFIG, CHECKPOINT, "loss.png", "loss.svg"])?;
     println!(
         "{}: {} texts, {} classes ({})",
         data.display(),
@@ -174,18 +98,24 @@ fn start(args: TrainArgs) -> Result<()> {
     };
     let mut metrics = Vec::new();
     if settings.folds >= 2 {
-        let (cv, lines) = members::cross_validate(
-            &settings,
-            &template,
-            args.ensemble,
-            &sources,
-            &classes,
-            &mut seeds,
-            &run,
-        )?;
+        let k = settings.folds;
+        println!(
+            "{k}-fold cross-validation (stratified, seed {}): each fold's model trains on the other folds \
+             less {} for early stopping",
+            settings.seed, settings.valid_split
+        );
+        let mut fold_done = |f: &FoldResult, seconds: f64| print_fold(f, k, seconds);
+        let (cv, lines) =
+            cross_validate(&settings, &template, args.ensemble, &sources, &mut seeds, &run, &mut fold_done)?;
+        let valid_mean = cv.per_fold.iter().map(|f| f.valid_accuracy).sum::<f64>() / k as f64;
+        println!(
+            "{k}-fold cross-validated accuracy: {:.4} +- {:.4} (mean +- std over folds; min {:.3}, max {:.3}; \
+             mean validation accuracy {valid_mean:.4})",
+            cv.mean_accuracy, cv.std_accuracy, cv.min_accuracy, cv.max_accuracy
+        );
+        print_confusion("every fold's test texts", &classes, &cv.confusion);
+        cv.write(&run)?;
         metrics = lines;
-        let json = serde_json::to_string_pretty(&cv).expect("a CvResult always serialises");
-        write_atomic(&run.path(CV), format!("{json}\n").as_bytes())?;
     }
 
     let plan = Plan::new(&settings, &sources, &mut seeds)?;
@@ -202,7 +132,7 @@ fn start(args: TrainArgs) -> Result<()> {
     run.write_vocab(&plan.vocab)?;
     describe_training(&config, &plan);
     if multi {
-        let trained = members::train_final(&config, &plan, &mut seeds, &run, metrics)?;
+        let trained = train_final(&config, &plan, &mut seeds, &run, metrics, &mut Lines)?;
         return finish(&run, &config, &plan, &sources, trained);
     }
     train_single(&run, &config, &plan, &sources, &mut seeds, None)
@@ -251,50 +181,13 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<()> {
     }
     let given = given_flags();
     let given = |id: &str| given.iter().any(|g| g == id);
-    if given("epochs") {
-        settings.epochs = args.epochs;
-    }
-    if given("lr") {
-        settings.lr = args.lr;
-    }
-    if given("patience") {
-        settings.patience = args.schedule.patience.unwrap_or(DEFAULT_PATIENCE);
-    }
-    if given("on_nan") {
-        settings.on_nan = args.schedule.on_nan();
-    }
-    if settings.epochs == 0 {
+    // --epochs and --lr have defaults: only the ones on the command line change the run.
+    let (lr, epochs) = (given("lr").then_some(args.lr), given("epochs").then_some(args.epochs));
+    settings.engine.override_with(&args.schedule.overrides(lr, epochs));
+    if settings.engine.epochs == 0 {
         return Err(Error::msg("--epochs must be at least 1"));
     }
-    let sources = Sources::read(settings, &config.text, &config.classes)?;
-    let data_classes = Classes::from_labels(
-        read_labelled(Path::new(&settings.data))?.iter().map(|e| e.label.as_str()).collect::<Vec<_>>(),
-    );
-    if data_classes != config.classes {
-        return Err(Error::file(
-            Path::new(&settings.data),
-            format!(
-                "has the classes {}; the run was trained on {}: the data changed since the run started",
-                data_classes.names().join(", "),
-                config.classes.names().join(", ")
-            ),
-        ));
-    }
-    let mut seeds = Rng::new(settings.seed);
-    let plan = Plan::new(settings, &sources, &mut seeds)?;
-    let recorded = run.read_vocab()?;
-    if recorded.len() != plan.vocab.len()
-        || (0..recorded.len() as u32).any(|id| recorded.word(id) != plan.vocab.word(id))
-    {
-        return Err(Error::file(
-            &run.path(VOCAB),
-            format!(
-                "differs from the vocabulary of {}: the data changed since the run started",
-                settings.data
-            ),
-        ));
-    }
-    let lr = given("lr").then_some(args.lr);
+    let (sources, plan, mut seeds) = recorded_texts(&run, &config)?;
     let before = ClassifyRunConfig::read(&run)?;
     if before != config {
         config.write(&run)?;
@@ -315,8 +208,8 @@ fn train_single(
     let (train_set, valid_set) = (plan.fit.encode(&plan.vocab), plan.valid.encode(&plan.vocab));
     let holdout = holdout(plan, settings, &train_set, &valid_set);
     let mut member = Member::new(&holdout, &config.model, seeds);
-    let engine = settings.engine();
-    let optimizer = Optimizer::new(settings.optimizer, settings.lr, settings.momentum);
+    let engine = settings.engine.clone();
+    let optimizer = Optimizer::new(settings.optimizer, settings.engine.lr, settings.momentum);
     let outcome = {
         let mut task = member.task(settings);
         let mut state = match resume {
@@ -333,23 +226,9 @@ fn train_single(
         Holdout::Shared { .. } => Vec::new(),
     };
     let mut models = vec![member.model];
-    let valid = members::holdout_figures(&mut models, &holdout, &own);
-    let trained = members::Trained { models, best_epochs: vec![best_epoch], valid };
+    let valid = holdout_figures(&mut models, &holdout, &own);
+    let trained = Trained { models, best_epochs: vec![best_epoch], valid };
     finish(run, config, plan, sources, trained)
-}
-
-/// The shared split, or each member's own.
-pub(super) fn holdout<'a>(
-    plan: &Plan,
-    settings: &TrainSettings,
-    train: &'a Labelled,
-    valid: &'a Labelled,
-) -> Holdout<'a> {
-    if plan.per_member {
-        Holdout::PerMember { pool: train, share: settings.valid_split }
-    } else {
-        Holdout::Shared { fit: train, valid }
-    }
 }
 
 /// What a run prints before its first epoch: the texts, the model, the recipe.
@@ -379,38 +258,16 @@ fn describe_training(config: &ClassifyRunConfig, plan: &Plan) {
         "batch {}, {:?} lr {}{}{}, up to {} epochs, early stopping after {} without a lower validation loss",
         s.batch_size,
         s.optimizer,
-        recur::train::engine::short(s.lr),
-        s.clip.map(|c| format!(", clip {c}")).unwrap_or_default(),
-        if s.weight_decay > 0.0 { format!(", weight decay {}", s.weight_decay) } else { String::new() },
-        s.epochs,
-        s.patience,
+        recur::train::engine::short(s.engine.lr),
+        s.engine.clip.map(|c| format!(", clip {c}")).unwrap_or_default(),
+        if s.engine.weight_decay > 0.0 {
+            format!(", weight decay {}", s.engine.weight_decay)
+        } else {
+            String::new()
+        },
+        s.engine.epochs,
+        s.engine.patience,
     );
-}
-
-/// Loss, accuracy, confusion matrix (`result.json`).
-#[derive(Clone, Debug, Serialize)]
-struct Measured {
-    texts: usize,
-    loss: f64,
-    accuracy: f64,
-    confusion: Vec<Vec<usize>>,
-}
-
-impl Measured {
-    fn of(e: &Evaluation) -> Self {
-        let texts = e.confusion.iter().flatten().sum();
-        Measured { texts, loss: e.loss, accuracy: e.accuracy, confusion: e.confusion.clone() }
-    }
-}
-
-/// `result.json`: the saved model's figures.
-#[derive(Clone, Debug, Serialize)]
-struct RunResult {
-    /// One per ensemble member.
-    best_epochs: Vec<usize>,
-    valid: Measured,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    test: Option<Measured>,
 }
 
 /// The end of every run: the validation figures, the test figures, `result.json`.
@@ -419,7 +276,7 @@ fn finish(
     config: &ClassifyRunConfig,
     plan: &Plan,
     sources: &Sources,
-    mut trained: members::Trained,
+    mut trained: Trained,
 ) -> Result<()> {
     let (valid, best_epochs) = (&trained.valid, &trained.best_epochs);
     println!(
@@ -430,17 +287,14 @@ fn finish(
         if plan.per_member { " (the mean of each member's own validation texts)" } else { "" },
         if best_epochs.len() > 1 { "their weights are" } else { "its weights are" }
     );
-    super::print_confusion("validation", &config.classes, &valid.confusion);
+    print_confusion("validation", &config.classes, &valid.confusion);
     let test = sources.test.as_ref().map(|test| {
-        let e = super::evaluate_members(&mut trained.models, &test.encode(&plan.vocab));
+        let e = evaluate_members(&mut trained.models, &test.encode(&plan.vocab));
         println!("test: loss {:.4}, accuracy {:.4} ({} texts)", e.loss, e.accuracy, test.len());
-        super::print_confusion("test", &config.classes, &e.confusion);
-        Measured::of(&e)
+        print_confusion("test", &config.classes, &e.confusion);
+        e
     });
-    let result =
-        RunResult { best_epochs: trained.best_epochs.clone(), valid: Measured::of(&trained.valid), test };
-    let json = serde_json::to_string_pretty(&result).expect("a RunResult always serialises");
-    write_atomic(&run.path(RESULT), format!("{json}\n").as_bytes())?;
+    write_result(run, &trained.best_epochs, &trained.valid, test.as_ref())?;
     println!(
         "wrote {} (config, vocab, model, metrics, loss plot, result{}{})",
         run.root.display(),
@@ -451,7 +305,7 @@ fn finish(
 }
 
 /// `| epoch   3 | train loss 0.5123 accuracy 0.781 | valid loss 0.5560 accuracy 0.733 | 0.4 s | 2250 texts/s`
-pub(super) fn epoch_line(e: &EpochStats) -> String {
+fn epoch_line(e: &EpochStats) -> String {
     let fig = |k: &str| e.figure(k).unwrap_or(f64::NAN);
     format!(
         "| epoch {:3} | train loss {:.4} accuracy {:.3} | valid loss {:.4} accuracy {:.3} | {:.1} s | {:.0} texts/s{}",
@@ -466,19 +320,33 @@ pub(super) fn epoch_line(e: &EpochStats) -> String {
     )
 }
 
-pub(super) fn check_split(fit: &Texts, valid: &Texts, settings: &TrainSettings) -> Result<()> {
-    if fit.len() == 0 || valid.len() == 0 {
-        return Err(Error::msg(format!(
-            "{}: too few texts to hold out --valid-split {} and still train (got {} for training, {} for validation)",
-            settings.data,
-            settings.valid_split,
-            fit.len(),
-            valid.len()
-        )));
+/// Prints what the members of the final model tell: which member starts, each epoch's line.
+struct Lines;
+
+impl MembersObserver for Lines {
+    fn member_started(&mut self, k: usize, count: usize) {
+        println!("ensemble member {k}/{count}");
     }
-    Ok(())
+
+    fn epoch_done(&mut self, stats: &EpochStats) {
+        println!("{}", epoch_line(stats));
+    }
 }
 
-pub(super) fn vocabulary(texts: &Texts, settings: &TrainSettings) -> Vocab {
-    build_vocab(texts.words.iter().map(Vec::as_slice), settings.max_vocab, settings.min_count)
+/// A cross-validation fold's line.
+fn print_fold(f: &FoldResult, folds: usize, seconds: f64) {
+    println!(
+        "fold {:2}/{folds}: {} train, {} valid, {} test texts, vocabulary {}; best epoch {:?}: valid loss \
+         {:.4}, accuracy {:.3}; test loss {:.4}, accuracy {:.3} ({seconds:.1} s)",
+        f.fold,
+        f.train_texts,
+        f.valid_texts,
+        f.test_texts,
+        f.vocab_size,
+        f.best_epochs,
+        f.valid_loss,
+        f.valid_accuracy,
+        f.test_loss,
+        f.test_accuracy,
+    );
 }

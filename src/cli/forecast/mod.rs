@@ -24,7 +24,6 @@
 //! predict.rs  `forecast predict`: the steps after the end of the series, with their dates
 //! ```
 
-mod config;
 mod plot;
 mod predict;
 mod report;
@@ -32,15 +31,16 @@ mod session;
 
 use super::flags::{ScheduleFlags, CONSTANT};
 use clap::{Args, Subcommand};
-use config::{load_data, DataSource, ForecastRunConfig, ForecastTrainSettings};
 use recur::data::dates::read_dated_column;
 use recur::io::run_dir::{RunDir, TaskKind, CONFIG, METRICS, MODEL, RESULT};
 use recur::io::train_state::CHECKPOINT;
 use recur::layers::CellKind;
 use recur::models::{ForecastMode, ForecasterConfig};
 use recur::optim::OptimizerKind;
+use recur::tasks::forecast::result::{table, ForecastResult};
+use recur::tasks::forecast::run::{load_data, DataSource, ForecastRunConfig, ForecastTrainSettings};
 use recur::{Error, Result};
-use report::{print_table, table, ForecastResult};
+use report::print_table;
 use session::{ResumeOverrides, Session};
 use std::path::{Path, PathBuf};
 
@@ -229,10 +229,7 @@ fn train(args: TrainArgs) -> Result<()> {
         Some(dir) => {
             let overrides = ResumeOverrides {
                 csv: args.csv.as_deref(),
-                lr: args.lr,
-                epochs: args.epochs,
-                on_nan: args.schedule.on_nan,
-                patience: args.schedule.patience,
+                engine: args.schedule.overrides(args.lr, args.epochs),
             };
             Session::resume(dir, overrides)?
         }
@@ -279,17 +276,11 @@ fn start(args: &TrainArgs) -> Result<Session> {
         season: args.season,
         transform: data.transform.clone(),
         train: ForecastTrainSettings {
-            epochs: epochs(args),
+            engine: args.schedule.engine(epochs(args), lr, args.clip, CONSTANT, 0)?,
             batch_size: args.batch_size,
             optimizer: args.optimizer,
-            lr,
             momentum: args.momentum,
-            clip: (args.clip > 0.0).then_some(args.clip),
             seed: args.seed,
-            on_nan: args.schedule.on_nan(),
-            lr_rule: args.schedule.rule(CONSTANT)?,
-            weight_decay: args.schedule.weight_decay()?,
-            patience: args.schedule.patience.unwrap_or(0),
         },
     };
     let run = RunDir::create(&super::choose_out_dir(args.out.as_deref(), args.overwrite, "forecast")?)?;
@@ -300,13 +291,16 @@ fn start(args: &TrainArgs) -> Result<Session> {
     }
     // A run being replaced (--overwrite) loses its outputs before the new config is written, so
     // a failed new run never leaves the old weights beside a config they do not fit.
-    for stale in [MODEL, METRICS, RESULT, CHECKPOINT, "loss.png", "loss.svg", "forecast.png", "forecast.svg"]
-    {
-        let path = run.path(stale);
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|e| Error::io(&path, "remove the replaced run's file", e))?;
-        }
-    }
+    run.remove_replaced(&[
+        MODEL,
+        METRICS,
+        RESULT,
+        CHECKPOINT,
+        "loss.png",
+        "loss.svg",
+        "forecast.png",
+        "forecast.svg",
+    ])?;
     config.write(&run)?;
     let session = Session::start(run, config, data);
     let (m, t, data) = (&session.config.model, &session.config.train, &session.data);
@@ -329,9 +323,9 @@ fn start(args: &TrainArgs) -> Result<Session> {
         data.test.model.len(),
         t.batch_size,
         t.optimizer,
-        t.lr,
-        t.clip.map(|c| format!(", clip {c}")).unwrap_or_default(),
-        t.epochs
+        t.engine.lr,
+        t.engine.clip.map(|c| format!(", clip {c}")).unwrap_or_default(),
+        t.engine.epochs
     );
     Ok(session)
 }
@@ -341,7 +335,7 @@ fn eval(args: EvalArgs) -> Result<()> {
     let config = ForecastRunConfig::read(&run)?;
     let (data, what) = config.load_data(&run, args.csv.as_deref())?;
     let mut model = config.load_model(&run)?;
-    let epoch = ForecastResult::saved_epoch(&run).unwrap_or(config.train.epochs);
+    let epoch = ForecastResult::saved_epoch(&run).unwrap_or(config.train.engine.epochs);
     println!("{what}");
     let result = table(&config, &data, &mut model, epoch);
     print_table(&result, &config);

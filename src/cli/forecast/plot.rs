@@ -7,13 +7,13 @@
 //! column. On a long series a second panel zooms on the end (the validation and test parts and
 //! as much context before them), where the forecasts are a sliver of the whole.
 
-use super::config::{DataSource, ForecastRunConfig};
 use recur::data::dates::{date_ticks, read_dated_column};
 use recur::data::series::{seasonal_last_value, Dataset, LinearForecast};
 use recur::io::run_dir::RunDir;
 use recur::models::Forecaster;
 use recur::plot::{write_panels, Chart, Mark, Panel, Series};
 use recur::tasks::forecast::forecast_original;
+use recur::tasks::forecast::run::{DataSource, ForecastRunConfig};
 use recur::Result;
 
 /// The zoom panel is drawn when the part it shows is at most this fraction of the series.

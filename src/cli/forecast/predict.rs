@@ -8,11 +8,11 @@
 //! scaling, not refitted on a newer file); beyond its horizon k its forecasts are fed back
 //! (`recur::tasks::forecast::future`).
 
-use super::config::{DataSource, ForecastRunConfig};
 use clap::Args;
 use recur::data::dates::read_dated_column;
 use recur::io::run_dir::RunDir;
 use recur::tasks::forecast::future::forecast_after_end;
+use recur::tasks::forecast::run::{DataSource, ForecastRunConfig};
 use recur::{Error, Result};
 use std::path::PathBuf;
 

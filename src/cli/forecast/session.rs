@@ -7,17 +7,18 @@
 //! shuffling generator) and goes on from the batch after the last one done: on one thread its
 //! numbers are the uninterrupted run's, digit for digit (`tests/guarantees_forecast.rs`).
 
-use super::config::ForecastRunConfig;
 use super::plot::write_forecast_plot;
-use super::report::{print_table, table};
+use super::report::print_table;
 use crate::cli::fit::{fit, resume_state, Describe};
 use recur::data::series::Dataset;
 use recur::io::run_dir::RunDir;
 use recur::models::Forecaster;
 use recur::optim::Optimizer;
+use recur::tasks::forecast::result::table;
+use recur::tasks::forecast::run::ForecastRunConfig;
 use recur::tasks::forecast::{metric_name, network_inputs, train_targets, ForecastTask};
 use recur::tensor::Rng;
-use recur::train::{EpochStats, OnNan, Outcome, TrainState};
+use recur::train::{EpochStats, Outcome, Overrides, TrainState};
 use recur::Result;
 use std::path::Path;
 
@@ -45,10 +46,7 @@ pub struct Resumed {
 pub struct ResumeOverrides<'a> {
     /// The series' file moved.
     pub csv: Option<&'a Path>,
-    pub lr: Option<f64>,
-    pub epochs: Option<usize>,
-    pub on_nan: Option<OnNan>,
-    pub patience: Option<usize>,
+    pub engine: Overrides,
 }
 
 impl Session {
@@ -65,28 +63,9 @@ impl Session {
         let run = RunDir::open(dir)?;
         let mut config = ForecastRunConfig::read(&run)?;
         let (data, _) = config.load_data(&run, overrides.csv)?;
-        let recorded = config.clone();
-        let train = &mut config.train;
-        if let Some(lr) = overrides.lr {
-            train.lr = lr;
-        }
-        if let Some(epochs) = overrides.epochs {
-            train.epochs = epochs;
-        }
-        if let Some(patience) = overrides.patience {
-            train.patience = patience;
-        }
-        if let Some(on_nan) = overrides.on_nan {
-            train.on_nan = on_nan;
-        }
-        if let Some(csv) = overrides.csv {
-            if let super::config::DataSource::Csv { path, .. } = &mut config.data {
-                *path = csv.to_path_buf();
-            }
-        }
-        let config_changed = config != recorded;
+        let config_changed = config.override_with(overrides.csv, &overrides.engine);
         let mut session = Session::start(run, config, data);
-        session.resume = Some(Resumed { lr: overrides.lr, config_changed });
+        session.resume = Some(Resumed { lr: overrides.engine.lr, config_changed });
         Ok(session)
     }
 
@@ -95,10 +74,10 @@ impl Session {
     pub fn train(mut self) -> Result<()> {
         let config = &self.config;
         let t = &config.train;
-        let settings = t.engine();
+        let settings = t.engine.clone();
         let inputs = network_inputs::<f32>(&self.data.train);
         let targets = train_targets::<f32>(&self.data.train, config.model.mode);
-        let optimizer = Optimizer::new(t.optimizer, t.lr, t.momentum);
+        let optimizer = Optimizer::new(t.optimizer, t.engine.lr, t.momentum);
         let mut task =
             ForecastTask::new(&mut self.model, inputs.view(), targets.view(), t.batch_size, &mut self.rng)
                 .validated(&self.data);

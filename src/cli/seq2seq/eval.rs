@@ -1,11 +1,11 @@
 //! `recur seq2seq eval`: a trained run's exact-match accuracy on its held-out pairs or a TSV file,
 //! with a few examples and their decodings (the lines training prints after each epoch too).
 
-use super::config::{load, load_pairs, Loaded};
 use super::{EvalArgs, PredictArgs};
 use recur::data::pairs::{self, Pair};
 use recur::io::read_text;
 use recur::tasks::seq2seq::decode_all;
+use recur::tasks::seq2seq::run::{load, load_pairs, Loaded};
 use recur::tensor::Rng;
 use recur::{Error, Result};
 

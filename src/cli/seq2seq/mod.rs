@@ -21,7 +21,6 @@
 //! summary.rs  the layer table
 //! ```
 
-mod config;
 mod eval;
 mod summary;
 mod train;

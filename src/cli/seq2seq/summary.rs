@@ -1,7 +1,7 @@
 //! `recur seq2seq summary` (and `recur summary` on a seq2seq run): the model's layers, tensor
 //! shapes and parameter counts.
 
-use super::config::load;
+use recur::tasks::seq2seq::run::load;
 use recur::Result;
 use std::path::Path;
 

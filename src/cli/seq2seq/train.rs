@@ -2,20 +2,20 @@
 //! model) or a resumed one (the run's config and pairs, checked against what it recorded), then
 //! training on the engine, the accuracy plot and the closing lines.
 
-use super::config::{
-    load_pairs, read_config, read_vocab, write_config, DataSource, RunConfig, Settings, CONFIG, VOCAB,
-};
 use super::eval::examples;
 use super::{TrainArgs, TRAIN_COMMAND};
 use crate::cli::fit::{fit, resume_state, Describe};
+use crate::cli::flags::{check_off_or_positive, check_positive, check_probability};
 use recur::data::pairs::{self, data_hash, CharVocab, Layout, Pair};
 use recur::io::run_dir::{RunDir, TaskKind, METRICS, MODEL};
 use recur::io::train_state::CHECKPOINT;
-use recur::io::write_atomic;
 use recur::layers::CellKind;
 use recur::models::{Seq2seq, Seq2seqConfig};
 use recur::optim::{LrSchedule, Optimizer, OptimizerKind};
 use recur::plot::{write_chart, Chart, Series};
+use recur::tasks::seq2seq::run::{
+    load_pairs, read_config, recorded_pairs, write_config, write_vocab, DataSource, RunConfig, Settings,
+};
 use recur::tasks::seq2seq::Seq2seqTask;
 use recur::tensor::Rng;
 use recur::train::{EpochStats, Outcome, TrainState};
@@ -68,25 +68,15 @@ fn start(args: &TrainArgs) -> Result<Session> {
         ));
     }
     let lr = args.lr.unwrap_or(0.001);
-    let lr_rule = args.schedule.rule(crate::cli::flags::CONSTANT)?;
-    let weight_decay = args.schedule.weight_decay()?;
-    for (flag, value) in [("--lr", lr)] {
-        if !(value.is_finite() && value > 0.0) {
-            return Err(Error::msg(format!("{flag} must be a positive number (got {value})")));
-        }
-    }
     let (clip, momentum) = (args.clip.unwrap_or(5.0), args.momentum.unwrap_or(0.9));
-    for (flag, value, what) in
-        [("--clip", clip, "0 (off) or a positive number"), ("--momentum", momentum, "0 or a positive number")]
-    {
-        if !(value.is_finite() && value >= 0.0) {
-            return Err(Error::msg(format!("{flag} must be {what} (got {value})")));
-        }
+    let engine = args.schedule.engine(epochs, lr, clip, crate::cli::flags::CONSTANT, 0)?;
+    check_positive("--lr", lr)?;
+    check_off_or_positive("--clip", clip)?;
+    if !(momentum.is_finite() && momentum >= 0.0) {
+        return Err(Error::msg(format!("--momentum must be 0 or a positive number (got {momentum})")));
     }
     let dropout = args.dropout.unwrap_or(0.0);
-    if !(0.0..1.0).contains(&dropout) {
-        return Err(Error::msg(format!("--dropout must be in [0, 1) (got {dropout})")));
-    }
+    check_probability("--dropout", dropout)?;
     let valid_share = args.valid_share.unwrap_or(0.1);
     if !(valid_share > 0.0 && valid_share < 1.0) {
         return Err(Error::msg(format!("--valid-share must be between 0 and 1 (got {valid_share})")));
@@ -121,32 +111,26 @@ fn start(args: &TrainArgs) -> Result<Session> {
         valid_examples: valid_pairs.len(),
         valid_share,
         batch_size,
-        epochs,
+        engine,
         optimizer: args.optimizer.unwrap_or(OptimizerKind::Adam),
-        lr,
-        clip: (clip > 0.0).then_some(clip),
         seed,
         momentum,
-        lr_rule,
-        weight_decay,
-        patience: args.schedule.patience.unwrap_or(0),
-        on_nan: args.schedule.on_nan(),
         data_sha256: Some(data_hash(&train_pairs, &valid_pairs)),
     };
     let config = RunConfig { task: TaskKind::Seq2seq, model: model_config.clone(), layout, train: settings };
 
     let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "seq2seq")?)?;
-    // A run being replaced (--overwrite) loses its outputs before the new config is written, so
-    // a failed new run never leaves the old weights beside a config they do not fit.
-    for stale in [MODEL, METRICS, CHECKPOINT, "accuracy.png", "accuracy.svg", "loss.png", "loss.svg"] {
-        let path = run.path(stale);
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|e| Error::io(&path, "remove the replaced run's file", e))?;
-        }
-    }
+    run.remove_replaced(&[
+        MODEL,
+        METRICS,
+        CHECKPOINT,
+        "accuracy.png",
+        "accuracy.svg",
+        "loss.png",
+        "loss.svg",
+    ])?;
     write_config(&run, &config)?;
-    let symbols = serde_json::to_string(vocab.symbols()).expect("serialises") + "\n";
-    write_atomic(&run.path(VOCAB), symbols.as_bytes())?;
+    write_vocab(&run, &vocab)?;
 
     let model: Seq2seq<f32> = Seq2seq::new(model_config.clone(), &mut rng);
     println!(
@@ -175,18 +159,7 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<Session> {
     let (run, recorded) = read_config(dir)?;
     let mut config = recorded.clone();
     let settings = &mut config.train;
-    if let Some(epochs) = args.epochs {
-        settings.epochs = epochs;
-    }
-    if let Some(lr) = args.lr {
-        settings.lr = lr;
-    }
-    if let Some(patience) = args.schedule.patience {
-        settings.patience = patience;
-    }
-    if let Some(on_nan) = args.schedule.on_nan {
-        settings.on_nan = on_nan;
-    }
+    settings.engine.override_with(&args.schedule.overrides(args.lr, args.epochs));
     if let Some(path) = &args.tsv {
         match &mut settings.data {
             DataSource::Tsv { path: recorded } => *recorded = path.clone(),
@@ -198,39 +171,7 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<Session> {
             }
         }
     }
-    let mut rng = Rng::new(settings.seed);
-    let (train_pairs, valid_pairs) = load_pairs(&settings.data, settings.valid_share, &mut rng)?;
-    let data_name = match &settings.data {
-        DataSource::Addition { examples } => format!("the addition task ({examples} questions)"),
-        DataSource::Tsv { path } => path.display().to_string(),
-    };
-    let changed = |what: String| {
-        Error::msg(format!(
-            "{data_name}: {what}; the data changed since the run started, so it cannot be resumed"
-        ))
-    };
-    if (train_pairs.len(), valid_pairs.len()) != (settings.train_examples, settings.valid_examples) {
-        return Err(changed(format!(
-            "{} training and {} held-out pairs, the run had {} and {}",
-            train_pairs.len(),
-            valid_pairs.len(),
-            settings.train_examples,
-            settings.valid_examples
-        )));
-    }
-    if let Some(recorded) = &settings.data_sha256 {
-        if *recorded != data_hash(&train_pairs, &valid_pairs) {
-            return Err(changed("the pairs differ from the run's (SHA-256)".into()));
-        }
-    }
-    let vocab = read_vocab(&run, &config.model)?;
-    let all: Vec<Pair> = train_pairs.iter().chain(&valid_pairs).cloned().collect();
-    if CharVocab::from_pairs(&all).symbols() != vocab.symbols() {
-        return Err(changed(format!("its symbols differ from {}", run.path(VOCAB).display())));
-    }
-    if pairs::max_lengths(&all) != (config.layout.max_input_len, config.layout.max_output_len) {
-        return Err(changed(format!("its longest input or output differs from {CONFIG}'s layout")));
-    }
+    let (vocab, train_pairs, valid_pairs, mut rng) = recorded_pairs(&run, &config)?;
     let model: Seq2seq<f32> = Seq2seq::new(config.model.clone(), &mut rng);
     let resuming = Some(Resuming { lr: args.lr, recorded });
     Ok(Session { run, config, vocab, train_pairs, valid_pairs, model, shuffle_rng: rng, resuming })
@@ -241,9 +182,9 @@ impl Session {
     /// epoch's weights were kept.
     fn train(&mut self, show: usize) -> Result<()> {
         let settings = self.config.train.clone();
-        let engine = settings.engine();
+        let engine = settings.engine.clone();
         let shown: RefCell<Vec<String>> = RefCell::new(Vec::new());
-        let schedule = settings.lr_rule.schedule;
+        let schedule = settings.engine.lr_rule.schedule;
         let epoch_line = |e: &EpochStats| {
             let fig = |k: &str| e.figure(k).unwrap_or(f64::NAN);
             let mut line = format!(
@@ -277,7 +218,7 @@ impl Session {
         let mut task = task.on_validated(|pairs, decoded| {
             *shown.borrow_mut() = examples(pairs, decoded, show);
         });
-        let optimizer = Optimizer::new(settings.optimizer, settings.lr, settings.momentum);
+        let optimizer = Optimizer::new(settings.optimizer, settings.engine.lr, settings.momentum);
         // A resumed run's task takes back its batch order and generator here, with the weights.
         let mut state = match &self.resuming {
             Some(resuming) => {
@@ -311,7 +252,7 @@ impl Session {
         if stopped_early {
             println!(
                 "early stopping after epoch {}: {} epochs without a better held-out accuracy",
-                last.epoch, settings.patience
+                last.epoch, settings.engine.patience
             );
         }
         if let Some((best_epoch, _)) = best {

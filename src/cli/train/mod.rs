@@ -6,7 +6,7 @@
 
 mod session;
 
-use super::flags::ScheduleFlags;
+use super::flags::{check_off_or_positive, check_positive, check_probability, ScheduleFlags};
 use super::presets::{Preset, Recipe};
 use clap::Args;
 use recur::data::lm_data::{self, CorpusKind, DataSource};
@@ -223,10 +223,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             args.check_resume_flags()?;
             let overrides = ResumeOverrides {
                 data_dir: args.data_dir.as_deref(),
-                lr: args.lr,
-                epochs: args.epochs,
-                on_nan: args.schedule.on_nan,
-                patience: args.schedule.patience,
+                engine: args.schedule.overrides(args.lr, args.epochs),
             };
             Session::resume(dir, overrides)?
         }
@@ -241,8 +238,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
     check_recipe(&recipe)?;
     let preset_rule =
         LrRule { schedule: recipe.lr_schedule, factor: recipe.lr_factor, decay_after: recipe.decay_after };
-    let lr_rule = args.schedule.rule(preset_rule)?;
-    let weight_decay = args.schedule.weight_decay()?;
+    let engine = args.schedule.engine(recipe.epochs, recipe.lr, recipe.clip, preset_rule, 0)?;
     let source = DataSource {
         corpus: Some(recipe.corpus),
         data_dir: args.data_dir.clone(),
@@ -288,13 +284,10 @@ fn start(args: &TrainArgs) -> Result<Session> {
         corpus_size: corpus.ids.len(),
         batch_size: recipe.batch_size,
         time_size: recipe.time_size,
-        lr: recipe.lr,
-        epochs: recipe.epochs,
+        engine,
         seed: args.seed,
         optimizer: recipe.optimizer,
         momentum: recipe.momentum,
-        clip: (recipe.clip > 0.0).then_some(recipe.clip),
-        lr_rule,
         validate: source.validates(),
         max_vocab: source.max_vocab,
         min_count: source.min_count,
@@ -303,9 +296,6 @@ fn start(args: &TrainArgs) -> Result<Session> {
         valid_share: source.valid_share,
         eval_batch_size: 10,
         eval_time_size: 35,
-        on_nan: args.schedule.on_nan(),
-        weight_decay,
-        patience: args.schedule.patience.unwrap_or(0),
     };
 
     let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "lm")?)?;
@@ -315,14 +305,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         tokenizer: data.tokenizer,
         train: Some(settings.clone()),
     };
-    // A run being replaced (--overwrite) loses its outputs before the new config is written, so
-    // a failed new run never leaves the old weights beside a config they do not fit.
-    for stale in [MODEL, METRICS, RESULT, CHECKPOINT, "perplexity.png", "perplexity.svg"] {
-        let path = run.path(stale);
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|e| Error::io(&path, "remove the replaced run's file", e))?;
-        }
-    }
+    run.remove_replaced(&[MODEL, METRICS, RESULT, CHECKPOINT, "perplexity.png", "perplexity.svg"])?;
     run.write_config(&config)?;
     run.write_vocab(&corpus.vocab)?;
 
@@ -334,7 +317,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
             .load_state_dict(tensors)
             .map_err(|m| Error::file(path, format!("{m}; expected weights for this corpus and sizes")))?;
     }
-    let optimizer = Optimizer::new(settings.optimizer, settings.lr, settings.momentum);
+    let optimizer = Optimizer::new(settings.optimizer, settings.engine.lr, settings.momentum);
     let iters = batcher.iters_per_epoch(corpus.ids.len());
     println!(
         "training {} x {} {} (V {}, D {}, H {}{}{}, {} parameters) on {} tokens of {}",
@@ -360,38 +343,20 @@ fn start(args: &TrainArgs) -> Result<Session> {
         settings.time_size,
         iters,
         settings.optimizer,
-        settings.lr,
-        settings.clip.map(|c| format!(", clip {c}")).unwrap_or_default(),
-        settings.lr_rule.schedule,
-        settings.epochs,
+        settings.engine.lr,
+        settings.engine.clip.map(|c| format!(", clip {c}")).unwrap_or_default(),
+        settings.engine.lr_rule.schedule,
+        settings.engine.epochs,
         if settings.validate { ", validating every epoch" } else { "" },
     );
-    Ok(Session {
-        run,
-        state: TrainState::new(optimizer),
-        settings,
-        corpus: data.train,
-        valid: data.valid,
-        test: data.test,
-        model,
-        batcher,
-    })
+    Ok(Session { run, state: TrainState::new(optimizer), settings, data, model, batcher })
 }
 
 fn check_recipe(r: &Recipe) -> Result<()> {
     if r.epochs == 0 || r.layers == 0 || r.hidden_size == 0 || r.wordvec_size == 0 {
         return Err(Error::msg("--epochs, --layers, --hidden-size and --wordvec-size must be at least 1"));
     }
-    for (flag, value) in [("--lr", r.lr)] {
-        if !(value.is_finite() && value > 0.0) {
-            return Err(Error::msg(format!("{flag} must be a positive number (got {value})")));
-        }
-    }
-    if !(r.clip.is_finite() && r.clip >= 0.0) {
-        return Err(Error::msg(format!("--clip must be 0 (off) or a positive number (got {})", r.clip)));
-    }
-    if !(0.0..1.0).contains(&r.dropout) {
-        return Err(Error::msg(format!("--dropout must be in [0, 1) (got {})", r.dropout)));
-    }
-    Ok(())
+    check_positive("--lr", r.lr)?;
+    check_off_or_positive("--clip", r.clip)?;
+    check_probability("--dropout", r.dropout)
 }

@@ -7,13 +7,13 @@
 //! numbers are the uninterrupted run's, digit for digit (`tests/resume.rs`).
 
 use crate::cli::fit::{fit, resume_state, Describe};
-use recur::data::{lm_data, Corpus};
+use recur::data::lm_data::LmData;
 use recur::io::run_dir::{RunDir, RunResult, TrainSettings};
 use recur::models::Lm;
 use recur::optim::Optimizer;
+use recur::tasks::lm::run::{resumable, Resumable};
 use recur::tasks::{eval_perplexity, LmTask};
-use recur::tensor::Rng;
-use recur::train::{BpttBatcher, EpochStats, Outcome, TrainState};
+use recur::train::{BpttBatcher, EpochStats, Outcome, Overrides, TrainState};
 use recur::{Error, Result};
 use std::path::Path;
 
@@ -21,9 +21,8 @@ use std::path::Path;
 pub struct Session {
     pub run: RunDir,
     pub settings: TrainSettings,
-    pub corpus: Corpus,
-    pub valid: Option<Vec<u32>>,
-    pub test: Option<Vec<u32>>,
+    /// The training corpus, and the validation and test ids if the run has them.
+    pub data: LmData,
     pub model: Lm<f32>,
     pub batcher: BpttBatcher,
     pub state: TrainState<f32>,
@@ -31,88 +30,35 @@ pub struct Session {
 
 /// The flags `--resume` accepts beside it.
 pub struct ResumeOverrides<'a> {
+    /// The PTB folder moved.
     pub data_dir: Option<&'a Path>,
-    pub lr: Option<f64>,
-    pub epochs: Option<usize>,
-    pub on_nan: Option<recur::train::OnNan>,
-    pub patience: Option<usize>,
+    pub engine: Overrides,
 }
 
 impl Session {
     /// Rebuilds a run from its directory: config, data, model, then the checkpoint's state.
     pub fn resume(dir: &Path, overrides: ResumeOverrides) -> Result<Session> {
         let run = RunDir::open(dir)?;
-        let mut config = run.read_config()?;
-        let mut settings = config.train.clone().ok_or_else(|| {
-            Error::file(&run.path("config.json"), "no `train` settings; expected a run made by `recur train`")
-        })?;
-        if let Some(lr) = overrides.lr {
-            settings.lr = lr;
-        }
-        if let Some(epochs) = overrides.epochs {
-            settings.epochs = epochs;
-        }
-        if let Some(on_nan) = overrides.on_nan {
-            settings.on_nan = on_nan;
-        }
-        if let Some(patience) = overrides.patience {
-            settings.patience = patience;
-        }
-        let data = lm_data::load(&settings.data_source(config.tokenizer, overrides.data_dir)?)?;
-        let vocab = run.read_vocab()?;
-        if vocab.len() != data.train.vocab.len()
-            || (0..vocab.len() as u32).any(|id| vocab.word(id) != data.train.vocab.word(id))
-        {
-            return Err(Error::file(
-                &run.path("vocab.txt"),
-                format!(
-                    "differs from the vocabulary of {}: the data changed since the run started",
-                    settings.corpus
-                ),
-            ));
-        }
-        if data.train.ids.len() != settings.corpus_size {
-            return Err(Error::msg(format!(
-                "{} now has {} tokens; the run trained on {}",
-                settings.corpus,
-                data.train.ids.len(),
-                settings.corpus_size
-            )));
-        }
-        let mut batcher = BpttBatcher::new(data.train.ids.len(), settings.batch_size, settings.time_size)?;
-        config.model.check().map_err(|m| Error::file(&run.path("config.json"), m))?;
-        recur::io::check_memory(
-            config.model.training_floats(settings.batch_size, settings.time_size),
-            "this model",
-        )?;
-        let mut model: Lm<f32> = Lm::new(config.model.clone(), &mut Rng::new(settings.seed));
-        let optimizer = Optimizer::new(settings.optimizer, settings.lr, settings.momentum);
+        let Resumable { mut config, settings, data, mut batcher, mut model } =
+            resumable(&run, overrides.data_dir, &overrides.engine)?;
+        let optimizer = Optimizer::new(settings.optimizer, settings.engine.lr, settings.momentum);
         let state = {
             let mut task = LmTask::new(&mut model, &data.train.ids, &mut batcher);
-            resume_state(&run, &mut task, optimizer, &settings.engine(), overrides.lr)?
+            resume_state(&run, &mut task, optimizer, &settings.engine, overrides.engine.lr)?
         };
         if config.train.as_ref() != Some(&settings) {
             config.train = Some(settings.clone());
             run.write_config(&config)?;
         }
-        Ok(Session {
-            run,
-            settings,
-            corpus: data.train,
-            valid: data.valid,
-            test: data.test,
-            model,
-            batcher,
-            state,
-        })
+        Ok(Session { run, settings, data, model, batcher, state })
     }
 
     /// Trains the remaining epochs, then tests on the best weights (validated runs).
     pub fn train(mut self) -> Result<()> {
         let settings = self.settings.clone();
-        let engine = settings.engine();
-        let mut task = LmTask::new(&mut self.model, &self.corpus.ids, &mut self.batcher);
-        if let Some(valid) = &self.valid {
+        let engine = settings.engine.clone();
+        let mut task = LmTask::new(&mut self.model, &self.data.train.ids, &mut self.batcher);
+        if let Some(valid) = &self.data.valid {
             let (batch, time) = eval_shape("the validation text", valid.len(), &settings)?;
             task = task.validated(valid, batch, time);
         }
@@ -133,7 +79,7 @@ impl Session {
             Some((best_epoch, best_valid_ppl)) => {
                 // The engine put the best epoch's weights back.
                 println!("best validation perplexity {best_valid_ppl:.2} (epoch {best_epoch}); its weights are saved");
-                let test_ppl = match &self.test {
+                let test_ppl = match &self.data.test {
                     Some(test) => {
                         let (batch, time) = eval_shape("the test text", test.len(), &settings)?;
                         self.model.reset_state();

@@ -472,14 +472,7 @@ impl<F: Real> Classifier<F> {
     /// layer counts `W_ih` + `W_hh` + biases per direction: with 4 inputs and 3 RNN units,
     /// 12 + 9 + 3 = 24.
     pub fn summary(&self) -> Vec<LayerSummary> {
-        let entry = |layer: String, ids: Vec<ParamId>| LayerSummary {
-            params: ids.iter().map(|&id| self.params.value(id).len()).sum(),
-            tensors: ids
-                .iter()
-                .map(|&id| (self.params.name(id).to_string(), self.params.value(id).shape().to_vec()))
-                .collect(),
-            layer,
-        };
+        let entry = |layer: String, ids: Vec<ParamId>| LayerSummary::of(&self.params, layer, &ids);
         let mut rows = vec![entry("TimeEmbedding".into(), vec![self.embed.inner.weight])];
         if self.config.embed_dropout > 0.0 {
             rows.push(entry(format!("TimeDropout({})", self.config.embed_dropout), vec![]));

@@ -188,14 +188,7 @@ impl<F: Real> Seq2seq<F> {
 
     /// Each layer with its tensors (PyTorch names and shapes) and parameter count.
     pub fn summary(&self) -> Vec<LayerSummary> {
-        let entry = |layer: String, ids: Vec<ParamId>| LayerSummary {
-            params: ids.iter().map(|&id| self.params.value(id).len()).sum(),
-            tensors: ids
-                .iter()
-                .map(|&id| (self.params.name(id).to_string(), self.params.value(id).shape().to_vec()))
-                .collect(),
-            layer,
-        };
+        let entry = |layer: String, ids: Vec<ParamId>| LayerSummary::of(&self.params, layer, &ids);
         let p = self.config.dropout;
         let dropout = || entry(format!("TimeDropout({p})"), vec![]);
         let cell = self.config.cell.name().to_uppercase();

@@ -8,6 +8,8 @@
 //! The task's checkpointed state: the batcher's cursor (JSON) and each layer's carried state
 //! (tensors `state.<k>`); the dropout generator is the model's, kept by the engine.
 
+pub mod run;
+
 use crate::error::{Error, Result};
 use crate::models::{Lm, Model};
 use crate::tensor::Real;

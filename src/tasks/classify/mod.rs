@@ -21,6 +21,11 @@
 //! In steady state (batches of a shape seen before) a batch allocates nothing: the ids, the
 //! lengths and the labels are buffers of the task, the model's are sized once per (N, T).
 
+pub mod cv;
+pub mod members;
+pub mod run;
+pub mod texts;
+
 use crate::error::{Error, Result};
 use crate::models::{Classifier, Model};
 use crate::tensor::{Real, Rng};
@@ -250,10 +255,7 @@ impl<F: Real> Task<F> for ClassifyTask<'_, F> {
             correct: self.correct,
             counted: self.counted,
         };
-        TaskState {
-            json: serde_json::to_value(state).expect("the task state serialises"),
-            tensors: Vec::new(),
-        }
+        TaskState::of_json(serde_json::to_value(state).expect("the task state serialises"))
     }
 
     fn restore_state(
@@ -266,9 +268,7 @@ impl<F: Real> Task<F> for ClassifyTask<'_, F> {
                 "the task state is not a classifier's ({e}); expected `rng`, `order`, `correct`, `counted`"
             ))
         })?;
-        if let Some(name) = tensors.keys().next() {
-            return Err(Error::msg(format!("unexpected tensor `task.{name}` for a classifier's run")));
-        }
+        TaskState::expect_no_tensors(&tensors, " for a classifier's run")?;
         let n = self.train.len();
         let permutation = crate::train::order::is_permutation(&state.order, n);
         if !permutation {

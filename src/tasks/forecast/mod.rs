@@ -14,9 +14,11 @@
 //! order. The forecaster carries no state between windows and draws no dropout masks.
 
 pub mod future;
+pub mod result;
+pub mod run;
 
 use crate::data::series::{mse, Dataset, SplitWindows};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::models::forecaster::forecast;
 use crate::models::{ForecastMode, Forecaster, Model};
 use crate::tensor::{fit, Real, Rng};
@@ -137,10 +139,7 @@ impl<F: Real> Task<F> for ForecastTask<'_, F> {
     }
 
     fn save_state(&mut self) -> TaskState<F> {
-        TaskState {
-            json: SavedOrder { order: self.order.clone(), rng: self.rng.state() }.to_json(),
-            tensors: Vec::new(),
-        }
+        TaskState::of_json(SavedOrder { order: self.order.clone(), rng: self.rng.state() }.to_json())
     }
 
     fn restore_state(
@@ -149,9 +148,7 @@ impl<F: Real> Task<F> for ForecastTask<'_, F> {
         tensors: BTreeMap<String, ArrayD<F>>,
     ) -> Result<()> {
         let saved = SavedOrder::read(json, self.windows(), "training windows")?;
-        if let Some(extra) = tensors.keys().next() {
-            return Err(Error::msg(format!("unexpected tensor `task.{extra}`: a forecaster keeps none")));
-        }
+        TaskState::expect_no_tensors(&tensors, ": a forecaster keeps none")?;
         self.order = saved.order;
         *self.rng = Rng::from_state(saved.rng);
         Ok(())

@@ -1,16 +1,17 @@
 //! A forecast run's `config.json`, and what is rebuilt from it: the data set (regenerated or
 //! re-read and checked against the recorded scaling) and the model with its saved weights.
 
-use recur::data::csv::read_column;
-use recur::data::dates::DateColumn;
-use recur::data::series::{Dataset, SeriesSpec, Transform};
-use recur::io::run_dir::{RunDir, TaskKind, CONFIG, MODEL};
-use recur::io::{read_text, write_atomic};
-use recur::models::{Forecaster, ForecasterConfig};
-use recur::optim::{LrRule, LrSchedule, OptimizerKind};
-use recur::tensor::Rng;
-use recur::train::{OnNan, Settings};
-use recur::{Error, Result};
+#![warn(missing_docs)]
+
+use crate::data::csv::read_column;
+use crate::data::dates::DateColumn;
+use crate::data::series::{Dataset, SeriesSpec, Transform};
+use crate::io::run_dir::{RunDir, TaskKind, CONFIG, MODEL};
+use crate::models::{Forecaster, ForecasterConfig};
+use crate::optim::OptimizerKind;
+use crate::tensor::Rng;
+use crate::train::{Overrides, Settings};
+use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -18,16 +19,26 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "source", rename_all = "kebab-case")]
 pub enum DataSource {
+    /// Hands-On ML's generated series.
     Synthetic {
+        /// How many series.
         series: usize,
+        /// The generator's seed.
         data_seed: u64,
     },
+    /// One column of a CSV file.
     Csv {
+        /// The file.
         path: PathBuf,
+        /// The column's name.
         column: String,
+        /// Values at the end kept for testing.
         test_last: usize,
+        /// Values before those kept for validation.
         valid_last: usize,
+        /// The series was log-transformed.
         log: bool,
+        /// Times the series was differenced.
         diff: usize,
         /// The date column and its format (absent when the file has none, and in older runs).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,45 +49,17 @@ pub enum DataSource {
 /// How the forecaster is trained. `on_nan` came with the engine; older runs read as `stop`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ForecastTrainSettings {
-    pub epochs: usize,
+    /// The engine's settings: epochs, lr, lr_rule, clip, weight_decay, patience, on_nan.
+    #[serde(flatten)]
+    pub engine: Settings,
+    /// Windows per batch.
     pub batch_size: usize,
+    /// The optimizer.
     pub optimizer: OptimizerKind,
-    pub lr: f64,
+    /// Momentum coefficient (`momentum` optimizer).
     pub momentum: f64,
-    pub clip: Option<f64>,
+    /// Seed of the weights and the window order.
     pub seed: u64,
-    #[serde(default = "default_on_nan")]
-    pub on_nan: OnNan,
-    #[serde(default = "constant")]
-    pub lr_rule: LrRule,
-    #[serde(default)]
-    pub weight_decay: f64,
-    /// Validated epochs without a lower validation error before the run stops (0 = never).
-    #[serde(default)]
-    pub patience: usize,
-}
-
-fn constant() -> LrRule {
-    LrRule { schedule: LrSchedule::Constant, factor: 1.0, decay_after: 0 }
-}
-
-fn default_on_nan() -> OnNan {
-    OnNan::Stop
-}
-
-impl ForecastTrainSettings {
-    /// What the engine needs of them.
-    pub fn engine(&self) -> Settings {
-        Settings {
-            epochs: self.epochs,
-            lr: self.lr,
-            lr_rule: self.lr_rule,
-            clip: self.clip,
-            weight_decay: self.weight_decay,
-            patience: self.patience,
-            on_nan: self.on_nan,
-        }
-    }
 }
 
 /// `config.json` of a forecast run.
@@ -84,33 +67,31 @@ impl ForecastTrainSettings {
 pub struct ForecastRunConfig {
     /// Always `forecast`.
     pub task: TaskKind,
+    /// The network.
     pub model: ForecasterConfig,
+    /// Where the series come from.
     pub data: DataSource,
+    /// Input steps of a window.
     pub window: usize,
+    /// Season length of the seasonal baseline (0 = none).
     pub season: usize,
     /// The fitted transform (identity for synthetic data).
     pub transform: Transform,
+    /// How the model was trained.
     pub train: ForecastTrainSettings,
 }
 
 impl ForecastRunConfig {
+    /// Writes `config.json` (atomically).
     pub fn write(&self, run: &RunDir) -> Result<()> {
-        let json = serde_json::to_string_pretty(self).expect("a ForecastRunConfig always serialises");
-        write_atomic(&run.path(CONFIG), format!("{json}\n").as_bytes())
+        run.write_json(CONFIG, self)
     }
 
     /// The config of a forecast run (one line naming the task and its commands for another
     /// task's run).
     pub fn read(run: &RunDir) -> Result<Self> {
-        run.expect_task(TaskKind::Forecast)?;
+        let config: ForecastRunConfig = run.read_task_config(TaskKind::Forecast)?;
         let path = run.path(CONFIG);
-        let config: ForecastRunConfig = serde_json::from_str(&read_text(&path)?).map_err(|e| {
-            Error::line(
-                &path,
-                e.line(),
-                format!("{e}; expected the config.json written by `recur forecast train`"),
-            )
-        })?;
         config.model.check().map_err(|m| Error::file(&path, m))?;
         if config.model.input_size != 1 {
             return Err(Error::file(
@@ -119,6 +100,17 @@ impl ForecastRunConfig {
             ));
         }
         Ok(config)
+    }
+
+    /// The config of a run going on: `overrides` applied, and `csv` recorded as the series'
+    /// place (it moved). Returns whether that changed it.
+    pub fn override_with(&mut self, csv: Option<&Path>, overrides: &Overrides) -> bool {
+        let recorded = self.clone();
+        self.train.engine.override_with(overrides);
+        if let (Some(csv), DataSource::Csv { path, .. }) = (csv, &mut self.data) {
+            *path = csv.to_path_buf();
+        }
+        *self != recorded
     }
 
     /// The data set the run describes; `csv` replaces the recorded path. A CSV series must give
@@ -159,7 +151,7 @@ impl ForecastRunConfig {
     pub fn load_model(&self, run: &RunDir) -> Result<Forecaster<f32>> {
         // The weights are replaced below; the generator only fills the initial values.
         let mut model: Forecaster<f32> = Forecaster::new(self.model.clone(), &mut Rng::new(0));
-        let tensors = recur::io::checkpoint::load::<f32>(&run.path(MODEL))?;
+        let tensors = crate::io::checkpoint::load::<f32>(&run.path(MODEL))?;
         model
             .load_state_dict(tensors)
             .map_err(|m| Error::file(&run.path(MODEL), format!("{m}; the file does not match {CONFIG}")))?;

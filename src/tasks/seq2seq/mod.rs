@@ -18,6 +18,8 @@
 //! The task's checkpointed state: the order of the pairs and the shuffling generator (JSON), so a
 //! run stopped mid-epoch resumes with the same batches in the same order.
 
+pub mod run;
+
 use crate::data::pairs::{Batch, CharVocab, Layout, Pair};
 use crate::error::{Error, Result};
 use crate::layers::IGNORE;
@@ -181,10 +183,7 @@ impl<F: Real> Task<F> for Seq2seqTask<'_, F> {
     }
 
     fn save_state(&mut self) -> TaskState<F> {
-        TaskState {
-            json: SavedOrder { order: self.order.clone(), rng: self.rng.state() }.to_json(),
-            tensors: Vec::new(),
-        }
+        TaskState::of_json(SavedOrder { order: self.order.clone(), rng: self.rng.state() }.to_json())
     }
 
     fn restore_state(
@@ -192,9 +191,7 @@ impl<F: Real> Task<F> for Seq2seqTask<'_, F> {
         json: &serde_json::Value,
         tensors: BTreeMap<String, ArrayD<F>>,
     ) -> Result<()> {
-        if let Some(name) = tensors.keys().next() {
-            return Err(Error::msg(format!("unexpected tensor `task.{name}` for a seq2seq run")));
-        }
+        TaskState::expect_no_tensors(&tensors, " for a seq2seq run")?;
         let saved = SavedOrder::read(json, self.pairs(), "training pairs")?;
         self.order = saved.order;
         self.rng = Rng::from_state(saved.rng);

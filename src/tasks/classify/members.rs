@@ -1,0 +1,271 @@
+//! Runs of several models: `--ensemble M` members, whose class probabilities are averaged,
+//! and the members of each cross-validation fold (`cv.rs`). Each model is one `Trainer::fit`
+//! with no run directory: no checkpoint, and so no `--resume` for such runs. Their epochs go
+//! into `metrics.jsonl`, each line with its `fold` and `member`; the final members' curves into
+//! `loss.png`. Nothing here prints: a [`MembersObserver`] is told what happens.
+
+#![warn(missing_docs)]
+
+use super::run::{state_dict_of, ClassifyRunConfig, TrainSettings};
+use super::texts::Plan;
+use super::{evaluate, evaluation_of, predict_probabilities, ClassifyTask, Evaluation, Labelled};
+use crate::data::tsv::stratified_split;
+use crate::io::run_dir::{RunDir, METRICS};
+use crate::io::write_atomic;
+use crate::models::{Classifier, ClassifierConfig};
+use crate::optim::Optimizer;
+use crate::plot::{write_chart, Chart, Series};
+use crate::tensor::Rng;
+use crate::train::{EpochStats, Observer, Outcome, TrainState, Trainer};
+use crate::{Error, Result};
+use std::borrow::Cow;
+
+/// Texts per batch when only measuring (no gradients).
+pub const EVAL_BATCH: usize = 256;
+
+/// The texts each ensemble member trains on and stops early on.
+pub enum Holdout<'a> {
+    /// Every member trains on `fit` and stops on `valid` (a --valid file, or one split).
+    Shared {
+        /// The training texts.
+        fit: &'a Labelled,
+        /// The validation texts.
+        valid: &'a Labelled,
+    },
+    /// Each member holds out its own stratified `share` of `pool` (--split-per-member).
+    PerMember {
+        /// Every training text.
+        pool: &'a Labelled,
+        /// The share each member holds out.
+        share: f64,
+    },
+}
+
+/// One model about to train: its weights and generator drawn from its own seed (after its own
+/// split, with --split-per-member).
+pub struct Member<'a> {
+    /// One model: the weights it trains.
+    pub model: Classifier<f32>,
+    train: Cow<'a, Labelled>,
+    valid: Cow<'a, Labelled>,
+    rng: Rng,
+}
+
+impl<'a> Member<'a> {
+    /// Draws the member's seed from `seeds`, then from it the member's split (per member), its
+    /// weights and, last, the generator of its batch order and word dropout.
+    pub fn new(holdout: &Holdout<'a>, config: &ClassifierConfig, seeds: &mut Rng) -> Self {
+        let mut rng = Rng::new(seeds.next_u64());
+        let (train, valid) = match *holdout {
+            Holdout::Shared { fit, valid } => (Cow::Borrowed(fit), Cow::Borrowed(valid)),
+            Holdout::PerMember { pool, share } => {
+                let rows: Vec<usize> = (0..pool.len()).collect();
+                let (kept, held) = stratified_split(&rows, &pool.labels, share, &mut rng);
+                (Cow::Owned(pool.subset(&kept)), Cow::Owned(pool.subset(&held)))
+            }
+        };
+        let model = Classifier::new(config.clone(), &mut rng);
+        Member { model, train, valid, rng }
+    }
+
+    /// The engine's task for this member.
+    pub fn task(&mut self, settings: &TrainSettings) -> ClassifyTask<'_, f32> {
+        ClassifyTask::new(&mut self.model, &self.train, settings.batch_size, self.rng.clone())
+            .validated(&self.valid, settings.valid_batch())
+            .word_dropout(settings.word_dropout)
+    }
+
+    /// The member's figures on its own validation texts, in the batches validation used: after
+    /// training, those of its best epoch, whose weights the engine restored.
+    pub fn own_valid(&mut self, settings: &TrainSettings) -> Evaluation {
+        evaluate(&mut self.model, &self.valid, settings.valid_batch())
+    }
+}
+
+/// Trained models: their best epochs and validation figures (see [`holdout_figures`]).
+pub struct Trained {
+    /// The models, one per member.
+    pub models: Vec<Classifier<f32>>,
+    /// Each model's best epoch.
+    pub best_epochs: Vec<usize>,
+    /// Their validation figures (see [`holdout_figures`]).
+    pub valid: Evaluation,
+}
+
+/// The validation figures of trained members: the ensemble's on the shared texts, or, when each
+/// member had its own, the mean of the members' best-epoch figures (confusions summed).
+pub fn holdout_figures(models: &mut [Classifier<f32>], holdout: &Holdout, own: &[Evaluation]) -> Evaluation {
+    match holdout {
+        Holdout::Shared { valid, .. } => evaluate_members(models, valid),
+        Holdout::PerMember { .. } => {
+            let m = own.len() as f64;
+            let mut confusion = own[0].confusion.clone();
+            for e in &own[1..] {
+                for (row, add) in confusion.iter_mut().zip(&e.confusion) {
+                    row.iter_mut().zip(add).for_each(|(a, b)| *a += b);
+                }
+            }
+            Evaluation {
+                loss: own.iter().map(|e| e.loss).sum::<f64>() / m,
+                accuracy: own.iter().map(|e| e.accuracy).sum::<f64>() / m,
+                confusion,
+            }
+        }
+    }
+}
+
+/// Class probabilities (M, C) of `seqs`: the mean over the members.
+pub fn probabilities_of(models: &mut [Classifier<f32>], seqs: &[Vec<u32>]) -> ndarray::Array2<f64> {
+    let mut sum = predict_probabilities(&mut models[0], seqs, EVAL_BATCH);
+    for model in &mut models[1..] {
+        sum += &predict_probabilities(model, seqs, EVAL_BATCH);
+    }
+    sum / models.len() as f64
+}
+
+/// Loss, accuracy and confusion matrix of one model or of the members' mean probabilities.
+pub fn evaluate_members(models: &mut [Classifier<f32>], data: &Labelled) -> Evaluation {
+    match models {
+        [model] => evaluate(model, data, EVAL_BATCH),
+        _ => evaluation_of(probabilities_of(models, &data.seqs).view(), &data.labels),
+    }
+}
+
+/// What a run of several models tells its caller (each method does nothing unless overridden).
+pub trait MembersObserver {
+    /// Member `k` (from 1) of `count` starts training.
+    fn member_started(&mut self, _k: usize, _count: usize) {}
+    /// One of the current member's epochs ended.
+    fn epoch_done(&mut self, _stats: &EpochStats) {}
+}
+
+/// Tells nothing (the members of a cross-validation fold).
+pub struct Quiet;
+
+impl MembersObserver for Quiet {}
+
+/// The engine's observer for one member: its epochs passed on.
+struct Epochs<'o>(&'o mut dyn MembersObserver);
+
+impl Observer for Epochs<'_> {
+    fn epoch_done(&mut self, stats: &EpochStats) {
+        self.0.epoch_done(stats);
+    }
+}
+
+/// `count` models, each from its own seed (drawn from `seeds`), each trained through the engine
+/// with early stopping as `holdout` says. `place` names them in errors (`fold 3, `). Returns
+/// them with each one's epochs.
+pub fn train_members(
+    settings: &TrainSettings,
+    config: &ClassifierConfig,
+    holdout: &Holdout,
+    count: usize,
+    seeds: &mut Rng,
+    observer: &mut dyn MembersObserver,
+    place: &str,
+) -> Result<(Trained, Vec<Vec<EpochStats>>)> {
+    let engine = &settings.engine;
+    let (mut models, mut best_epochs, mut own, mut histories) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for k in 1..=count {
+        if count > 1 {
+            observer.member_started(k, count);
+        }
+        let mut member = Member::new(holdout, config, seeds);
+        let mut state =
+            TrainState::new(Optimizer::new(settings.optimizer, settings.engine.lr, settings.momentum));
+        let outcome = {
+            let mut task = member.task(settings);
+            let mut epochs = Epochs(&mut *observer);
+            let mut trainer = Trainer { settings: engine, run: None, stop: None, observer: &mut epochs };
+            trainer.fit(&mut task, &mut state)?
+        };
+        match outcome {
+            Outcome::Finished { best: Some((epoch, _)), .. } => best_epochs.push(epoch),
+            Outcome::Diverged { place: at, what, .. } => {
+                let member = if count > 1 { format!("ensemble member {k}, ") } else { String::new() };
+                return Err(Error::msg(format!(
+                    "{place}{member}{at}: {what}; runs with several models keep no checkpoint: start again with a \
+                     lower --lr or with --clip"
+                )));
+            }
+            other => unreachable!("a validated run with no stop flag ended {other:?}"),
+        }
+        if matches!(holdout, Holdout::PerMember { .. }) {
+            own.push(member.own_valid(settings));
+        }
+        histories.push(std::mem::take(&mut state.progress.history));
+        models.push(member.model);
+    }
+    let valid = holdout_figures(&mut models, holdout, &own);
+    Ok((Trained { models, best_epochs, valid }, histories))
+}
+
+/// A `metrics.jsonl` line: the epoch's figures after its `fold` and `member`.
+pub fn metrics_line(e: &EpochStats, fold: Option<usize>, member: Option<usize>) -> String {
+    let body = serde_json::to_string(e).expect("EpochStats always serialises");
+    let mut line = String::from("{");
+    if let Some(fold) = fold {
+        line.push_str(&format!("\"fold\":{fold},"));
+    }
+    if let Some(member) = member {
+        line.push_str(&format!("\"member\":{member},"));
+    }
+    line.push_str(&body[1..]);
+    line
+}
+
+/// Writes `metrics.jsonl`: `lines`, one a line.
+pub fn write_metrics(run: &RunDir, lines: &[String]) -> Result<()> {
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    write_atomic(&run.path(METRICS), text.as_bytes())
+}
+
+/// The final model's members trained on `plan`: their epochs added to `lines` and written,
+/// their weights saved (under `member{k}.` for an ensemble), their curves drawn.
+pub fn train_final(
+    config: &ClassifyRunConfig,
+    plan: &Plan,
+    seeds: &mut Rng,
+    run: &RunDir,
+    mut lines: Vec<String>,
+    observer: &mut dyn MembersObserver,
+) -> Result<Trained> {
+    let settings = &config.train;
+    let (train_set, valid_set) = (plan.fit.encode(&plan.vocab), plan.valid.encode(&plan.vocab));
+    let holdout = holdout(plan, settings, &train_set, &valid_set);
+    let (trained, histories) =
+        train_members(settings, &config.model, &holdout, config.members, seeds, observer, "")?;
+    let several = histories.len() > 1;
+    let mut series = Vec::new();
+    for (k, history) in histories.iter().enumerate() {
+        let member = several.then_some(k + 1);
+        lines.extend(history.iter().map(|e| metrics_line(e, None, member)));
+        let name = |what: &str| if several { format!("{what} (member {})", k + 1) } else { what.to_string() };
+        let points =
+            |key: &str| history.iter().filter_map(|e| Some((e.epoch as f64, e.figure(key)?))).collect();
+        series.push(Series { name: name("train"), points: points("train_loss") });
+        series.push(Series { name: name("valid"), points: points("valid_loss") });
+    }
+    write_metrics(run, &lines)?;
+    run.save_tensors(&state_dict_of(&trained.models))?;
+    let chart =
+        Chart { title: "Cross-entropy", x_label: "epoch", y_label: "loss", log_y: false, series: &series };
+    write_chart(&run.path("loss"), &chart)?;
+    Ok(trained)
+}
+
+/// The shared split, or each member's own.
+pub fn holdout<'a>(
+    plan: &Plan,
+    settings: &TrainSettings,
+    train: &'a Labelled,
+    valid: &'a Labelled,
+) -> Holdout<'a> {
+    if plan.per_member {
+        Holdout::PerMember { pool: train, share: settings.valid_split }
+    } else {
+        Holdout::Shared { fit: train, valid }
+    }
+}
