@@ -475,6 +475,12 @@ fn cli_ensemble_saves_and_reads_every_member() {
     assert!(tensors.contains_key("member0.fc.weight") && tensors.contains_key("member1.rnn.weight_ih_l0"));
     let result = read_json(&dir.path("run").join("result.json"));
     assert_eq!(result["best_epochs"].as_array().unwrap().len(), 2);
+    // The plot marks the epoch each member's saved weights come from.
+    let plot = std::fs::read_to_string(dir.path("run").join("loss.svg")).unwrap();
+    for (k, epoch) in result["best_epochs"].as_array().unwrap().iter().enumerate() {
+        let mark = format!("member {}: saved epoch {}", k + 1, epoch);
+        assert!(plot.contains(&mark), "{mark} missing from loss.svg");
+    }
     let metrics = std::fs::read_to_string(dir.path("run").join("metrics.jsonl")).unwrap();
     assert_eq!(metrics.lines().filter(|l| l.starts_with("{\"member\":2,")).count(), 2, "{metrics}");
     let out = success(

@@ -128,6 +128,8 @@ fn the_best_epoch_is_the_model_kept() {
     );
     let progress = read_progress(&dir.join(CHECKPOINT)).unwrap();
     assert_eq!(progress.best.map(|b| b.0), Some(best + 1));
+    let plot = std::fs::read_to_string(dir.join("accuracy.svg")).unwrap();
+    assert!(plot.contains(&format!("saved: epoch {}", best + 1)), "accuracy.svg marks the saved epoch");
     let out = success(
         "eval",
         &run(&s.root, &["seq2seq".into(), "eval".into(), "--model".into(), dir.display().to_string()], &[]),

@@ -233,3 +233,30 @@ fn a_cut_text_corpus_reads_its_held_out_lines_with_the_cut_vocabulary() {
     // <unk>, <eos> and the five words of the kept part.
     assert_eq!(read_json(&dir.join("config.json"))["model"]["vocab_size"].as_u64(), Some(7));
 }
+
+/// A forecast with no series names both sources; an empty `--file` for `classify predict` names
+/// the file.
+#[test]
+fn missing_inputs_name_what_to_give() {
+    let s = Scratch::new("missing-inputs");
+    failure("forecast train", &recur(&s, ["forecast", "train"]), &["--csv FILE", "--synthetic"]);
+    assert!(!s.path("runs").exists(), "a refused run leaves no folder");
+
+    let data = s.file("reviews.tsv", "a fine film\t1\na bad film\t0\n".repeat(20));
+    let dir = s.path("run");
+    let train = [
+        "classify",
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    success("classify train", &recur(&s, train));
+    let empty = s.file("empty.txt", "\n\n");
+    let predict =
+        ["classify", "predict", "--model", dir.to_str().unwrap(), "--file", empty.to_str().unwrap()];
+    failure("classify predict --file empty.txt", &recur(&s, predict), &["empty.txt", "one"]);
+}

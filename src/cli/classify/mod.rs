@@ -127,6 +127,7 @@ fn predict(args: PredictArgs) -> Result<()> {
         texts.push(s.clone());
     }
     if let Some(path) = &args.file {
+        let before = texts.len();
         for (i, line) in read_text(path)?.lines().enumerate() {
             let text = line.rsplit_once('\t').map_or(line, |(t, _)| t).trim();
             if text.is_empty() {
@@ -136,6 +137,12 @@ fn predict(args: PredictArgs) -> Result<()> {
                 return Err(Error::line(path, i + 1, "expected words to classify"));
             }
             texts.push(text.to_string());
+        }
+        if texts.len() == before {
+            return Err(Error::file(
+                path,
+                "has no texts; expected one text a line (a `text<TAB>label` line's label is ignored)",
+            ));
         }
     }
     if texts.is_empty() {

@@ -57,7 +57,7 @@ pub enum ForecastCommand {
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     /// Hands-On ML's synthetic series (two sines with random frequencies and offsets, plus noise).
-    #[arg(long, conflicts_with = "csv", required_unless_present_any = ["csv", "resume"])]
+    #[arg(long, conflicts_with = "csv")]
     synthetic: bool,
     /// Number of synthetic series (split 70% / 20% / 10% into train / valid / test).
     #[arg(long, default_value_t = 10_000, value_name = "N")]
@@ -213,6 +213,12 @@ fn check(args: &TrainArgs) -> Result<()> {
             "--season {} is longer than --window {}: the seasonal baseline reads a season back inside the window",
             args.season, args.window
         )));
+    }
+    if !args.synthetic && args.csv.is_none() {
+        return Err(Error::msg(
+            "no series to train on: give --csv FILE (a column of a CSV file, see --column) or --synthetic \
+             (Hands-On ML's generated series)",
+        ));
     }
     if args.synthetic
         && (args.test_last.is_some() || args.valid_last.is_some() || args.log || args.diff.is_some())

@@ -14,7 +14,7 @@ use crate::io::run_dir::{RunDir, METRICS};
 use crate::io::write_atomic;
 use crate::models::{Classifier, ClassifierConfig};
 use crate::optim::Optimizer;
-use crate::plot::{write_chart, Chart, Series};
+use crate::plot::{write_panels, Chart, Mark, Panel, Series};
 use crate::tensor::Rng;
 use crate::train::{EpochStats, Observer, Outcome, TrainState, Trainer};
 use crate::{Error, Result};
@@ -252,7 +252,21 @@ pub fn train_final(
     run.save_tensors(&state_dict_of(&trained.models))?;
     let chart =
         Chart { title: "Cross-entropy", x_label: "epoch", y_label: "loss", log_y: false, series: &series };
-    write_chart(&run.path("loss"), &chart)?;
+    // The epoch each member's saved weights come from, as the engine marks a single run's.
+    let marks: Vec<Mark> = trained
+        .best_epochs
+        .iter()
+        .enumerate()
+        .map(|(k, &epoch)| Mark {
+            x: epoch as f64,
+            label: if several {
+                format!("member {}: saved epoch {epoch}", k + 1)
+            } else {
+                format!("saved: epoch {epoch}")
+            },
+        })
+        .collect();
+    write_panels(&run.path("loss"), &[Panel { chart, x_ticks: &[], marks: &marks }])?;
     Ok(trained)
 }
 
