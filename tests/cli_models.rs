@@ -206,4 +206,15 @@ fn generate_is_seeded_skips_words_and_primes_with_the_start() {
     let generated: Vec<&str> = skipped.split_whitespace().skip(2).collect();
     assert!(!generated.contains(&"the") && !generated.contains(&"."), "{skipped}");
     assert_eq!(generated.len(), 40, "{skipped}");
+
+    // A beam of 1 is greedy; a wider one keeps the skipped words out too.
+    assert_eq!(gen(&["--beam", "1"]), gen(&["--temperature", "0"]));
+    let beamed = gen(&["--beam", "4", "--skip", "the"]);
+    let generated: Vec<&str> = beamed.split_whitespace().skip(2).collect();
+    assert!(!generated.contains(&"the") && generated.len() == 40, "{beamed}");
+    let model = dir.to_str().unwrap();
+    failure("--beam 0", &recur(&s.root, ["generate", "--model", model, "--beam", "0"]), &["--beam"]);
+    let both = ["generate", "--model", model, "--beam", "2", "--temperature", "0.5"];
+    let out = recur(&s.root, both);
+    assert_eq!(out.status.code(), Some(2), "--beam with --temperature is refused");
 }

@@ -3,7 +3,7 @@
 use clap::Args;
 use recur::data::{EOS, UNK};
 use recur::io::run_dir::RunDir;
-use recur::models::{generate, Sampling};
+use recur::models::{beam_generate, generate, Sampling};
 use recur::tensor::Rng;
 use recur::{Error, Result};
 use std::path::PathBuf;
@@ -31,6 +31,10 @@ pub struct GenerateArgs {
     /// Seed of the sampling (the same seed gives the same text).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Instead of sampling, the most likely continuation as a whole, by a beam search keeping K
+    /// hypotheses (1 = greedy, the same as --temperature 0); its log-probability goes to stderr.
+    #[arg(long, value_name = "K", conflicts_with_all = ["temperature", "top_k"])]
+    beam: Option<usize>,
 }
 
 pub fn run(args: GenerateArgs) -> Result<()> {
@@ -73,8 +77,22 @@ pub fn run(args: GenerateArgs) -> Result<()> {
             })
             .collect::<Result<Vec<u32>>>()?,
     };
-    let sampling = Sampling { temperature: args.temperature, top_k: args.top_k, skip };
-    let ids = generate(&mut loaded.model, &start, args.words, &sampling, &mut Rng::new(args.seed));
+    let ids = match args.beam {
+        Some(0) => return Err(Error::msg("--beam must be at least 1 (1 = greedy)")),
+        Some(width) => {
+            let best = beam_generate(&mut loaded.model, &start, args.words, &skip, width);
+            eprintln!(
+                "beam search of width {width}: log P = {:.3} over {} tokens",
+                best.log_prob,
+                best.tokens.len()
+            );
+            best.tokens
+        }
+        None => {
+            let sampling = Sampling { temperature: args.temperature, top_k: args.top_k, skip };
+            generate(&mut loaded.model, &start, args.words, &sampling, &mut Rng::new(args.seed))
+        }
+    };
     let tokenizer = loaded.config.tokenizer;
     let generated = ids.iter().map(|&id| vocab.word(id));
     let text = tokenizer.join(words.iter().map(String::as_str).chain(generated));

@@ -1,6 +1,7 @@
 //! Models: a config, the layers as named fields, `forward` and `backward` (the forward in
 //! reverse), and the mapping to PyTorch's state_dict names.
 
+pub mod beam;
 pub mod classifier;
 pub mod forecaster;
 pub mod generate;
@@ -9,9 +10,10 @@ pub mod lm;
 pub mod model;
 pub mod seq2seq;
 
+pub use beam::{beam_search, Beam, Hypothesis, Stepper};
 pub use classifier::{Classifier, ClassifierConfig, Pool};
 pub use forecaster::{ForecastMode, Forecaster, ForecasterConfig};
-pub use generate::{generate, Sampling};
+pub use generate::{beam_generate, generate, Sampling};
 pub use lm::{Init, Lm, LmConfig, SimpleRnnlm};
 pub use model::Model;
 pub use seq2seq::{Seq2seq, Seq2seqConfig};
