@@ -90,6 +90,20 @@ impl<'a> Panel<'a> {
 /// The extension is appended, not substituted: `runs/ppl.v2` gives `runs/ppl.v2.png`. The folder
 /// must exist. Fails (naming the chart title) on an empty chart, a series with no points, a
 /// non-finite value, or a y value at or below zero when `log_y` is set.
+/// Whole-number ticks for an axis of epochs 1..=`last`: every epoch, or every 2nd, 5th, 10th,
+/// ... so that at most about ten are labelled (an epoch axis never shows 1.5).
+pub fn epoch_ticks(last: usize) -> Vec<(f64, String)> {
+    let step =
+        [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].into_iter().find(|s| last / s <= 10).unwrap_or(1000);
+    let first = if step == 1 { 1 } else { step };
+    let mut ticks: Vec<(f64, String)> =
+        (first..=last).step_by(step).map(|e| (e as f64, e.to_string())).collect();
+    if step > 1 {
+        ticks.insert(0, (1.0, "1".into()));
+    }
+    ticks
+}
+
 pub fn write_chart(stem: &Path, chart: &Chart) -> Result<(PathBuf, PathBuf)> {
     write_panels(stem, &[Panel::plain(*chart)])
 }

@@ -235,3 +235,13 @@ fn marks_and_date_ticks_are_drawn_with_their_labels() {
     let err = write_panels(&dir.0.join("bad"), &[panel]).unwrap_err();
     assert!(err.message().contains("nowhere"), "{err}");
 }
+
+#[test]
+fn epoch_ticks_are_whole_numbers_at_most_about_ten() {
+    let labels = |last| epoch_ticks(last).into_iter().map(|(_, l)| l).collect::<Vec<_>>();
+    assert_eq!(labels(2), ["1", "2"]);
+    assert_eq!(labels(10), (1..=10).map(|e| e.to_string()).collect::<Vec<_>>());
+    assert_eq!(labels(13), ["1", "2", "4", "6", "8", "10", "12"]);
+    assert_eq!(labels(40), ["1", "5", "10", "15", "20", "25", "30", "35", "40"]);
+    assert!(epoch_ticks(100_000).len() <= 101);
+}

@@ -27,7 +27,7 @@ use crate::io::run_dir::RunDir;
 use crate::io::train_state::{self as checkpoint, Progress};
 use crate::models::Model;
 use crate::optim::{decay_weights, norm_and_clip_factor, LrRule, Optimizer};
-use crate::plot::{write_panels, Chart, Mark, Panel, Series};
+use crate::plot::{epoch_ticks, write_panels, Chart, Mark, Panel, Series};
 use crate::tensor::Real;
 use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
@@ -474,7 +474,8 @@ impl Trainer<'_> {
         };
         let marks = [Mark { x: saved as f64, label: format!("saved: epoch {saved}") }];
         let marks = if saved > 0 { &marks[..] } else { &[] };
-        write_panels(&run.path(curve.stem), &[Panel { chart, x_ticks: &[], marks }])?;
+        let ticks = epoch_ticks(history.last().map_or(1, |e| e.epoch));
+        write_panels(&run.path(curve.stem), &[Panel { chart, x_ticks: &ticks, marks }])?;
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ use recur::io::train_state::CHECKPOINT;
 use recur::layers::CellKind;
 use recur::models::{Seq2seq, Seq2seqConfig};
 use recur::optim::{LrSchedule, Optimizer, OptimizerKind};
-use recur::plot::{write_panels, Chart, Mark, Panel, Series};
+use recur::plot::{epoch_ticks, write_panels, Chart, Mark, Panel, Series};
 use recur::tasks::seq2seq::run::{
     load_pairs, read_config, recorded_pairs, write_config, write_vocab, DataSource, RunConfig, Settings,
 };
@@ -251,8 +251,9 @@ impl Session {
             .iter()
             .map(|&(epoch, _)| Mark { x: epoch as f64, label: format!("saved: epoch {epoch}") })
             .collect();
+        let ticks = epoch_ticks(history.last().map_or(1, |e| e.epoch));
         let (png, svg) =
-            write_panels(&self.run.path(PLOT_STEM), &[Panel { chart, x_ticks: &[], marks: &marks }])?;
+            write_panels(&self.run.path(PLOT_STEM), &[Panel { chart, x_ticks: &ticks, marks: &marks }])?;
         let last = history.last().expect("at least one epoch");
         let accuracy = |e: &EpochStats| e.figure("valid_accuracy").unwrap_or(f64::NAN);
         if stopped_early {

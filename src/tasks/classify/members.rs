@@ -14,7 +14,7 @@ use crate::io::run_dir::{RunDir, METRICS};
 use crate::io::write_atomic;
 use crate::models::{Classifier, ClassifierConfig};
 use crate::optim::Optimizer;
-use crate::plot::{write_panels, Chart, Mark, Panel, Series};
+use crate::plot::{epoch_ticks, write_panels, Chart, Mark, Panel, Series};
 use crate::tensor::Rng;
 use crate::train::{EpochStats, Observer, Outcome, TrainState, Trainer};
 use crate::{Error, Result};
@@ -266,7 +266,8 @@ pub fn train_final(
             },
         })
         .collect();
-    write_panels(&run.path("loss"), &[Panel { chart, x_ticks: &[], marks: &marks }])?;
+    let last = histories.iter().filter_map(|h| h.last()).map(|e| e.epoch).max().unwrap_or(1);
+    write_panels(&run.path("loss"), &[Panel { chart, x_ticks: &epoch_ticks(last), marks: &marks }])?;
     Ok(trained)
 }
 
