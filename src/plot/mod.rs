@@ -18,10 +18,12 @@
 //! ```text
 //! mod.rs     Chart, Series, write_chart; the sizes, fonts and colours
 //! layout.rs  what is decided before drawing: checks, axis ranges, log ticks, the legend's corner
+//! heatmap.rs HeatMap, write_heatmap: a grey matrix with labelled rows and columns (attention)
 //! render.rs  drawing with plotters: PNG (supersampled) and SVG, the mesh, the curves, the legend
 //! tests.rs   the files written, the errors, the ticks
 //! ```
 
+mod heatmap;
 mod layout;
 mod render;
 #[cfg(test)]
@@ -29,6 +31,7 @@ mod tests;
 
 use crate::error::{Error, Result};
 use crate::io::atomic::write_atomic;
+pub use heatmap::{write_heatmap, HeatMap};
 use layout::Layout;
 use plotters::prelude::*;
 use render::{render_png, render_svg};

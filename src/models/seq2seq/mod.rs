@@ -43,17 +43,19 @@
 mod config;
 mod decoder;
 mod encoder;
+mod greedy;
 
 pub use config::Seq2seqConfig;
-pub use decoder::Decoder;
+pub use decoder::{Decoder, Source};
 pub use encoder::Encoder;
 
 use super::model::{load_pytorch, one_bias_names, pytorch_state_dict};
 use super::LayerSummary;
+use crate::data::pairs::CharVocab;
 use crate::params::{ParamId, Params};
 use crate::tensor::{Real, Rng};
 use crate::time::{RecurrentLayer, TimeSoftmaxWithLoss};
-use ndarray::{Array2, ArrayD, ArrayView2, ArrayView3, ArrayViewD, Axis, Ix3};
+use ndarray::{Array2, ArrayD, ArrayView2, ArrayView3, ArrayViewD, Ix3};
 use std::collections::BTreeMap;
 
 /// A dropout layer's (N, T, X) output back in three dimensions.
@@ -73,6 +75,8 @@ pub struct Seq2seq<F: Real> {
     dropout_rng: Rng,
     /// Dropout applies only in training mode (the mode models start in).
     training: bool,
+    /// (N, T_in) which input steps are real, for the attention.
+    mask: Array2<bool>,
 }
 
 impl<F: Real> Seq2seq<F> {
@@ -96,6 +100,7 @@ impl<F: Real> Seq2seq<F> {
             loss: TimeSoftmaxWithLoss::new(),
             dropout_rng: Rng::new(0),
             training: true,
+            mask: Array2::from_elem((0, 0), true),
         };
         model.init_weights(rng);
         if model.config.dropout > 0.0 {
@@ -104,13 +109,14 @@ impl<F: Real> Seq2seq<F> {
         model
     }
 
-    /// Draw order: the encoder's embedding, each of its layers' W_ih and W_hh, then the
-    /// decoder's the same way, then the affine (the book's order for one layer).
+    /// Draw order: the encoder's embedding, each of its layers' W_ih and W_hh (forward then
+    /// reverse direction), then the decoder's the same way, then the affine (the book's order for
+    /// one layer), then the attention's matrices and `v`, each `N(0, 1/fan_in)` (`v`: 1/Q).
     fn init_weights(&mut self, rng: &mut Rng) {
         let p = &mut self.params;
-        for (embed, rnns) in
-            [(&self.encoder.embed, &self.encoder.rnns), (&self.decoder.embed, &self.decoder.rnns)]
-        {
+        let encoder: Vec<_> = self.encoder.rnns.iter().flat_map(|l| l.directions()).collect();
+        let decoder: Vec<_> = self.decoder.rnns.iter().collect();
+        for (embed, rnns) in [(&self.encoder.embed, encoder), (&self.decoder.embed, decoder)] {
             rng.fill_normal(p.value_mut(embed.inner.weight), 0.01);
             for rnn in rnns {
                 rng.fill_normal(p.value_mut(rnn.w_ih()), 1.0 / (rnn.input_size() as f64).sqrt());
@@ -120,6 +126,10 @@ impl<F: Real> Seq2seq<F> {
         let head = self.decoder.head.inner.weight;
         let fan_in = p.mat(head).ncols() as f64;
         rng.fill_normal(p.value_mut(head), 1.0 / fan_in.sqrt());
+        for id in self.decoder.attention.iter().flat_map(|a| a.param_ids()) {
+            let fan_in = *p.value(id).shape().last().expect("a weight has a shape") as f64;
+            rng.fill_normal(p.value_mut(id), 1.0 / fan_in.sqrt());
+        }
     }
 
     /// Training mode applies dropout; evaluation mode does not.
@@ -141,49 +151,20 @@ impl<F: Real> Seq2seq<F> {
     ) -> F {
         let dropped = self.training && self.config.dropout > 0.0;
         let mut rng = dropped.then_some(&mut self.dropout_rng);
-        let h = self.encoder.forward(&self.params, inputs, rng.as_deref_mut());
-        let scores = self.decoder.forward(&self.params, decoder_inputs, h, rng);
+        let (h, hs) = self.encoder.forward(&self.params, inputs, rng.as_deref_mut());
+        let source = self.config.attention.map(|_| {
+            fill_mask(&mut self.mask, inputs);
+            Source { hs, mask: self.mask.view() }
+        });
+        let scores = self.decoder.forward(&self.params, decoder_inputs, h, source, rng);
         self.loss.forward(scores, targets)
     }
 
     /// Adds the gradient of the last `forward`'s loss into `params`' gradients.
     pub fn backward(&mut self) {
         let dscores = self.loss.backward(F::one());
-        let dh = self.decoder.backward(&mut self.params, dscores);
-        self.encoder.backward(&mut self.params, dh);
-    }
-
-    /// Greedy decoding of inputs (N, T_in): from `start`, each step feeds back its most likely
-    /// symbol; a row ends at `end` (not included) or after `max_len` symbols. No dropout.
-    pub fn greedy(&mut self, inputs: ArrayView2<u32>, start: u32, end: u32, max_len: usize) -> Vec<Vec<u32>> {
-        let n = inputs.nrows();
-        let h = self.encoder.forward(&self.params, inputs, None).to_owned();
-        let mut states = self.decoder.initial_states(h.view());
-        let peek = h.index_axis(Axis(0), h.dim().0 - 1);
-        let mut ids = Array2::from_elem((n, 1), start);
-        let mut out = vec![Vec::new(); n];
-        let mut done = vec![false; n];
-        for _ in 0..max_len {
-            let scores = self.decoder.run(&self.params, ids.view(), peek, &states, None); // (N, 1, V)
-            for (row, scores) in scores.index_axis(Axis(1), 0).rows().into_iter().enumerate() {
-                let best = argmax(scores.iter().copied());
-                ids[[row, 0]] = best;
-                if !done[row] {
-                    if best == end {
-                        done[row] = true;
-                    } else {
-                        out[row].push(best);
-                    }
-                }
-            }
-            if done.iter().all(|&d| d) {
-                break;
-            }
-            for (state, rnn) in states.iter_mut().zip(&self.decoder.rnns) {
-                state.assign(&rnn.final_state());
-            }
-        }
-        out
+        let (dh, dsource) = self.decoder.backward(&mut self.params, dscores);
+        self.encoder.backward(&mut self.params, dh, dsource);
     }
 
     /// Each layer with its tensors (PyTorch names and shapes) and parameter count.
@@ -200,11 +181,12 @@ impl<F: Real> Seq2seq<F> {
         let dropout = || entry(format!("TimeDropout({p})"), vec![]);
         let cell = self.config.cell.name().to_uppercase();
         let mut rows = vec![entry("encoder TimeEmbedding".into(), vec![self.encoder.embed.inner.weight])];
+        let both = if self.config.bidirectional { " (both directions)" } else { "" };
         for (k, rnn) in self.encoder.rnns.iter().enumerate() {
             if p > 0.0 {
                 rows.push(dropout());
             }
-            rows.push(entry(format!("encoder Time{cell}[{k}]"), rnn.param_ids()));
+            rows.push(entry(format!("encoder Time{cell}[{k}]{both}"), rnn.param_ids()));
         }
         rows.push(entry("decoder TimeEmbedding".into(), vec![self.decoder.embed.inner.weight]));
         if p > 0.0 {
@@ -218,8 +200,15 @@ impl<F: Real> Seq2seq<F> {
                 rows.push(dropout());
             }
         }
+        if let Some(attention) = &self.decoder.attention {
+            rows.push(entry(format!("decoder TimeAttention({})", attention.kind()), attention.param_ids()));
+        }
         let head = &self.decoder.head.inner;
-        let note = if peeky { " (reads [h | output])" } else { "" };
+        let note = match (peeky, self.config.attention.is_some()) {
+            (true, _) => " (reads [h | output])",
+            (_, true) => " (reads [context | output])",
+            _ => "",
+        };
         rows.push(entry(format!("decoder TimeAffine{note}"), vec![head.weight, head.bias]));
         rows
     }
@@ -242,13 +231,22 @@ impl<F: Real> Seq2seq<F> {
 
     /// Every recurrent layer with its name prefix and index.
     fn rnns(&self) -> Vec<(&'static str, usize, &RecurrentLayer<F>)> {
-        let encoder = self.encoder.rnns.iter().enumerate().map(|(k, r)| ("encoder.rnn", k, r));
+        let encoder = (self.encoder.rnns.iter().enumerate())
+            .flat_map(|(k, l)| l.directions().into_iter().map(move |r| ("encoder.rnn", k, r)));
         let decoder = self.decoder.rnns.iter().enumerate().map(|(k, r)| ("decoder.rnn", k, r));
         encoder.chain(decoder).collect()
     }
 }
 
 crate::impl_model!(Seq2seq, dropout);
+
+/// `mask` (N, T_in) = which input ids are real (not [`CharVocab::PAD`]).
+fn fill_mask(mask: &mut Array2<bool>, inputs: ArrayView2<u32>) {
+    if mask.dim() != inputs.dim() {
+        *mask = Array2::from_elem(inputs.dim(), true);
+    }
+    mask.zip_mut_with(&inputs, |m, &id| *m = id != CharVocab::PAD);
+}
 
 /// The index of the largest value (the first, on ties).
 fn argmax<F: Real>(values: impl Iterator<Item = F>) -> u32 {
