@@ -115,6 +115,13 @@ fn draw<DB: DrawingBackend>(
             plotters::style::text_anchor::VPos::Center,
         ))
     };
+    // Row labels end just left of the cells, however long (`<eos>`).
+    let right_aligned = |font: FontDesc<'static>| {
+        TextStyle::from(font).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Right,
+            plotters::style::text_anchor::VPos::Center,
+        ))
+    };
     root.draw(&Text::new(map.title.to_string(), (px(w / 2), px(TOP / 2)), centred(title))).map_err(fail)?;
     for (r, row) in map.values.iter().enumerate() {
         let y = TOP + r as u32 * CELL;
@@ -127,8 +134,8 @@ fn draw<DB: DrawingBackend>(
             );
             root.draw(&rect).map_err(fail)?;
         }
-        let pos = (px(LEFT - CELL / 2), px(y + CELL / 2));
-        root.draw(&Text::new(map.rows[r].clone(), pos, centred(label.clone()))).map_err(fail)?;
+        let pos = (px(LEFT - 8), px(y + CELL / 2));
+        root.draw(&Text::new(map.rows[r].clone(), pos, right_aligned(label.clone()))).map_err(fail)?;
     }
     let below = TOP + map.rows.len() as u32 * CELL;
     for (c, name) in map.columns.iter().enumerate() {

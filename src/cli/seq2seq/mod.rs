@@ -1,4 +1,5 @@
-//! `recur seq2seq train|eval|summary`: the book's chapter-7 encoder-decoder on `input<TAB>output`
+//! `recur seq2seq train|eval|predict|summary|attend`: the book's chapter-7 (and, with
+//! `--attention`, chapter-8) encoder-decoder on `input<TAB>output`
 //! pairs (or the built-in addition task), character by character.
 //!
 //! Training: shuffle the pairs with the seed, hold out `--valid-share` of them, then train on

@@ -1,5 +1,6 @@
-//! The encoder-decoder of the book's chapter 7 (`Seq2seq`, `PeekySeq2seq`), for any cell, with
-//! stacked layers and dropout.
+//! The encoder-decoder of the book's chapter 7 (`Seq2seq`, `PeekySeq2seq`) and chapter 8
+//! (`AttentionSeq2seq`, optionally with a bidirectional encoder), for any cell, with stacked
+//! layers and dropout.
 //!
 //! ```text
 //! Encoder:  ids (N, T_in) -> Embedding -> [Dropout] -> (recurrent layer -> [Dropout]) x L
@@ -11,6 +12,13 @@
 //! Peeky:    the decoder's first recurrent layer reads [h | embedding] (N, T, H + D) and the
 //!           affine reads [h | top output] (N, T, 2H), h being the encoder's top layer's (the
 //!           book's order, h first); dropout applies to the embedding and the output, not to h
+//! Attention: the encoder also hands on its top layer's outputs hs (N, T_in, E); the decoder's
+//!           top output h (N, T, E) (after dropout) scores every source step (dot, general or
+//!           additive), a = softmax over the real steps (ids other than `<pad>`; padding gets
+//!           weight exactly 0), context c = sum_s a_s hs_s, and the affine reads [c | h]
+//!           (N, T, 2E), the book's order. Not combined with peeky.
+//! Bidirectional: each encoder layer runs both ways, outputs [fwd | rev] (E = 2H); the decoder
+//!           is E wide and layer k starts from [fwd final h | rev final h] of encoder layer k.
 //! ```
 //!
 //! With L = 1 and no dropout this is exactly the book's model (same parameters, same draws).
@@ -20,16 +28,21 @@
 //! Backward: the decoder gives `dh` (L, N, H) = each layer's initial-h gradient, plus, for the top
 //! layer when peeky, the sums over t of the peeked columns of the affine's and the first
 //! recurrent layer's input gradients; the encoder takes `dh[k]` as the gradient of layer k's
-//! final state (`backward_from_final`, dc = 0), its top layer no gradient on its outputs.
+//! final state (`backward_from_final`, dc = 0), its top layer no gradient on its outputs, or,
+//! with attention, the attention's gradient of hs (the weighted sum's and the score's).
 //!
 //! Parameter names, PyTorch-style (k = 0..L-1): `encoder.embedding.weight` (V, D),
 //! `encoder.rnn.{weight_ih_lk, weight_hh_lk, bias_ih_lk, bias_hh_lk}` (`weight_ih_l0` is (G*H, D),
 //! the others (G*H, H)), `decoder.embedding.weight` (V, D), `decoder.rnn.*` (`weight_ih_l0` is
 //! (G*H, H + D) when peeky), `decoder.head.weight` (V, H) or (V, 2H), `decoder.head.bias` (V).
+//! Bidirectional: `encoder.rnn.*_lk_reverse` beside each `encoder.rnn.*_lk`, the decoder's
+//! tensors E = 2H wide. Attention: `decoder.attention.W` (E, E) (general), or
+//! `decoder.attention.W1` (E, E), `decoder.attention.W2` (E, E), `decoder.attention.v` (E)
+//! (additive); none for dot; `decoder.head.weight` (V, 2E).
 //! Cells with one bias save a zero `bias_hh_lk`, and loading adds it into `bias_ih_lk`, as
 //! [`crate::models::Lm`] does.
 //!
-//! Greedy decoding ([`Seq2seq::greedy`]) feeds the start symbol, then each step's most likely
+//! Greedy decoding ([`Seq2seq::greedy`], `greedy.rs`) feeds the start symbol, then each step's most likely
 //! symbol, one step at a time (every layer's state carried), until every row has produced the
 //! end symbol or `max_len` symbols. It never applies dropout.
 //!
@@ -37,7 +50,8 @@
 //! mod.rs      Seq2seq: the two halves, the loss, greedy decoding, state_dict, Model
 //! config.rs   Seq2seqConfig
 //! encoder.rs  Encoder
-//! decoder.rs  Decoder
+//! decoder.rs  Decoder, Source (what the attention reads)
+//! greedy.rs   greedy decoding, with the attention weights
 //! ```
 
 mod config;
