@@ -15,6 +15,7 @@
 
 use ndarray::Array3;
 use recur::data::pairs::{self, CharVocab, Layout as PairLayout, Padding};
+use recur::layers::attention::ScoreKind;
 use recur::layers::CellKind;
 use recur::models::{
     Classifier, ClassifierConfig, ForecastMode, Forecaster, ForecasterConfig, Lm, LmConfig, Pool, Seq2seq,
@@ -345,6 +346,8 @@ fn the_seq2seq_steady_state_training_loop_allocates_nothing() {
             peeky,
             num_layers: layers,
             dropout,
+            attention: None,
+            bidirectional: false,
         };
         let (per_batch, in_gemm) = seq2seq_allocations_per_batch(config, reverse);
         let kind = if peeky { "peeky" } else { "plain" };
@@ -356,5 +359,20 @@ fn the_seq2seq_steady_state_training_loop_allocates_nothing() {
             per_batch, 0.0,
             "seq2seq {cell:?} x {layers}, {kind}, dropout {dropout} allocates {per_batch} times a batch"
         );
+    }
+    // Attention (each score), one direction or both.
+    for (cell, attention, bidirectional) in [
+        (CellKind::Lstm, ScoreKind::Dot, false),
+        (CellKind::Gru, ScoreKind::General, true),
+        (CellKind::Lstm, ScoreKind::Additive, true),
+    ] {
+        let config = Seq2seqConfig {
+            attention: Some(attention),
+            bidirectional,
+            ..Seq2seqConfig::book(cell, 0, 6, 7, false)
+        };
+        let (per_batch, in_gemm) = seq2seq_allocations_per_batch(config, true);
+        println!("seq2seq {cell:?} attention {attention} bidirectional {bidirectional}: {per_batch} allocations a batch ({in_gemm} inside gemm)");
+        assert_eq!(per_batch, 0.0, "seq2seq attention {attention} allocates {per_batch} times a batch");
     }
 }

@@ -6,6 +6,7 @@
 //! returns a view of the input gradient.
 
 pub mod affine;
+pub mod attention;
 pub mod cell;
 pub mod dropout;
 pub mod embedding;

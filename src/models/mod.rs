@@ -16,7 +16,7 @@ pub use forecaster::{ForecastMode, Forecaster, ForecasterConfig};
 pub use generate::{beam_generate, generate, Sampling};
 pub use lm::{Init, Lm, LmConfig, SimpleRnnlm};
 pub use model::Model;
-pub use seq2seq::{Seq2seq, Seq2seqConfig};
+pub use seq2seq::{Seq2seq, Seq2seqConfig, Source};
 
 /// One line of a model summary (Keras' `summary()`): a layer, its tensors, its parameter count.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -26,12 +26,14 @@
 //! layout.rs  what is decided before drawing: checks, axis ranges, log ticks, the legend's corner
 //! axis.rs    the x axis: plotters' round-number ticks or the caller's (dates)
 //! clip.rs    a polyline cut to a box (the parts inside, the crossings interpolated)
+//! heatmap.rs HeatMap, write_heatmap: a grey matrix with labelled rows and columns (attention)
 //! render.rs  drawing with plotters: PNG (supersampled) and SVG, the mesh, the curves, the legend
 //! tests.rs   the files written, the errors, the ticks, the frame
 //! ```
 
 mod axis;
 mod clip;
+mod heatmap;
 mod layout;
 mod render;
 #[cfg(test)]
@@ -39,6 +41,7 @@ mod tests;
 
 use crate::error::{Error, Result};
 use crate::io::atomic::write_atomic;
+pub use heatmap::{write_heatmap, HeatMap};
 use layout::Layout;
 use plotters::prelude::*;
 use render::{render_png, render_svg};

@@ -5,6 +5,7 @@
 //! their one-step layer: one product over all rows, no loop over t.
 
 pub mod affine;
+pub mod attention;
 pub mod bidirectional;
 pub mod embedding;
 pub mod recurrent;
@@ -13,6 +14,7 @@ mod reverse;
 pub mod softmax_loss;
 
 pub use affine::TimeAffine;
+pub use attention::TimeAttention;
 pub use bidirectional::Bidirectional;
 pub use embedding::TimeEmbedding;
 pub use recurrent::{CellStep, Direction, StateMode, TimeRecurrent};

@@ -1,4 +1,5 @@
-//! `recur seq2seq train|eval|summary`: the book's chapter-7 encoder-decoder on `input<TAB>output`
+//! `recur seq2seq train|eval|predict|summary|attend`: the book's chapter-7 (and, with
+//! `--attention`, chapter-8) encoder-decoder on `input<TAB>output`
 //! pairs (or the built-in addition task), character by character.
 //!
 //! Training: shuffle the pairs with the seed, hold out `--valid-share` of them, then train on
@@ -18,9 +19,11 @@
 //! config.rs   config.json and vocab.json: the run's settings, its pairs, the model read back
 //! train.rs    a new or resumed run's session, trained on the engine
 //! eval.rs     exact-match accuracy and the printed examples
+//! attend.rs   one input's answer and its attention map (PNG and SVG)
 //! summary.rs  the layer table
 //! ```
 
+mod attend;
 mod eval;
 mod summary;
 mod train;
@@ -28,6 +31,7 @@ mod train;
 use super::flags::ScheduleFlags;
 use clap::{Args, Subcommand};
 use eval::eval;
+use recur::layers::attention::ScoreKind;
 use recur::layers::CellKind;
 use recur::optim::OptimizerKind;
 use recur::{Error, Result};
@@ -48,6 +52,8 @@ pub enum Seq2seqCommand {
     Predict(PredictArgs),
     /// Layers, tensor shapes and parameter counts of a trained encoder-decoder.
     Summary(SummaryArgs),
+    /// The answer of an attention run for one input and its attention map (PNG and SVG).
+    Attend(AttendArgs),
 }
 
 pub fn run(cmd: Seq2seqCommand) -> Result<()> {
@@ -56,6 +62,7 @@ pub fn run(cmd: Seq2seqCommand) -> Result<()> {
         Seq2seqCommand::Eval(args) => eval(args),
         Seq2seqCommand::Predict(args) => eval::predict(args),
         Seq2seqCommand::Summary(args) => print_summary_of(&args.model),
+        Seq2seqCommand::Attend(args) => attend::attend(args),
     }
 }
 
@@ -76,8 +83,16 @@ pub struct TrainArgs {
     #[arg(long)]
     reverse_input: bool,
     /// Give the encoder's state to every decoder step (the book's "peeky" decoder).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "attention")]
     peeky: bool,
+    /// The decoder attends to all the encoder's outputs with this score (the book's chapter
+    /// 8: dot; Luong's general; Bahdanau's additive) [default: none].
+    #[arg(long, value_enum)]
+    attention: Option<ScoreKind>,
+    /// Each encoder layer reads the input both ways (outputs and final h 2H wide; the decoder
+    /// is then 2H wide and starts from [forward final h | reverse final h]).
+    #[arg(long)]
+    bidirectional: bool,
     /// Recurrent cell of the encoder and the decoder [default: lstm].
     #[arg(long, value_enum)]
     cell: Option<CellKind>,
@@ -145,6 +160,8 @@ impl TrainArgs {
             ("--examples", self.examples.is_some()),
             ("--reverse-input", self.reverse_input),
             ("--peeky", self.peeky),
+            ("--attention", self.attention.is_some()),
+            ("--bidirectional", self.bidirectional),
             ("--cell", self.cell.is_some()),
             ("--layers", self.layers.is_some()),
             ("--embed-size", self.wordvec_size.is_some()),
@@ -199,6 +216,19 @@ pub struct PredictArgs {
     /// Inputs to decode (quote each one).
     #[arg(value_name = "INPUT")]
     inputs: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AttendArgs {
+    /// Run directory written by `recur seq2seq train --attention ...`.
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
+    /// The PNG to write; the SVG goes beside it (same name, .svg).
+    #[arg(long, value_name = "FILE", default_value = "attention.png")]
+    out: PathBuf,
+    /// The input to decode (quote it).
+    #[arg(value_name = "INPUT")]
+    input: String,
 }
 
 #[derive(Args, Debug)]

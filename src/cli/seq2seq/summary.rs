@@ -15,7 +15,7 @@ pub(crate) fn print_summary_of(dir: &Path) -> Result<()> {
         loaded.run.root.display(),
         c.num_layers,
         c.cell.name().to_uppercase(),
-        if c.peeky { ", peeky" } else { "" },
+        c.variant(),
         if loaded.config.layout.reverse_input { ", reversed input" } else { "" },
         c.vocab_size,
         c.embed_size,

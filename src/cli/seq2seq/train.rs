@@ -103,6 +103,8 @@ fn start(args: &TrainArgs) -> Result<Session> {
         peeky: args.peeky,
         num_layers: layers,
         dropout,
+        attention: args.attention,
+        bidirectional: args.bidirectional,
     };
     model_config.check()?;
     let settings = Settings {
@@ -138,7 +140,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
          input up to {} symbols, output up to {}",
         if layers > 1 { format!("{layers} x ") } else { String::new() },
         model_config.cell.name().to_uppercase(),
-        if args.peeky { ", peeky" } else { "" },
+        model_config.variant(),
         if args.reverse_input { ", reversed input" } else { "" },
         model_config.vocab_size,
         model_config.embed_size,

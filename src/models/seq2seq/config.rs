@@ -1,6 +1,7 @@
 //! [`Seq2seqConfig`]: the encoder-decoder's cell, sizes, layers and dropout (the `model` object of
 //! a seq2seq run's `config.json`), its checks and its parameter count.
 
+use crate::layers::attention::ScoreKind;
 use crate::layers::CellKind;
 use crate::Error;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,8 @@ fn one_layer() -> usize {
 
 /// Everything needed to rebuild the model (the `model` object of a seq2seq run's `config.json`).
 /// `num_layers` and `dropout` came later: configs without them are the book's one layer, no
-/// dropout.
+/// dropout; `attention` and `bidirectional` later still: without them, no attention and a
+/// one-direction encoder (chapter 7).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Seq2seqConfig {
     pub cell: CellKind,
@@ -30,6 +32,13 @@ pub struct Seq2seqConfig {
     /// affine (0 = none).
     #[serde(default)]
     pub dropout: f64,
+    /// The decoder attends to all the encoder's outputs with this score (the book's chapter 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention: Option<ScoreKind>,
+    /// Every encoder layer reads both directions (outputs and final h 2H wide); the decoder is
+    /// then 2H wide and starts from `[fwd final h | rev final h]`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bidirectional: bool,
 }
 
 impl Seq2seqConfig {
@@ -41,7 +50,43 @@ impl Seq2seqConfig {
         hidden_size: usize,
         peeky: bool,
     ) -> Self {
-        Seq2seqConfig { cell, vocab_size, embed_size, hidden_size, peeky, num_layers: 1, dropout: 0.0 }
+        Seq2seqConfig {
+            cell,
+            vocab_size,
+            embed_size,
+            hidden_size,
+            peeky,
+            num_layers: 1,
+            dropout: 0.0,
+            attention: None,
+            bidirectional: false,
+        }
+    }
+
+    /// How the decoder reads the encoder, for reports: "", ", peeky", ", attention dot", and
+    /// ", bidirectional" after it when the encoder is.
+    pub fn variant(&self) -> String {
+        let mut out = String::new();
+        if self.peeky {
+            out.push_str(", peeky");
+        }
+        if let Some(kind) = self.attention {
+            out.push_str(&format!(", attention {kind}"));
+        }
+        if self.bidirectional {
+            out.push_str(", bidirectional");
+        }
+        out
+    }
+
+    /// E: the width of the encoder's outputs and final h (H, or 2H bidirectional), which is
+    /// also the decoder's hidden width.
+    pub fn encoder_width(&self) -> usize {
+        if self.bidirectional {
+            2 * self.hidden_size
+        } else {
+            self.hidden_size
+        }
     }
 
     /// Why this config cannot be built, if it cannot.
@@ -54,6 +99,9 @@ impl Seq2seqConfig {
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(Error::msg(format!("dropout must be in [0, 1) (got {})", self.dropout)));
+        }
+        if self.peeky && self.attention.is_some() {
+            return Err(Error::msg("a decoder is peeky or has attention, not both"));
         }
         Ok(())
     }
@@ -69,18 +117,31 @@ impl Seq2seqConfig {
             CellKind::Gru => 3,
         };
         let biases = if self.cell == CellKind::Gru { 2 } else { 1 };
-        let peek = if self.peeky { h } else { 0 };
-        // One side: its embedding and its layers, the first reading `first_input` values.
-        let side = |first_input: u128| -> Option<u128> {
+        let e = self.encoder_width() as u128;
+        let peek = if self.peeky { e } else { 0 };
+        // One side's embedding and layers, the first reading `first_input` values, each layer
+        // `width` wide, `directions` of them.
+        let side = |first_input: u128, width: u128, directions: u128| -> Option<u128> {
             let mut total = v.checked_mul(d)?;
             for layer in 0..self.num_layers {
-                let input = if layer == 0 { first_input } else { h };
-                let gh = gates.checked_mul(h)?;
-                total = total.checked_add(gh.checked_mul(input.checked_add(h)?.checked_add(biases)?)?)?;
+                let input = if layer == 0 { first_input } else { e };
+                let gh = gates.checked_mul(width)?;
+                let one = gh.checked_mul(input.checked_add(width)?.checked_add(biases)?)?;
+                total = total.checked_add(one.checked_mul(directions)?)?;
             }
             Some(total)
         };
-        let head = v.checked_mul(peek.checked_add(h)?.checked_add(1)?)?;
-        side(d)?.checked_add(side(peek.checked_add(d)?)?)?.checked_add(head)
+        let attention = match self.attention {
+            None => Some(0),
+            Some(ScoreKind::Dot) => Some(0),
+            Some(ScoreKind::General) => e.checked_mul(e),
+            Some(ScoreKind::Additive) => e.checked_mul(e)?.checked_mul(2)?.checked_add(e),
+        }?;
+        let context = if self.attention.is_some() { e } else { 0 };
+        let head = v.checked_mul(peek.checked_add(context)?.checked_add(e)?.checked_add(1)?)?;
+        let directions = if self.bidirectional { 2 } else { 1 };
+        let encoder = side(d, h, directions)?;
+        let decoder = side(peek.checked_add(d)?, e, 1)?;
+        encoder.checked_add(decoder)?.checked_add(head)?.checked_add(attention)
     }
 }

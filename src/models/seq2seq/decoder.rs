@@ -1,14 +1,25 @@
 //! [`Decoder`]: embedding -> L recurrent layers started from the encoder's states -> affine,
-//! optionally peeky (the encoder's top h beside the embedding and beside the top output).
+//! optionally peeky (the encoder's top h beside the embedding and beside the top output) or
+//! with attention (the book's `AttentionDecoder`: the context over all the encoder's outputs
+//! beside the top output, `[context | h]`, the book's order).
 
 use super::{as3, Seq2seqConfig};
 use crate::layers::Dropout;
 use crate::params::Params;
 use crate::tensor::{fit, Real, Rng};
-use crate::time::{RecurrentLayer, StateMode, TimeAffine, TimeEmbedding};
+use crate::time::{RecurrentLayer, StateMode, TimeAffine, TimeAttention, TimeEmbedding};
 use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, Axis, Ix2, Ix3};
 
-/// Embedding -> L recurrent layers (initial states from the encoder) -> Affine, optionally peeky.
+/// What an attention decoder reads: the encoder's top outputs (N, T_in, E) and which source
+/// steps are real (N, T_in).
+#[derive(Clone, Copy, Debug)]
+pub struct Source<'a, F> {
+    pub hs: ArrayView3<'a, F>,
+    pub mask: ArrayView2<'a, bool>,
+}
+
+/// Embedding -> L recurrent layers (initial states from the encoder) -> [attention] -> Affine,
+/// optionally peeky.
 #[derive(Clone, Debug)]
 pub struct Decoder<F: Real> {
     pub embed: TimeEmbedding<F>,
@@ -16,12 +27,16 @@ pub struct Decoder<F: Real> {
     pub rnns: Vec<RecurrentLayer<F>>,
     pub head: TimeAffine<F>,
     pub peeky: bool,
+    /// Reads the encoder's outputs; the affine then reads `[context | top output]`.
+    pub attention: Option<TimeAttention<F>>,
     /// `dropouts[0]` on the embedding, `dropouts[k + 1]` on layer k's outputs.
     dropouts: Vec<Dropout<F>>,
     dropped: bool,
-    x: Array3<F>,  // (N, T, H + D) peeky: [h | embedding]
-    y: Array3<F>,  // (N, T, 2H) peeky: [h | output]
-    dh: Array3<F>, // (L, N, H) gradient of the encoder's h
+    x: Array3<F>,        // (N, T, H + D) peeky: [h | embedding]
+    y: Array3<F>,        // (N, T, 2H) peeky: [h | output]
+    attended: Array3<F>, // (N, T, 2H) attention: [context | output]
+    dh: Array3<F>,       // (L, N, H) gradient of the encoder's h
+    dtop: Array3<F>,     // (N, T, H) attention: the top output's gradient, head's and query's
     /// Each layer's initial state (N, S*H) of the last teacher-forced forward.
     states: Vec<Array2<F>>,
     dpeek: Array2<F>, // (N, H) peeky: a sum over t of the peeked columns' gradient
@@ -29,8 +44,9 @@ pub struct Decoder<F: Real> {
 
 impl<F: Real> Decoder<F> {
     pub(super) fn new(params: &mut Params<F>, config: &Seq2seqConfig) -> Self {
-        let (v, d, h) = (config.vocab_size, config.embed_size, config.hidden_size);
+        let (v, d, h) = (config.vocab_size, config.embed_size, config.encoder_width());
         let peek = if config.peeky { h } else { 0 };
+        let context = if config.attention.is_some() { h } else { 0 };
         let rnns = (0..config.num_layers)
             .map(|k| {
                 let input = if k == 0 { peek + d } else { h };
@@ -40,13 +56,18 @@ impl<F: Real> Decoder<F> {
         Decoder {
             embed: TimeEmbedding::new(params, "decoder.embedding", v, d),
             rnns,
-            head: TimeAffine::new(params, "decoder.head", peek + h, v),
+            head: TimeAffine::new(params, "decoder.head", peek + context + h, v),
             peeky: config.peeky,
+            attention: config
+                .attention
+                .map(|kind| TimeAttention::new(params, "decoder.attention", kind, h, h)),
             dropouts: (0..=config.num_layers).map(|_| Dropout::new(config.dropout)).collect(),
             dropped: false,
             x: Array3::zeros((0, 0, 0)),
             y: Array3::zeros((0, 0, 0)),
+            attended: Array3::zeros((0, 0, 0)),
             dh: Array3::zeros((0, 0, 0)),
+            dtop: Array3::zeros((0, 0, 0)),
             states: (0..config.num_layers).map(|_| Array2::zeros((0, 0))).collect(),
             dpeek: Array2::zeros((0, 0)),
         }
@@ -64,13 +85,14 @@ impl<F: Real> Decoder<F> {
             .collect()
     }
 
-    /// Teacher forcing: ids (N, T) and the encoder's h (L, N, H) -> scores (N, T, V). Dropout
-    /// applies when `rng` is given.
+    /// Teacher forcing: ids (N, T) and the encoder's h (L, N, H) -> scores (N, T, V); an
+    /// attention decoder needs the `source`. Dropout applies when `rng` is given.
     pub fn forward(
         &mut self,
         params: &Params<F>,
         ids: ArrayView2<u32>,
         h: ArrayView3<F>,
+        source: Option<Source<F>>,
         rng: Option<&mut Rng>,
     ) -> ArrayView3<'_, F> {
         // `initial_states` into buffers kept from batch to batch.
@@ -81,7 +103,7 @@ impl<F: Real> Decoder<F> {
             rnn.set_state(state.view());
         }
         let top = h.index_axis(Axis(0), h.dim().0 - 1);
-        self.run_from_set_states(params, ids, top, rng)
+        self.run_from_set_states(params, ids, top, source, rng)
     }
 
     /// The decoder from given recurrent states (one (N, S*H) per layer); `peek` (N, H) is what
@@ -92,12 +114,13 @@ impl<F: Real> Decoder<F> {
         ids: ArrayView2<u32>,
         peek: ArrayView2<F>,
         states: &[Array2<F>],
+        source: Option<Source<F>>,
         rng: Option<&mut Rng>,
     ) -> ArrayView3<'_, F> {
         for (rnn, state) in self.rnns.iter_mut().zip(states) {
             rnn.set_state(state.view());
         }
-        self.run_from_set_states(params, ids, peek, rng)
+        self.run_from_set_states(params, ids, peek, source, rng)
     }
 
     /// [`Decoder::run`] once the recurrent layers' initial states are set.
@@ -106,6 +129,7 @@ impl<F: Real> Decoder<F> {
         params: &Params<F>,
         ids: ArrayView2<u32>,
         peek: ArrayView2<F>,
+        source: Option<Source<F>>,
         mut rng: Option<&mut Rng>,
     ) -> ArrayView3<'_, F> {
         self.dropped = rng.is_some();
@@ -136,18 +160,40 @@ impl<F: Real> Decoder<F> {
             self.y.slice_mut(s![.., .., hw..]).assign(&xs);
             xs = self.y.view();
         }
+        if let Some(attention) = self.attention.as_mut() {
+            let source = source.expect("an attention decoder runs with the encoder's outputs");
+            let context = attention.forward(params, source.hs, xs, Some(source.mask));
+            let e = context.dim().2;
+            fit(&mut self.attended, Ix3(n, t, e + xs.dim().2));
+            self.attended.slice_mut(s![.., .., ..e]).assign(&context);
+            self.attended.slice_mut(s![.., .., e..]).assign(&xs);
+            xs = self.attended.view();
+        }
         self.head.forward(params, xs)
     }
 
-    /// dscores (N, T, V) -> dh (L, N, H), the gradient of the encoder's h; adds into the
-    /// decoder's parameter gradients.
-    pub fn backward(&mut self, params: &mut Params<F>, dscores: ArrayView3<F>) -> ArrayView3<'_, F> {
+    /// dscores (N, T, V) -> (dh (L, N, H), the gradient of the encoder's h, and with attention
+    /// that of its outputs (N, T_in, H)); adds into the decoder's parameter gradients.
+    pub fn backward(
+        &mut self,
+        params: &mut Params<F>,
+        dscores: ArrayView3<F>,
+    ) -> (ArrayView3<'_, F>, Option<ArrayView3<'_, F>>) {
         let (n, _, _) = dscores.dim();
         let (layers, h) = (self.rnns.len(), self.rnns[0].hidden_size());
         fit(&mut self.dh, Ix3(layers, n, h));
         self.dh.fill(F::zero());
         let dy = self.head.backward(params, dscores); // (N, T, H) or (N, T, 2H)
-        let mut dhs = if self.peeky {
+        let mut dsource = None;
+        let mut dhs = if let Some(attention) = self.attention.as_mut() {
+            let (dcontext, dy_h) = (dy.slice(s![.., .., ..h]), dy.slice(s![.., .., h..]));
+            let (dhs_source, dquery) = attention.backward(params, dcontext);
+            fit(&mut self.dtop, dquery.raw_dim());
+            self.dtop.assign(&dy_h);
+            self.dtop += &dquery;
+            dsource = Some(dhs_source);
+            self.dtop.view()
+        } else if self.peeky {
             add_peeked(&mut self.dh, &mut self.dpeek, dy.slice(s![.., .., ..h]));
             dy.slice_move(s![.., .., h..])
         } else {
@@ -175,7 +221,7 @@ impl<F: Real> Decoder<F> {
             let grad = rnn.initial_state_grad();
             self.dh.index_axis_mut(Axis(0), k).scaled_add(F::one(), &grad.slice(s![.., ..h]));
         }
-        self.dh.view()
+        (self.dh.view(), dsource)
     }
 }
 
