@@ -44,7 +44,8 @@ pub(super) fn eval(args: EvalArgs) -> Result<()> {
             ("the held-out pairs".to_string(), valid)
         }
     };
-    let decoded = decode_all(&mut model, &vocab, &config.layout, &pairs, args.batch_size)?;
+    let decoded =
+        decode_all(&mut model, &vocab, &config.layout, &pairs, args.batch_size, args.search.search()?)?;
     let correct = decoded.iter().zip(&pairs).filter(|(d, p)| **d == p.output).count();
     for line in examples(&pairs, &decoded, args.show) {
         println!("{line}");
@@ -54,7 +55,8 @@ pub(super) fn eval(args: EvalArgs) -> Result<()> {
     Ok(())
 }
 
-/// `recur seq2seq predict`: each input and the model's greedy output, one line each.
+/// `recur seq2seq predict`: each input and the model's output (greedy, or `--beam K`), one line
+/// each.
 pub(super) fn predict(args: PredictArgs) -> Result<()> {
     let Loaded { config, vocab, mut model, .. } = load(&args.model)?;
     let mut pairs: Vec<Pair> = Vec::new();
@@ -75,7 +77,7 @@ pub(super) fn predict(args: PredictArgs) -> Result<()> {
     if pairs.is_empty() {
         return Err(Error::msg("nothing to decode: give inputs as arguments or --file FILE (one a line)"));
     }
-    let decoded = decode_all(&mut model, &vocab, &config.layout, &pairs, 500)?;
+    let decoded = decode_all(&mut model, &vocab, &config.layout, &pairs, 500, args.search.search()?)?;
     for (pair, output) in pairs.iter().zip(decoded) {
         println!("{}\t{output}", pair.input);
     }

@@ -34,6 +34,7 @@ use eval::eval;
 use recur::layers::attention::ScoreKind;
 use recur::layers::CellKind;
 use recur::optim::OptimizerKind;
+use recur::tasks::seq2seq::Search;
 use recur::{Error, Result};
 use std::path::PathBuf;
 pub(super) use summary::print_summary_of;
@@ -203,6 +204,30 @@ pub struct EvalArgs {
     /// Pairs decoded at once.
     #[arg(long, default_value_t = 500)]
     batch_size: usize,
+    #[command(flatten)]
+    search: SearchFlags,
+}
+
+/// How `eval` and `predict` decode.
+#[derive(Args, Debug)]
+pub struct SearchFlags {
+    /// Decode by a beam search keeping K hypotheses at each step (1 = greedy, the default).
+    #[arg(long, value_name = "K")]
+    beam: Option<usize>,
+    /// With --beam: rank finished outputs by their mean log-probability per symbol, not the sum
+    /// (the sum favours short outputs).
+    #[arg(long, requires = "beam")]
+    length_norm: bool,
+}
+
+impl SearchFlags {
+    fn search(&self) -> Result<Search> {
+        match self.beam {
+            None => Ok(Search::Greedy),
+            Some(0) => Err(Error::msg("--beam must be at least 1 (1 = greedy)")),
+            Some(width) => Ok(Search::Beam { width, length_norm: self.length_norm }),
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -216,6 +241,8 @@ pub struct PredictArgs {
     /// Inputs to decode (quote each one).
     #[arg(value_name = "INPUT")]
     inputs: Vec<String>,
+    #[command(flatten)]
+    search: SearchFlags,
 }
 
 #[derive(Args, Debug)]

@@ -54,6 +54,7 @@
 //! greedy.rs   greedy decoding, with the attention weights
 //! ```
 
+mod beam;
 mod config;
 mod decoder;
 mod encoder;

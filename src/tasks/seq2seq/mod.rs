@@ -150,7 +150,8 @@ impl<F: Real> Task<F> for Seq2seqTask<'_, F> {
     }
 
     fn validate(&mut self) -> Result<Option<Evaluation>> {
-        let decoded = decode_all(self.model, self.vocab, &self.layout, self.valid_pairs, EVAL_BATCH)?;
+        let decoded =
+            decode_all(self.model, self.vocab, &self.layout, self.valid_pairs, EVAL_BATCH, Search::Greedy)?;
         let correct = decoded.iter().zip(self.valid_pairs).filter(|(d, p)| **d == p.output).count();
         let total = self.valid_pairs.len();
         let accuracy = correct as f64 / total as f64;
@@ -219,7 +220,22 @@ fn select_into(dst: &mut Array2<u32>, src: &Array2<u32>, rows: &[usize]) {
     }
 }
 
-/// Greedy decodings of every pair's input, as strings (special symbols by name), `batch_size`
+/// How outputs are decoded: the most likely symbol at each step, or a beam search.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Search {
+    /// Each step's most likely symbol fed back ([`Seq2seq::greedy`]).
+    Greedy,
+    /// The `width` most likely outputs kept at each step ([`Seq2seq::beam`]); `length_norm`
+    /// ranks finished ones by their mean log-probability per symbol.
+    Beam {
+        /// Hypotheses kept.
+        width: usize,
+        /// Rank by the mean, not the sum, of the log-probabilities.
+        length_norm: bool,
+    },
+}
+
+/// The decodings of every pair's input, as strings (special symbols by name), `batch_size`
 /// pairs at a time. Errors (plain message) on an input the layout or the vocabulary cannot read.
 pub fn decode_all<F: Real>(
     model: &mut Seq2seq<F>,
@@ -227,12 +243,23 @@ pub fn decode_all<F: Real>(
     layout: &Layout,
     pairs: &[Pair],
     batch_size: usize,
+    search: Search,
 ) -> crate::Result<Vec<String>> {
     let mut out = Vec::with_capacity(pairs.len());
+    let max_len = layout.max_output_len + 1;
     for chunk in pairs.chunks(batch_size.max(1)) {
         let inputs = layout.encode_inputs(vocab, chunk.iter().map(|p| p.input.as_str()))?;
-        let ids = model.greedy(inputs.view(), CharVocab::GO, CharVocab::EOS, layout.max_output_len + 1);
-        out.extend(ids.iter().map(|ids| vocab.decode(ids)));
+        match search {
+            Search::Greedy => {
+                let ids = model.greedy(inputs.view(), CharVocab::GO, CharVocab::EOS, max_len);
+                out.extend(ids.iter().map(|ids| vocab.decode(ids)));
+            }
+            Search::Beam { width, length_norm } => {
+                let best =
+                    model.beam(inputs.view(), CharVocab::GO, CharVocab::EOS, max_len, width, length_norm);
+                out.extend(best.iter().map(|h| vocab.decode(&h.tokens)));
+            }
+        }
     }
     Ok(out)
 }
