@@ -192,7 +192,7 @@ fn words(text: &str) -> Vec<String> {
 /// A placeholder word of the documentation's synopses: `RUN`, `FILE`, `N`, `<command>`, ...
 fn is_placeholder(word: &str) -> bool {
     word == "..."
-        || word.contains("\\|")
+        || word.contains('|')
         || word.starts_with('[')
         || word.ends_with(']')
         || word.starts_with('<') && word.ends_with('>')
@@ -265,7 +265,8 @@ fn shrink(text: &str) -> String {
 /// The variants of a synopsis with placeholders, each filled in and ending with `--help`.
 fn synopsis_variants(text: &str) -> Vec<String> {
     let mut variants: Vec<Vec<String>> = vec![Vec::new()];
-    let ws = words(text);
+    // A table writes `a\|b` (its cells are split at `|`), prose `a|b`.
+    let ws = words(&text.replace("\\|", "|"));
     let mut i = 0;
     while i < ws.len() {
         let word = ws[i].as_str();
@@ -279,15 +280,15 @@ fn synopsis_variants(text: &str) -> Vec<String> {
             let last = group.pop().unwrap();
             group.push(last.trim_end_matches(']').to_string());
             let alternatives: Vec<Vec<String>> = group
-                .split(|w| w == "\\|")
+                .split(|w| w == "|")
                 .map(|a| a.iter().filter(|w| !w.is_empty()).cloned().collect())
                 .collect();
             variants = variants
                 .iter()
                 .flat_map(|v| alternatives.iter().map(move |a| [v.clone(), a.clone()].concat()))
                 .collect();
-        } else if word.contains("\\|") {
-            let alternatives: Vec<String> = word.split("\\|").map(String::from).collect();
+        } else if word.contains('|') {
+            let alternatives: Vec<String> = word.split('|').map(String::from).collect();
             variants = variants
                 .iter()
                 .flat_map(|v| alternatives.iter().map(move |a| [v.clone(), vec![a.clone()]].concat()))
@@ -524,6 +525,10 @@ fn synopses_expand_to_each_alternative() {
         ["recur train --text x --valid x --help", "recur train --text x --valid-share 0.1 --help"]
     );
     assert_eq!(synopsis_variants("recur train --preset NAME"), ["recur train --preset book-ch6 --help"]);
+    assert_eq!(
+        synopsis_variants("recur seq2seq predict|eval --beam K"),
+        ["recur seq2seq predict --beam 1 --help", "recur seq2seq eval --beam 1 --help"]
+    );
     assert_eq!(
         shrink("recur train --preset book-ch6 --data-dir d --epochs 40"),
         "recur train --preset book-ch6 --data-dir d --epochs 1 --hidden-size 8 --embed-size 8 --corpus-size 2000 \
