@@ -59,6 +59,14 @@ impl Hypothesis {
     }
 }
 
+/// `log softmax` of logits, in f64: what a [`Stepper`] returns for one hypothesis.
+pub fn log_softmax(logits: impl Iterator<Item = f64>) -> Vec<f64> {
+    let logits: Vec<f64> = logits.collect();
+    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let z = max + logits.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
+    logits.iter().map(|l| l - z).collect()
+}
+
 /// Searches from the model's current state (one row) after the token `last`.
 pub fn beam_search<S: Stepper>(model: &mut S, last: u32, beam: &Beam) -> Hypothesis {
     assert!(beam.width >= 1, "a beam keeps at least one hypothesis");

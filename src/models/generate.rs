@@ -3,7 +3,7 @@
 //! likely words and never choosing an id in `skip` (the book's `RnnlmGen.generate`, with
 //! PyTorch's example's temperature).
 
-use super::beam::{beam_search, Beam, Hypothesis, Stepper};
+use super::beam::{beam_search, log_softmax, Beam, Hypothesis, Stepper};
 use super::Lm;
 use crate::tensor::{Real, Rng};
 use ndarray::{Array2, Axis};
@@ -95,14 +95,6 @@ impl<F: Real> Stepper for LmStepper<'_, F> {
             self.model.carried_states().into_iter().map(|s| s.map(|s| s.select(Axis(0), rows))).collect();
         self.model.set_carried_states(&states);
     }
-}
-
-/// `log softmax` of the logits, in f64.
-fn log_softmax(logits: impl Iterator<Item = f64>) -> Vec<f64> {
-    let logits: Vec<f64> = logits.collect();
-    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let z = max + logits.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
-    logits.iter().map(|l| l - z).collect()
 }
 
 fn last_logits<F: Real>(model: &mut Lm<F>, xs: Array2<u32>) -> Vec<f64> {

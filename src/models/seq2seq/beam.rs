@@ -4,7 +4,7 @@
 
 use super::decoder::Source;
 use super::{fill_mask, Seq2seq};
-use crate::models::beam::{beam_search, Beam, Hypothesis, Stepper};
+use crate::models::beam::{beam_search, log_softmax, Beam, Hypothesis, Stepper};
 use crate::tensor::Real;
 use ndarray::{Array2, Array3, ArrayView2, Axis};
 
@@ -61,8 +61,12 @@ impl<F: Real> Stepper for Seq2seqStepper<'_, F> {
         let model = &mut *self.model;
         let source = model.config.attention.map(|_| Source { hs: hs.view(), mask: model.mask.view() });
         let scores = model.decoder.run(&model.params, ids.view(), peek.view(), &self.states, source, None);
-        let log_probs =
-            scores.index_axis(Axis(1), 0).rows().into_iter().map(|r| log_softmax(r.iter())).collect();
+        let log_probs = scores
+            .index_axis(Axis(1), 0)
+            .rows()
+            .into_iter()
+            .map(|r| log_softmax(r.iter().map(|&x| Real::to_f64(x))))
+            .collect();
         for (state, rnn) in self.states.iter_mut().zip(&model.decoder.rnns) {
             *state = rnn.final_state().to_owned();
         }
@@ -74,11 +78,4 @@ impl<F: Real> Stepper for Seq2seqStepper<'_, F> {
             *state = state.select(Axis(0), rows);
         }
     }
-}
-
-fn log_softmax<'a, F: Real + 'a>(logits: impl Iterator<Item = &'a F>) -> Vec<f64> {
-    let logits: Vec<f64> = logits.map(|&x| Real::to_f64(x)).collect();
-    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let z = max + logits.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
-    logits.iter().map(|l| l - z).collect()
 }
