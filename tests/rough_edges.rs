@@ -260,3 +260,72 @@ fn missing_inputs_name_what_to_give() {
         ["classify", "predict", "--model", dir.to_str().unwrap(), "--file", empty.to_str().unwrap()];
     failure("classify predict --file empty.txt", &recur(&s, predict), &["empty.txt", "one"]);
 }
+
+/// `label<TAB>text` lines (the columns swapped) are refused in one line that says so.
+#[test]
+fn swapped_columns_are_named() {
+    let s = Scratch::new("swapped");
+    let data = s.file(
+        "swapped.tsv",
+        (0..60).map(|i| format!("{}\treview number {i} was fine\n", i % 2)).collect::<String>(),
+    );
+    let out = s.path("run");
+    let args = ["classify", "train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    failure("swapped columns", &recur(&s, args), &["swapped.tsv", "columns swapped", "text<TAB>label"]);
+}
+
+/// `--help` says each preset-dependent default and has text for every flag; no rustdoc links.
+#[test]
+fn help_gives_defaults_and_text_for_every_flag() {
+    let s = Scratch::new("help");
+    let train = success("train --help", &recur(&s, ["train", "--help"]));
+    for flag in ["--cell", "--layers", "--hidden-size", "--dropout", "--lr", "--epochs", "--batch-size"] {
+        let at = train.find(&format!("      {flag} ")).unwrap_or_else(|| panic!("{flag} missing"));
+        let entry = &train[at..at + train[at..].find("\n\n").unwrap_or(train.len() - at)];
+        assert!(entry.contains("[default: the preset's"), "{flag}: {entry}");
+    }
+    assert!(!train.contains("[`"), "a rustdoc link in --help");
+    for (command, flags) in [
+        (vec!["generate", "--help"], vec!["--seed", "--beam", "--temperature"]),
+        (vec!["forecast", "train", "--help"], vec!["--epochs", "--batch-size", "--optimizer"]),
+    ] {
+        let help = success("--help", &recur(&s, &command));
+        for flag in flags {
+            let line = help.lines().find(|l| l.trim_start().starts_with(flag)).unwrap();
+            let described = line.trim_start().len() > flag.len() + 20
+                || help
+                    .lines()
+                    .skip_while(|l| *l != line)
+                    .nth(1)
+                    .is_some_and(|n| n.starts_with("          "));
+            assert!(described, "{command:?}: {flag} has no text: {line}");
+        }
+    }
+}
+
+/// The progress bar (drawn only on a terminal: run under `script`'s pseudo-terminal) counts
+/// batches per second with one decimal and never shows an epoch 0.
+#[test]
+fn the_progress_bar_reads_well() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: `script` (util-linux) is not installed; the progress bar needs a terminal");
+        return;
+    }
+    let s = Scratch::new("bar");
+    let command = format!(
+        "{} train --epochs 2 --hidden-size 8 --embed-size 8 --out {}",
+        env!("CARGO_BIN_EXE_recur"),
+        s.path("run").display()
+    );
+    let out =
+        Command::new("script").args(["-qfc", &command, "/dev/null"]).current_dir(&s.root).output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout).replace('\r', "\n");
+    let frames: Vec<&str> = screen.lines().filter(|l| l.contains(" batches  epoch ")).collect();
+    assert!(!frames.is_empty(), "no progress bar drawn:\n{screen}");
+    for frame in frames {
+        assert!(!frame.contains("epoch 0/"), "{frame}");
+        let rate = frame.split("batches/s").next().unwrap().rsplit(' ').nth(1).unwrap();
+        let decimals = rate.split('.').nth(1).map_or(0, str::len);
+        assert_eq!(decimals, 1, "{frame}");
+    }
+}
