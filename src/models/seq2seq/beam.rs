@@ -30,7 +30,14 @@ impl<F: Real> Seq2seq<F> {
                 let (h, hs) = self.encoder.forward(&self.params, input.view(), None);
                 let (h, hs) = (h.to_owned(), hs.to_owned());
                 let states = self.decoder.initial_states(h.view());
-                let mut stepper = Seq2seqStepper { model: &mut *self, input, h, hs, states };
+                let mut stepper = Seq2seqStepper {
+                    model: &mut *self,
+                    input,
+                    h,
+                    hs,
+                    states,
+                    rows: (0, Array3::zeros((0, 0, 0)), Array2::zeros((0, 0))),
+                };
                 beam_search(&mut stepper, start, &beam)
             })
             .collect()
@@ -46,17 +53,23 @@ struct Seq2seqStepper<'a, F: Real> {
     hs: Array3<F>,
     /// Each decoder layer's state, a row per hypothesis.
     states: Vec<Array2<F>>,
+    /// The encoding repeated for K rows (K, the outputs (K, T_in, E), the peeked h (K, E)):
+    /// remade only when the number of hypotheses changes, not every step.
+    rows: (usize, Array3<F>, Array2<F>),
 }
 
 impl<F: Real> Stepper for Seq2seqStepper<'_, F> {
     fn step(&mut self, last: &[u32]) -> Vec<Vec<f64>> {
         let k = last.len();
-        let inputs = self.input.broadcast((k, self.input.ncols())).expect("one row").to_owned();
-        fill_mask(&mut self.model.mask, inputs.view());
-        let (t, e) = (self.hs.dim().1, self.hs.dim().2);
-        let hs = self.hs.broadcast((k, t, e)).expect("one row").to_owned();
-        let top = self.h.index_axis(Axis(0), self.h.dim().0 - 1);
-        let peek = top.broadcast((k, top.ncols())).expect("one row").to_owned();
+        if self.rows.0 != k {
+            let inputs = self.input.broadcast((k, self.input.ncols())).expect("one row").to_owned();
+            fill_mask(&mut self.model.mask, inputs.view());
+            let (t, e) = (self.hs.dim().1, self.hs.dim().2);
+            let hs = self.hs.broadcast((k, t, e)).expect("one row").to_owned();
+            let top = self.h.index_axis(Axis(0), self.h.dim().0 - 1);
+            self.rows = (k, hs, top.broadcast((k, top.ncols())).expect("one row").to_owned());
+        }
+        let (_, hs, peek) = &self.rows;
         let ids = Array2::from_shape_vec((k, 1), last.to_vec()).expect("K x 1");
         let model = &mut *self.model;
         let source = model.config.attention.map(|_| Source { hs: hs.view(), mask: model.mask.view() });
