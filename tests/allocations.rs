@@ -307,7 +307,8 @@ fn seq2seq_allocations_per_batch(config: Seq2seqConfig, reverse_input: bool) -> 
     let (train, valid) = data.split_at(64);
     let vocab = CharVocab::from_pairs(&data);
     let (max_input_len, max_output_len) = pairs::max_lengths(&data);
-    let layout = PairLayout { max_input_len, max_output_len, reverse_input };
+    let layout =
+        PairLayout { max_input_len, max_output_len, reverse_input, mask_padding: false, input_eos: false };
     let config = Seq2seqConfig { vocab_size: vocab.len(), ..config };
     let mut model: Seq2seq<f32> = Seq2seq::new(config, &mut rng);
     let batch = 8;
@@ -348,6 +349,7 @@ fn the_seq2seq_steady_state_training_loop_allocates_nothing() {
             dropout,
             attention: None,
             bidirectional: false,
+            mask_padding: false,
         };
         let (per_batch, in_gemm) = seq2seq_allocations_per_batch(config, reverse);
         let kind = if peeky { "peeky" } else { "plain" };

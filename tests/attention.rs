@@ -169,11 +169,17 @@ fn config(cell: CellKind, kind: ScoreKind) -> Seq2seqConfig {
 /// Every parameter of the whole attention model against central differences; the second input
 /// starts with padding (masked), one target is ignored.
 fn check_model(config: Seq2seqConfig, seed: u64) {
+    // The encoder that masks the padding finds it after the characters.
+    let inputs =
+        if config.mask_padding { [[3u32, 4, 7, 5], [5, 3, 0, 0]] } else { [[3, 4, 7, 5], [0, 0, 5, 3]] };
+    check_model_on(config, seed, arr2(&inputs));
+}
+
+fn check_model_on(config: Seq2seqConfig, seed: u64, inputs: Array2<u32>) {
     let mut rng = Rng::new(seed);
     let mut model: Seq2seq<f64> = Seq2seq::new(config.clone(), &mut rng);
     randomize(&mut model.params, &mut rng, 0.5);
     let before = model.clone();
-    let inputs = arr2(&[[3u32, 4, 7, 5], [0, 0, 5, 3]]);
     let decoder_inputs = arr2(&[[1u32, 4, 6, 2], [1, 3, 5, 0]]);
     let targets = arr2(&[[4u32, 6, 2, 5], [3, 5, 2, IGNORE]]);
     model.forward(inputs.view(), decoder_inputs.view(), targets.view());
@@ -226,6 +232,48 @@ fn gradcheck_two_layers_with_dropout_and_attention() {
         ..config(CellKind::Lstm, ScoreKind::General)
     };
     check_model(cfg, 37);
+}
+
+#[test]
+fn gradcheck_encoder_that_masks_the_padding() {
+    let masked = |c: Seq2seqConfig| Seq2seqConfig { mask_padding: true, ..c };
+    check_model(masked(config(CellKind::Lstm, ScoreKind::Dot)), 38);
+    check_model(masked(Seq2seqConfig { attention: None, ..config(CellKind::Gru, ScoreKind::Dot) }), 39);
+    check_model(
+        masked(Seq2seqConfig { bidirectional: true, ..config(CellKind::Lstm, ScoreKind::Additive) }),
+        40,
+    );
+    let two = Seq2seqConfig {
+        num_layers: 2,
+        peeky: true,
+        attention: None,
+        ..config(CellKind::Lstm, ScoreKind::Dot)
+    };
+    check_model(masked(two), 41);
+}
+
+/// With `mask_padding` an input's loss does not depend on how much padding follows it (without,
+/// the encoder reads the padding and it does).
+#[test]
+fn a_masked_encoder_ignores_the_padding_length() {
+    for (mask_padding, bidirectional) in [(true, false), (true, true), (false, false)] {
+        let cfg = Seq2seqConfig { mask_padding, bidirectional, ..config(CellKind::Lstm, ScoreKind::General) };
+        let mut model: Seq2seq<f64> = Seq2seq::new(cfg, &mut Rng::new(5));
+        randomize(&mut model.params, &mut Rng::new(6), 0.5);
+        let (decoder_inputs, targets) = (arr2(&[[1u32, 4, 6]]), arr2(&[[4u32, 6, 2]]));
+        let mut loss =
+            |inputs: Array2<u32>| model.forward(inputs.view(), decoder_inputs.view(), targets.view());
+        let short = loss(arr2(&[[3u32, 4, 7]]));
+        let padded = loss(arr2(&[[3u32, 4, 7, 0, 0]]));
+        if mask_padding {
+            assert!((short - padded).abs() < 1e-12, "bidirectional {bidirectional}: {short} vs {padded}");
+        } else {
+            assert!(
+                (short - padded).abs() > 1e-6,
+                "the book's encoder reads the padding: {short} vs {padded}"
+            );
+        }
+    }
 }
 
 #[test]

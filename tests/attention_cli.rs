@@ -95,3 +95,32 @@ fn cli_attention_train_summary_eval_attend() {
     assert_eq!(out.status.code(), Some(2), "--peeky with --attention: {err}");
     assert!(err.starts_with("error: the argument '--peeky' cannot be used with '--attention"), "{err}");
 }
+
+/// `--input-eos` and `--mask-padding` are kept in the run's config, every command reads them
+/// back, and the attention map gives the input's `<eos>` its own column.
+#[test]
+fn cli_input_eos_and_masked_padding_round_trip() {
+    let dir = Scratch::new("attention-eos");
+    let run = dir.path("run");
+    let mut args = vec!["seq2seq", "train", "--addition", "--examples", "300", "--epochs", "1"];
+    args.extend(["--hidden-size", "8", "--wordvec-size", "4", "--batch-size", "32", "--reverse-input"]);
+    args.extend(["--attention", "dot", "--input-eos", "--mask-padding", "--seed", "3", "--out"]);
+    args.push(run.to_str().unwrap());
+    success("seq2seq train --input-eos --mask-padding", &recur(&dir.root, args));
+    let config = read_json(&run.join("config.json"));
+    assert_eq!(config["layout"]["input_eos"], true);
+    assert_eq!(config["layout"]["mask_padding"], true);
+    assert_eq!(config["model"]["mask_padding"], true);
+    let model = run.to_str().unwrap();
+    let eval = success("eval", &recur(&dir.root, ["seq2seq", "eval", "--model", model]));
+    assert!(eval.contains("accuracy:"), "{eval}");
+    success("predict", &recur(&dir.root, ["seq2seq", "predict", "--model", model, "--beam", "3", "12+34"]));
+    let map = dir.path("map.png");
+    let printed = success(
+        "attend",
+        &recur(&dir.root, ["seq2seq", "attend", "--model", model, "--out", map.to_str().unwrap(), "1+2"]),
+    );
+    assert!(printed.starts_with("1+2\t"), "{printed}");
+    let svg = std::fs::read_to_string(map.with_extension("svg")).unwrap();
+    assert!(svg.contains("&lt;eos&gt;"), "the map has a column for the input's <eos>");
+}

@@ -363,6 +363,10 @@ fn addition_generator_is_correct_distinct_and_padded_like_the_book() {
     assert!(pairs::addition(0, &mut Rng::new(1), Padding::None).is_err());
 }
 
+fn reversed_layout(layout: Layout) -> Layout {
+    Layout { reverse_input: true, ..layout }
+}
+
 #[test]
 fn batches_pad_reverse_and_end_with_eos() {
     let data = vec![Pair::new("1+23", "24"), Pair::new("9+9", "18"), Pair::new("99+1", "100")];
@@ -371,7 +375,13 @@ fn batches_pad_reverse_and_end_with_eos() {
     assert_eq!(pairs::max_lengths(&data), (4, 3));
     let id = |c: char| vocab.id(c).unwrap();
     let refs: Vec<&Pair> = data.iter().collect();
-    let layout = Layout { max_input_len: 5, max_output_len: 3, reverse_input: false };
+    let layout = Layout {
+        max_input_len: 5,
+        max_output_len: 3,
+        reverse_input: false,
+        mask_padding: false,
+        input_eos: false,
+    };
     let batch = layout.encode_batch(&vocab, &refs).unwrap();
     let (pad, go, eos) = (CharVocab::PAD, CharVocab::GO, CharVocab::EOS);
     assert_eq!(batch.inputs.row(0).to_vec(), vec![id('1'), id('+'), id('2'), id('3'), pad]);
@@ -386,6 +396,31 @@ fn batches_pad_reverse_and_end_with_eos() {
     assert_eq!(reversed.inputs.row(0).to_vec(), vec![pad, id('3'), id('2'), id('+'), id('1')]);
     assert_eq!(reversed.targets, batch.targets);
     assert_eq!(vocab.decode(&[id('2'), id('4'), eos]), "24<eos>");
+    // For an encoder that masks the padding: reversed, then padded.
+    let masked = Layout { reverse_input: true, mask_padding: true, ..layout };
+    assert_eq!(
+        masked.encode_batch(&vocab, &refs).unwrap().inputs.row(1).to_vec(),
+        vec![id('9'), id('+'), id('9'), pad, pad]
+    );
+    // With <eos> after each input: one step more, the marker reversed with the characters.
+    let ended = Layout { input_eos: true, ..layout };
+    assert_eq!(ended.input_steps(), 6);
+    assert_eq!(
+        ended.encode_batch(&vocab, &refs).unwrap().inputs.row(1).to_vec(),
+        vec![id('9'), id('+'), id('9'), eos, pad, pad]
+    );
+    let both = Layout { input_eos: true, reverse_input: true, ..layout };
+    let row = both.encode_batch(&vocab, &refs).unwrap().inputs.row(0).to_vec();
+    assert_eq!(row, vec![pad, eos, id('3'), id('2'), id('+'), id('1')]);
+    // input_step finds character i of "1+23" (and i = 4, its <eos>) in every layout.
+    let text = [id('1'), id('+'), id('2'), id('3'), eos];
+    for l in [layout, reversed_layout(layout), masked, ended, both, Layout { mask_padding: true, ..both }] {
+        let inputs = l.encode_batch(&vocab, &refs).unwrap().inputs;
+        let symbols = if l.input_eos { 5 } else { 4 };
+        for (i, &want) in text[..symbols].iter().enumerate() {
+            assert_eq!(inputs[[0, l.input_step(i, 4)]], want, "{l:?}, symbol {i}");
+        }
+    }
     // Too long, unknown character: the message names the example.
     let err = Layout { max_input_len: 3, ..layout }.encode_batch(&vocab, &refs).unwrap_err();
     assert!(err.message().contains("example 1") && err.message().contains("at most 3"), "{err}");

@@ -5,7 +5,9 @@
 //! A batch of pairs becomes three id arrays:
 //! ```text
 //! inputs          (N, T_in)     the input's characters, then <pad> up to T_in; reversed as a whole
-//!                               when asked (the book: "16+75  " -> "  57+61")
+//!                               when asked (the book: "16+75  " -> "  57+61"), or, for an
+//!                               encoder that masks the padding, reversed before it is padded
+//!                               ("57+61<pad><pad>")
 //! decoder_inputs  (N, T_out+1)  <go>, the output's characters, then <pad>
 //! targets         (N, T_out+1)  the output's characters, <eos>, then IGNORE (no loss, no gradient)
 //! ```
@@ -252,8 +254,20 @@ pub struct Layout {
     pub max_input_len: usize,
     /// T_out: the longest output; the decoder runs T_out + 1 steps (the last one for `<eos>`).
     pub max_output_len: usize,
-    /// Feed the (padded) input to the encoder backwards.
+    /// Feed the input to the encoder backwards.
     pub reverse_input: bool,
+    /// The padding goes after the characters, also when they are reversed (`"16+75"` ->
+    /// `"57+61<pad><pad>"`), for an encoder that skips it (the model's `mask_padding`). Off: the
+    /// padded input is reversed as a whole, padding first (the book's layout; runs made before
+    /// this field).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mask_padding: bool,
+    /// Every input ends with `<eos>` (as in PyTorch's translation tutorial and fairseq), placed
+    /// before the padding and reversed with the characters: the encoder then reads the same
+    /// marker where each input begins or ends, whatever its length (the book's layout has none,
+    /// so its longest inputs, which have no padding, start from a state the others never see).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub input_eos: bool,
 }
 
 /// One padded batch (see the module header).
@@ -265,6 +279,38 @@ pub struct Batch {
 }
 
 impl Layout {
+    /// T_in: the encoder's steps, the longest input and its `<eos>` if any.
+    pub fn input_steps(&self) -> usize {
+        self.max_input_len + usize::from(self.input_eos)
+    }
+
+    /// How the input is written, for reports: "", ", reversed input", then ", <eos> ended" and
+    /// ", padding masked" when they apply.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        for (on, what) in [
+            (self.reverse_input, ", reversed input"),
+            (self.input_eos, ", <eos> ended"),
+            (self.mask_padding, ", padding masked"),
+        ] {
+            if on {
+                out.push_str(what);
+            }
+        }
+        out
+    }
+
+    /// The encoder step at which symbol `i` of an input of `len` characters sits (`i = len`: its
+    /// `<eos>`, with `input_eos`).
+    pub fn input_step(&self, i: usize, len: usize) -> usize {
+        let written = len + usize::from(self.input_eos);
+        match (self.reverse_input, self.mask_padding) {
+            (false, _) => i,
+            (true, true) => written - 1 - i,
+            (true, false) => self.input_steps() - 1 - i,
+        }
+    }
+
     /// The encoder's ids for each input (N, T_in). Errors (plain message) on an unknown
     /// character or an input longer than `max_input_len`, naming the example's index.
     pub fn encode_inputs<'a>(
@@ -272,16 +318,18 @@ impl Layout {
         vocab: &CharVocab,
         inputs: impl ExactSizeIterator<Item = &'a str>,
     ) -> crate::Result<Array2<u32>> {
-        let mut out = Array2::from_elem((inputs.len(), self.max_input_len), CharVocab::PAD);
+        let mut out = Array2::from_elem((inputs.len(), self.input_steps()), CharVocab::PAD);
         for (n, text) in inputs.enumerate() {
-            let ids =
+            let mut ids =
                 self.check_input(vocab, text).map_err(|m| Error::msg(format!("example {}: {m}", n + 1)))?;
-            let mut row = out.row_mut(n);
-            for (t, &id) in ids.iter().enumerate() {
-                row[t] = id;
+            if self.input_eos {
+                ids.push(CharVocab::EOS);
             }
+            let row = out.row_mut(n).into_slice().expect("rows are contiguous");
+            row[..ids.len()].copy_from_slice(&ids);
             if self.reverse_input {
-                row.as_slice_mut().expect("rows are contiguous").reverse();
+                let reversed = if self.mask_padding { &mut row[..ids.len()] } else { row };
+                reversed.reverse();
             }
         }
         Ok(out)

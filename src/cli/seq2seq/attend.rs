@@ -20,20 +20,23 @@ pub(super) fn attend(args: AttendArgs) -> Result<()> {
         )));
     }
     let layout = &config.layout;
-    let text_ids = layout.check_input(&vocab, &args.input)?;
+    let mut text_ids = layout.check_input(&vocab, &args.input)?;
+    let len = text_ids.len();
+    if layout.input_eos {
+        text_ids.push(CharVocab::EOS);
+    }
     let inputs = layout.encode_inputs(&vocab, std::iter::once(args.input.as_str()))?;
     let decoded =
         model.greedy_with_attention(inputs.view(), CharVocab::GO, CharVocab::EOS, layout.max_output_len + 1);
     let (ids, weights) = decoded.into_iter().next().expect("one input, one output");
     let answer = vocab.decode(&ids);
     println!("{}\t{answer}", args.input);
-    // Character i of the input sits at step i of the encoder, or T_in - 1 - i when reversed.
-    let steps = layout.max_input_len;
-    let step_of = |i: usize| if layout.reverse_input { steps - 1 - i } else { i };
     let values: Vec<Vec<f64>> = weights
         .rows()
         .into_iter()
-        .map(|row| (0..text_ids.len()).map(|i| f64::from(row[step_of(i)]).clamp(0.0, 1.0)).collect())
+        .map(|row| {
+            (0..text_ids.len()).map(|i| f64::from(row[layout.input_step(i, len)]).clamp(0.0, 1.0)).collect()
+        })
         .collect();
     let label = |s: String| if s == " " { "\u{2423}".to_string() } else { s };
     let columns: Vec<String> = text_ids.iter().map(|&id| label(vocab.decode(&[id]))).collect();

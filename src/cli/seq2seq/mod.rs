@@ -83,6 +83,15 @@ pub struct TrainArgs {
     /// Feed the input to the encoder backwards (the book's "reversed input").
     #[arg(long)]
     reverse_input: bool,
+    /// The encoder skips each input's padding (Keras' masking, PyTorch's packed sequences), so
+    /// every input starts from the zero state whatever its length; off, it reads the padding
+    /// like any symbol (the book's layout).
+    #[arg(long)]
+    mask_padding: bool,
+    /// End every input with `<eos>` (PyTorch's translation tutorial, fairseq), so the encoder
+    /// sees where each input ends whatever its length; off, the book's layout.
+    #[arg(long)]
+    input_eos: bool,
     /// Give the encoder's state to every decoder step (the book's "peeky" decoder).
     #[arg(long, conflicts_with = "attention")]
     peeky: bool,
@@ -160,6 +169,8 @@ impl TrainArgs {
             ("--addition", self.addition),
             ("--examples", self.examples.is_some()),
             ("--reverse-input", self.reverse_input),
+            ("--mask-padding", self.mask_padding),
+            ("--input-eos", self.input_eos),
             ("--peeky", self.peeky),
             ("--attention", self.attention.is_some()),
             ("--bidirectional", self.bidirectional),

@@ -16,7 +16,7 @@ pub(crate) fn print_summary_of(dir: &Path) -> Result<()> {
         c.num_layers,
         c.cell.name().to_uppercase(),
         c.variant(),
-        if loaded.config.layout.reverse_input { ", reversed input" } else { "" },
+        loaded.config.layout.describe(),
         c.vocab_size,
         c.embed_size,
         c.hidden_size

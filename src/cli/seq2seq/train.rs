@@ -94,7 +94,14 @@ fn start(args: &TrainArgs) -> Result<Session> {
     let all: Vec<Pair> = train_pairs.iter().chain(&valid_pairs).cloned().collect();
     let vocab = CharVocab::from_pairs(&all);
     let (max_input_len, max_output_len) = pairs::max_lengths(&all);
-    let layout = Layout { max_input_len, max_output_len, reverse_input: args.reverse_input };
+    let mask_padding = args.mask_padding;
+    let layout = Layout {
+        max_input_len,
+        max_output_len,
+        reverse_input: args.reverse_input,
+        mask_padding,
+        input_eos: args.input_eos,
+    };
     let model_config = Seq2seqConfig {
         cell: args.cell.unwrap_or(CellKind::Lstm),
         vocab_size: vocab.len(),
@@ -105,6 +112,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         dropout,
         attention: args.attention,
         bidirectional: args.bidirectional,
+        mask_padding,
     };
     model_config.check()?;
     let settings = Settings {
@@ -141,7 +149,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
         if layers > 1 { format!("{layers} x ") } else { String::new() },
         model_config.cell.name().to_uppercase(),
         model_config.variant(),
-        if args.reverse_input { ", reversed input" } else { "" },
+        layout.describe(),
         model_config.vocab_size,
         model_config.embed_size,
         model_config.hidden_size,

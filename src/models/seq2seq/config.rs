@@ -39,6 +39,13 @@ pub struct Seq2seqConfig {
     /// then 2H wide and starts from `[fwd final h | rev final h]`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bidirectional: bool,
+    /// The encoder skips each input's padding (Keras' masking, PyTorch's packed sequences): every
+    /// input starts from the zero state at its first character and hands on the state after its
+    /// last, whatever its length; the ids must hold the padding after the characters (a
+    /// [`crate::data::pairs::Layout`] with `mask_padding`). Off: the encoder reads the padding
+    /// like any symbol (the book's layout, and runs made before this field).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mask_padding: bool,
 }
 
 impl Seq2seqConfig {
@@ -60,6 +67,7 @@ impl Seq2seqConfig {
             dropout: 0.0,
             attention: None,
             bidirectional: false,
+            mask_padding: false,
         }
     }
 

@@ -7,6 +7,7 @@
 //! (N, 2H): the forward direction after the last step, the reverse one after the first.
 
 use super::{as3, Seq2seqConfig};
+use crate::data::pairs::CharVocab;
 use crate::layers::Dropout;
 use crate::models::classifier::StackLayer;
 use crate::params::Params;
@@ -23,7 +24,8 @@ pub struct Encoder<F: Real> {
     /// `dropouts[k]` on the input of layer k (the embedding for k = 0).
     dropouts: Vec<Dropout<F>>,
     dropped: bool,          // whether the last forward applied dropout
-    lengths: Vec<usize>,    // T_in for every row: the encoder reads the padding (the book's)
+    mask_padding: bool,     // skip each row's trailing padding, or read it (the book's)
+    lengths: Vec<usize>,    // each row's real steps, or T_in for every row
     h: Array3<F>,           // (L, N, E) each layer's final h, E = H or 2H
     hs: Array3<F>,          // (N, T_in, E) the top layer's outputs
     dhs: Array3<F>,         // (N, T_in, E) zeros, when nothing reads the top layer's outputs
@@ -51,6 +53,7 @@ impl<F: Real> Encoder<F> {
             rnns,
             dropouts: (0..config.num_layers).map(|_| Dropout::new(config.dropout)).collect(),
             dropped: false,
+            mask_padding: config.mask_padding,
             lengths: Vec::new(),
             h: Array3::zeros((0, 0, 0)),
             hs: Array3::zeros((0, 0, 0)),
@@ -69,7 +72,15 @@ impl<F: Real> Encoder<F> {
     ) -> (ArrayView3<'_, F>, ArrayView3<'_, F>) {
         self.dropped = rng.is_some();
         self.lengths.clear();
-        self.lengths.resize(ids.nrows(), ids.ncols());
+        if self.mask_padding {
+            // The padding is trailing (the layout's `mask_padding`): a row's length is its count
+            // of other ids.
+            self.lengths.extend(
+                ids.rows().into_iter().map(|row| row.iter().filter(|&&id| id != CharVocab::PAD).count()),
+            );
+        } else {
+            self.lengths.resize(ids.nrows(), ids.ncols());
+        }
         let mut xs = self.embed.forward(params, ids);
         for (rnn, dropout) in self.rnns.iter_mut().zip(&mut self.dropouts) {
             if let Some(rng) = rng.as_deref_mut() {
