@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference for recur's word-level language models.
+"""PyTorch reference for recur's word-level (and character-level) language models.
 
 Our own re-implementation of the semantics of PyTorch's `word_language_model`
 example (examples/word_language_model: RNNModel, batchify, truncated BPTT with
@@ -9,6 +9,13 @@ perplexity and speed reference recur is compared against, and it reads and
 writes recur run directories (config.json, vocab.txt, model.safetensors) so
 that weights can move between the two.
 
+`--tokenizer char` is recur's `--tokenizer char`: every character a token, the
+line break `<eos>`, `<unk>` for characters training did not see; it is scored
+in bits per character (log2 of the perplexity), by the book's procedure at
+--eval-batch x --eval-bptt, shrunk as recur's eval_shape shrinks it for a short
+split. `--optimizer adam` is the book's (and recur's) Adam, written out so that
+epsilon sits where theirs does; with it lr stays constant.
+
 Subcommands:
     train   train on PTB, save the best model as a recur run directory, print
             valid/test perplexity by two procedures (see below)
@@ -16,13 +23,13 @@ Subcommands:
     bench   tokens/s of full training steps on random tokens
 
 The two perplexity procedures (both with dropout off and the state starting
-at zero, batch 10, 35 time steps):
-    example: the example's `evaluate`: the split batchified into 10 streams,
-             blocks of 35 rows (the last one shorter), loss weighted by block
+at zero, batch B = --eval-batch 10, T = --eval-bptt 35 time steps):
+    example: the example's `evaluate`: the split batchified into B streams,
+             blocks of T rows (the last one shorter), loss weighted by block
              length, divided by the number of predicted rows.
     book:    "Deep Learning from Scratch 2" common/util.py `eval_perplexity`:
-             stream i starts at i * jump, jump = (n - 1) // 10;
-             max_iters = (n - 1) // (10 * 35) blocks, ppl = exp(mean of the
+             stream i starts at i * jump, jump = (n - 1) // B;
+             max_iters = (n - 1) // (B * T) blocks, ppl = exp(mean of the
              block losses). It skips the tail the example covers, so the two
              figures differ slightly.
 """
@@ -42,8 +49,23 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 EOS = "<eos>"
+UNK = "<unk>"
 EVAL_BATCH = 10
 EVAL_BPTT = 35
+
+# --tokenizer <-> the name config.json records (recur's).
+CONFIG_TOKENIZER = {"word": "whitespace", "char": "char"}
+TOKENIZER_OF_CONFIG = {v: k for k, v in CONFIG_TOKENIZER.items()}
+
+# What Rust's char::is_whitespace (Unicode White_Space) calls white space, and U+FEFF:
+# the characters recur writes by name in a char vocab.txt. Python's str.isspace
+# differs (it also takes U+001C..U+001F), so the set is spelled out.
+NAMED_CHARS = frozenset(
+    [chr(c) for c in range(0x09, 0x0E)]
+    + [" ", "\u0085", "\u00a0", "\u1680"]
+    + [chr(c) for c in range(0x2000, 0x200B)]
+    + ["\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "\ufeff"]
+)
 
 # recur's cell names <-> the example's --model names.
 CELL_OF_MODEL = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "rnn"}
@@ -79,6 +101,80 @@ def encode(tokens, vocab, path):
             sys.exit(f"error: {path}: word {w!r} is not in the vocabulary")
         ids.append(vocab[w])
     return torch.tensor(ids, dtype=torch.long)
+
+
+def read_chars(path):
+    """recur's char tokenizer: every character a token as it is, each line break <eos>.
+
+    newline="" keeps the file's own line ends: a CR is dropped only where it
+    ends a line (CRLF), as recur does; elsewhere it is a character. A leading
+    UTF-8 byte-order mark is dropped (utf-8-sig), as recur's read_text does.
+    """
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        lines = f.read().split("\n")
+    tokens = []
+    for k, line in enumerate(lines):
+        tokens.extend(line[:-1] if line.endswith("\r") else line)
+        if k + 1 < len(lines):
+            tokens.append(EOS)
+    return tokens
+
+
+def build_char_vocab(tokens):
+    """<unk> (id 0, as recur puts it), then the characters (and <eos>) by first appearance.
+
+    <unk> stands for a valid/test character training did not see; recur's char
+    vocabulary has it too, so the vocabulary sizes (and the softmax) match.
+    """
+    vocab = {UNK: 0}
+    for t in tokens:
+        if t not in vocab:
+            vocab[t] = len(vocab)
+    return vocab
+
+
+def encode_chars(tokens, vocab, path):
+    """Ids of `tokens`, a character outside the vocabulary as <unk> (said once per file)."""
+    unk = vocab.get(UNK)
+    ids, unknown = [], 0
+    for t in tokens:
+        i = vocab.get(t)
+        if i is None:
+            if unk is None:
+                sys.exit(f"error: {path}: character {t!r} is not in the vocabulary (which has no <unk>)")
+            i, unknown = unk, unknown + 1
+        ids.append(i)
+    if unknown:
+        print(f"note: {path}: {unknown} characters outside the vocabulary read as {UNK}", flush=True)
+    return torch.tensor(ids, dtype=torch.long)
+
+
+def read_split(path, vocab, tokenizer):
+    """A valid/test split encoded with the training vocabulary, the tokenizer's way."""
+    if tokenizer == "char":
+        return encode_chars(read_chars(path), vocab, path)
+    return encode(read_tokens(path), vocab, path)
+
+
+def token_name(token):
+    """How a char vocab.txt writes a token: recur's names for white space, else the token."""
+    if token not in NAMED_CHARS:
+        return token
+    return {" ": "<sp>", "\t": "<tab>"}.get(token, f"<U+{ord(token):04X}>")
+
+
+def name_token(name):
+    """The token a char vocab.txt line names (token_name's inverse; <eos>, <unk> as they are)."""
+    if name == "<sp>":
+        return " "
+    if name == "<tab>":
+        return "\t"
+    if name.startswith("<U+") and name.endswith(">") and len(name) > 4:
+        try:
+            return chr(int(name[3:-1], 16))
+        except (ValueError, OverflowError):
+            pass
+    return name
 
 
 def batchify(ids, bsz):
@@ -163,46 +259,124 @@ def detach(hidden):
     return hidden.detach()
 
 
+def clip_grads(model, clip):
+    """clip_grad_norm_ over all parameters; clip 0 means no clipping (recur's --clip 0).
+
+    (clip_grad_norm_ itself would scale every gradient to zero at 0.)
+    """
+    if clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+
+
 def sgd_step(model, lr, clip):
     """clip_grad_norm_ over all parameters, then p -= lr * grad."""
-    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    clip_grads(model, clip)
     with torch.no_grad():
         for p in model.parameters():  # a tied weight is listed once
             p.add_(p.grad, alpha=-lr)
 
 
+class Adam:
+    """The book's (and recur's) Adam, by hand: torch.optim.Adam adds eps to the bias-corrected
+    sqrt(v_hat), the book to sqrt(v), with the correction folded into lr_t.
+
+    lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t); m += (1 - beta1)(g - m);
+    v += (1 - beta2)(g^2 - v); w -= lr_t * m / (sqrt(v) + eps). step(model, lr, clip)
+    has sgd_step's signature, so the training loops take either.
+    """
+
+    def __init__(self, model, beta1=0.9, beta2=0.999, eps=1e-7):
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.m = [torch.zeros_like(p) for p in model.parameters()]
+        self.v = [torch.zeros_like(p) for p in model.parameters()]
+        self.t = 0
+
+    def step(self, model, lr, clip):
+        clip_grads(model, clip)
+        self.t += 1
+        lr_t = lr * math.sqrt(1.0 - self.beta2 ** self.t) / (1.0 - self.beta1 ** self.t)
+        with torch.no_grad():
+            for p, m, v in zip(model.parameters(), self.m, self.v):
+                g = p.grad
+                m.add_(g - m, alpha=1.0 - self.beta1)
+                v.add_(g * g - v, alpha=1.0 - self.beta2)
+                p.addcdiv_(m, v.sqrt().add_(self.eps), value=-lr_t)
+
+
+def optimizer_step(name, model):
+    """The update the training loop calls, step(model, lr, clip): SGD, or a fresh Adam's."""
+    return Adam(model).step if name == "adam" else sgd_step
+
+
 # ---------------------------------------------------------------- evaluation
 
-def eval_example(model, ids):
+def eval_shape(n, batch, time):
+    """recur's eval_shape: the blocks (streams, steps) a split of n tokens is measured in.
+
+    batch x time when it fills them, else fewer streams, else one shorter stream;
+    None below 2 tokens.
+    """
+    data = n - 1
+    if data < 1:
+        return None
+    if data >= batch * time:
+        return batch, time
+    if data >= time:
+        return data // time, time
+    return 1, data
+
+
+def eval_dims(args, n, what):
+    """(batch, time) to measure a split in: the flags; in char mode shrunk as recur does (said)."""
+    wanted = (args.eval_batch, args.eval_bptt)
+    if args.tokenizer != "char":
+        return wanted
+    shape = eval_shape(n, *wanted)
+    if shape is None:
+        sys.exit(f"error: {what} has {n} tokens: too few to measure a perplexity")
+    if shape != wanted:
+        print(f"{what} has {n} tokens: measured in blocks of {shape[0]} x {shape[1]} "
+              f"instead of {wanted[0]} x {wanted[1]}", flush=True)
+    return shape
+
+
+def bpc(ppl):
+    """Bits per character: log2 of the perplexity, the mean cross-entropy / ln 2."""
+    return math.log2(ppl)
+
+
+def eval_example(model, ids, batch=EVAL_BATCH, time=EVAL_BPTT):
     """The example's evaluate(): length-weighted mean CE over the whole split -> ppl."""
     model.eval()
-    source = batchify(ids, EVAL_BATCH)
-    hidden = model.init_hidden(EVAL_BATCH)
+    source = batchify(ids, batch)
+    if source.size(0) < 2:
+        sys.exit(f"error: the split is too short for {batch} streams")
+    hidden = model.init_hidden(batch)
     total = 0.0
     with torch.no_grad():
-        for i in range(0, source.size(0) - 1, EVAL_BPTT):
-            data, targets = get_batch(source, i, EVAL_BPTT)
+        for i in range(0, source.size(0) - 1, time):
+            data, targets = get_batch(source, i, time)
             logits, hidden = model(data, hidden)
             total += data.size(0) * F.cross_entropy(logits, targets).item()
     return math.exp(total / (source.size(0) - 1))
 
 
-def eval_book(model, ids):
-    """The book's eval_perplexity (batch 10, time 35), state reset to zeros first."""
+def eval_book(model, ids, batch=EVAL_BATCH, time=EVAL_BPTT):
+    """The book's eval_perplexity (batch 10, time 35 unless told), state reset to zeros first."""
     model.eval()
     n = ids.size(0)
-    max_iters = (n - 1) // (EVAL_BATCH * EVAL_BPTT)
-    jump = (n - 1) // EVAL_BATCH
+    max_iters = (n - 1) // (batch * time)
+    jump = (n - 1) // batch
     if max_iters == 0:
-        sys.exit("error: the split is too short for one 10 x 35 block")
-    hidden = model.init_hidden(EVAL_BATCH)
-    # pos[i, t] = i*jump + t; block `it` reads pos + it*35 and its successor.
+        sys.exit(f"error: the split is too short for one {batch} x {time} block")
+    hidden = model.init_hidden(batch)
+    # pos[i, t] = i*jump + t; block `it` reads pos + it*time and its successor.
     # (The book wraps indices modulo n, but with max_iters as above they never wrap.)
-    pos = torch.arange(EVAL_BATCH).unsqueeze(1) * jump + torch.arange(EVAL_BPTT).unsqueeze(0)
+    pos = torch.arange(batch).unsqueeze(1) * jump + torch.arange(time).unsqueeze(0)
     losses = []
     with torch.no_grad():
         for it in range(max_iters):
-            idx = pos + it * EVAL_BPTT
+            idx = pos + it * time
             xs = ids[idx].t().contiguous()  # (N, T) -> (T, N), sequence first
             ts = ids[idx + 1].t().reshape(-1)
             logits, hidden = model(xs, hidden)
@@ -234,6 +408,11 @@ def write_text_atomic(path, text):
 
 
 def save_run(rundir, state_dict, words, args, vocab_size):
+    """A recur run directory; `words` are the tokens by id (char runs: written by name)."""
+    # Callers other than cmd_train (tests/fixtures) pass an args without tokenizer: words.
+    tokenizer = getattr(args, "tokenizer", "word")
+    if tokenizer == "char":
+        words = [token_name(w) for w in words]
     os.makedirs(rundir, exist_ok=True)
     # Each tensor its own contiguous float32 copy: for tied models encoder.weight
     # and decoder.weight share storage, which safetensors refuses.
@@ -256,18 +435,30 @@ def save_run(rundir, state_dict, words, args, vocab_size):
             "init": "pytorch",
             "init_scale": 0.1,
         },
-        "tokenizer": "whitespace",
+        "tokenizer": CONFIG_TOKENIZER[tokenizer],
     }
     write_text_atomic(os.path.join(rundir, "config.json"), json.dumps(config, indent=2) + "\n")
 
 
+def run_tokenizer(rundir):
+    """The run's --tokenizer (word or char) from its config.json; others are refused."""
+    with open(os.path.join(rundir, "config.json"), encoding="utf-8") as f:
+        name = json.load(f).get("tokenizer")
+    if name not in TOKENIZER_OF_CONFIG:
+        sys.exit(f"error: tokenizer {name!r} is not supported (only whitespace and char)")
+    return TOKENIZER_OF_CONFIG[name]
+
+
 def load_run(rundir):
-    """A recur run directory -> (model in eval mode, vocab dict)."""
+    """A recur run directory -> (model in eval mode, vocab dict: token -> id).
+
+    A char run's vocab.txt names white space (<sp>, <tab>, <U+XXXX>); the dict's
+    keys are the characters themselves, as read_chars yields them.
+    """
+    tokenizer = run_tokenizer(rundir)
     with open(os.path.join(rundir, "config.json"), encoding="utf-8") as f:
         config = json.load(f)
     mc = config["model"]
-    if config.get("tokenizer") != "whitespace":
-        sys.exit(f"error: tokenizer {config.get('tokenizer')!r} is not supported (only whitespace)")
     if mc["cell"] not in MODEL_OF_CELL:
         sys.exit(f"error: unknown cell {mc['cell']!r}")
 
@@ -276,6 +467,8 @@ def load_run(rundir):
     if not text.endswith("\n"):
         sys.exit("error: vocab.txt is not newline-terminated")
     words = text[:-1].split("\n")
+    if tokenizer == "char":
+        words = [name_token(w) for w in words]
     vocab = {w: i for i, w in enumerate(words)}
     if len(vocab) != len(words) or len(words) != mc["vocab_size"]:
         sys.exit(f"error: vocab.txt has {len(words)} lines ({len(vocab)} distinct), "
@@ -299,11 +492,15 @@ def load_run(rundir):
 
 # ---------------------------------------------------------------- train
 
-def train_epoch(model, train_data, args, lr, epoch):
-    """One pass over train_data (at most --max-batches blocks); returns the mean loss."""
+def train_epoch(model, train_data, args, lr, epoch, step=sgd_step):
+    """One pass over train_data (at most --max-batches blocks).
+
+    Returns the mean loss and the number of tokens trained (for tokens/s).
+    `step(model, lr, clip)` is the update: sgd_step or Adam(...).step.
+    """
     model.train()
     hidden = model.init_hidden(args.batch_size)
-    total, count = 0.0, 0
+    total, count, tokens = 0.0, 0, 0
     interval_loss, interval_start = 0.0, time.time()
     for batch, i in enumerate(range(0, train_data.size(0) - 1, args.bptt)):
         if args.max_batches and batch >= args.max_batches:
@@ -314,17 +511,43 @@ def train_epoch(model, train_data, args, lr, epoch):
         logits, hidden = model(data, hidden)
         loss = F.cross_entropy(logits, targets)
         loss.backward()
-        sgd_step(model, lr, args.clip)
+        step(model, lr, args.clip)
         total += loss.item()
         count += 1
+        tokens += data.numel()
         interval_loss += loss.item()
         if count % args.log_interval == 0:
             cur = interval_loss / args.log_interval
             ms = (time.time() - interval_start) * 1000 / args.log_interval
+            # Char runs add bits per character; the word line stays the example's.
+            extra = f" | bpc {cur / math.log(2):6.3f}" if args.tokenizer == "char" else ""
             print(f"| epoch {epoch:3d} | batch {count:5d} | lr {lr:g} | ms/batch {ms:6.1f} "
-                  f"| loss {cur:5.2f} | ppl {math.exp(cur):8.2f}", flush=True)
+                  f"| loss {cur:5.2f} | ppl {math.exp(cur):8.2f}{extra}", flush=True)
             interval_loss, interval_start = 0.0, time.time()
-    return total / max(count, 1)
+    return total / max(count, 1), tokens
+
+
+def read_train(path, args):
+    """The training tokens (the first --max-train-chars of them in char mode) and their vocab.
+
+    As recur's --corpus-size: the cut comes first, so the vocabulary is the kept
+    part's and what the cut drops reads as <unk> in valid/test.
+    """
+    if args.tokenizer != "char":
+        if args.max_train_chars:
+            sys.exit("error: --max-train-chars needs --tokenizer char (word mode reads valid and "
+                     "test with the whole training vocabulary, and has no <unk>)")
+        tokens = read_tokens(path)
+        vocab = build_vocab(tokens)
+        return encode(tokens, vocab, path), vocab
+    tokens = read_chars(path)
+    if args.max_train_chars:
+        if args.max_train_chars > len(tokens):
+            sys.exit(f"error: --max-train-chars {args.max_train_chars} is larger than the corpus "
+                     f"({len(tokens)} tokens)")
+        tokens = tokens[: args.max_train_chars]
+    vocab = build_char_vocab(tokens)
+    return encode_chars(tokens, vocab, path), vocab
 
 
 def cmd_train(args):
@@ -333,33 +556,45 @@ def cmd_train(args):
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     paths = {s: os.path.join(args.data, f"ptb.{s}.txt") for s in ("train", "valid", "test")}
-    train_tokens = read_tokens(paths["train"])
-    vocab = build_vocab(train_tokens)
+    char = args.tokenizer == "char"
+    train_ids, vocab = read_train(paths["train"], args)
     words = sorted(vocab, key=vocab.get)
-    ids = {"train": encode(train_tokens, vocab, paths["train"])}
+    ids = {"train": train_ids}
     for s in ("valid", "test"):
-        ids[s] = encode(read_tokens(paths[s]), vocab, paths[s])
+        ids[s] = read_split(paths[s], vocab, args.tokenizer)
     print(f"vocab {len(vocab)} | tokens train {len(ids['train'])} valid {len(ids['valid'])} "
           f"test {len(ids['test'])}", flush=True)
+    dims = {s: eval_dims(args, len(ids[s]), f"the {s} text") for s in ("valid", "test")}
 
     model = RNNModel(args.model, len(vocab), args.emsize, args.nhid, args.nlayers,
                      args.dropout, args.tied)
     train_data = batchify(ids["train"], args.batch_size)
+    step = optimizer_step(args.optimizer, model)
 
     lr = args.lr
     best_val, best_state, best_epoch = None, None, 0
+    train_seconds, train_tokens = 0.0, 0
     for epoch in range(1, args.epochs + 1):
         start = time.time()
-        train_loss = train_epoch(model, train_data, args, lr, epoch)
-        val_ppl = eval_example(model, ids["valid"])
-        print(f"| end of epoch {epoch:3d} | time {time.time() - start:6.1f}s | lr {lr:g} "
-              f"| train ppl {math.exp(train_loss):8.2f} | valid ppl {val_ppl:8.2f}", flush=True)
+        train_loss, tokens = train_epoch(model, train_data, args, lr, epoch, step)
+        train_seconds += time.time() - start
+        train_tokens += tokens
+        if char:
+            # recur selects on its own measure: the book's procedure at the eval shape.
+            val_ppl = eval_book(model, ids["valid"], *dims["valid"])
+            print(f"| end of epoch {epoch:3d} | time {time.time() - start:6.1f}s | lr {lr:g} "
+                  f"| train ppl {math.exp(train_loss):8.3f} | train bpc {train_loss / math.log(2):6.4f} "
+                  f"| valid ppl {val_ppl:8.3f} | valid bpc {bpc(val_ppl):6.4f}", flush=True)
+        else:
+            val_ppl = eval_example(model, ids["valid"], *dims["valid"])
+            print(f"| end of epoch {epoch:3d} | time {time.time() - start:6.1f}s | lr {lr:g} "
+                  f"| train ppl {math.exp(train_loss):8.2f} | valid ppl {val_ppl:8.2f}", flush=True)
         if best_val is None or val_ppl < best_val:
             best_val, best_epoch = val_ppl, epoch
             best_state = copy.deepcopy(model.state_dict())
             save_run(args.save, best_state, words, args, len(vocab))
-        else:
-            lr /= 4.0  # the example's annealing: no improvement on valid
+        elif args.optimizer == "sgd":
+            lr /= 4.0  # the example's annealing: no improvement on valid (recur's Adam keeps lr)
 
     # Test the best model (the example reloads its best checkpoint).
     model.load_state_dict(best_state)
@@ -367,12 +602,27 @@ def cmd_train(args):
         "model": args.model,
         "vocab_size": len(vocab),
         "best_epoch": best_epoch,
-        "valid_ppl_example": eval_example(model, ids["valid"]),
-        "valid_ppl_book": eval_book(model, ids["valid"]),
-        "test_ppl_example": eval_example(model, ids["test"]),
-        "test_ppl_book": eval_book(model, ids["test"]),
+        "valid_ppl_example": eval_example(model, ids["valid"], *dims["valid"]),
+        "valid_ppl_book": eval_book(model, ids["valid"], *dims["valid"]),
+        "test_ppl_example": eval_example(model, ids["test"], *dims["test"]),
+        "test_ppl_book": eval_book(model, ids["test"], *dims["test"]),
         "save": args.save,
     }
+    if char:
+        # Extra fields only for char runs: a word run's line stays as it was.
+        result.update({
+            "tokenizer": "char",
+            "optimizer": args.optimizer,
+            "valid_bpc_book": bpc(result["valid_ppl_book"]),
+            "test_bpc_book": bpc(result["test_ppl_book"]),
+            "valid_bpc_example": bpc(result["valid_ppl_example"]),
+            "test_bpc_example": bpc(result["test_ppl_example"]),
+            "eval_shape_valid": list(dims["valid"]),
+            "eval_shape_test": list(dims["test"]),
+            "train_tokens": train_tokens,
+            "train_seconds": train_seconds,
+            "train_tokens_per_s": train_tokens / train_seconds if train_seconds > 0 else None,
+        })
     print(json.dumps(result), flush=True)
 
 
@@ -380,16 +630,28 @@ def cmd_train(args):
 
 def cmd_eval(args):
     torch.set_num_threads(args.threads)
+    tokenizer = run_tokenizer(args.run)
+    if args.tokenizer is not None and args.tokenizer != tokenizer:
+        sys.exit(f"error: --tokenizer {args.tokenizer}, but {args.run} is a {tokenizer} model")
+    args.tokenizer = tokenizer
     model, vocab = load_run(args.run)
     path = os.path.join(args.data, f"ptb.{args.split}.txt")
-    ids = encode(read_tokens(path), vocab, path)
+    ids = read_split(path, vocab, tokenizer)
+    dims = eval_dims(args, len(ids), f"the {args.split} text")
     result = {
         "run": args.run,
         "split": args.split,
         "tokens": len(ids),
-        "ppl_book": eval_book(model, ids),
-        "ppl_example": eval_example(model, ids),
+        "ppl_book": eval_book(model, ids, *dims),
+        "ppl_example": eval_example(model, ids, *dims),
     }
+    if tokenizer == "char":
+        result.update({
+            "tokenizer": "char",
+            "bpc_book": bpc(result["ppl_book"]),
+            "bpc_example": bpc(result["ppl_example"]),
+            "eval_shape": list(dims),
+        })
     print(json.dumps(result), flush=True)
 
 
@@ -405,6 +667,7 @@ def cmd_bench(args):
     total_steps = args.warmup + args.steps * args.repeats
     data = torch.randint(0, args.vocab, (total_steps * args.bptt + 1, args.batch_size))
     hidden = model.init_hidden(args.batch_size)
+    update = optimizer_step(args.optimizer, model)
     step = 0
 
     def train_step():
@@ -416,7 +679,7 @@ def cmd_bench(args):
         logits, hidden = model(data_, hidden)
         loss = F.cross_entropy(logits, targets)
         loss.backward()
-        sgd_step(model, args.lr, 0.25)
+        update(model, args.lr, 0.25)
         return loss
 
     for _ in range(args.warmup):
@@ -443,6 +706,8 @@ def cmd_bench(args):
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
     }
+    if args.optimizer != "sgd":
+        result["optimizer"] = args.optimizer  # absent for SGD: the line stays as it was
     print(json.dumps(result), flush=True)
 
 
@@ -460,9 +725,18 @@ def main():
         q.add_argument("--tied", action="store_true")
         q.add_argument("--batch-size", type=int, default=20)
         q.add_argument("--bptt", type=int, default=35)
-        q.add_argument("--lr", type=float, default=20.0)
+        q.add_argument("--lr", type=float, default=None,
+                       help="default 20 with sgd (the example's), 0.001 with adam (the book's)")
         q.add_argument("--seed", type=int, default=1111)
         q.add_argument("--threads", type=int, default=2)
+        q.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"],
+                       help="sgd: p -= lr * grad; adam: the book's Adam (eps 1e-7 outside the sqrt)")
+
+    def eval_args(q):
+        q.add_argument("--eval-batch", type=int, default=EVAL_BATCH,
+                       help="streams of the perplexity procedures (char mode: fewer if the split is short)")
+        q.add_argument("--eval-bptt", type=int, default=EVAL_BPTT,
+                       help="time steps of a block of the perplexity procedures")
 
     t = sub.add_parser("train", help="train on PTB and save a recur run directory")
     model_args(t)
@@ -474,12 +748,20 @@ def main():
     t.add_argument("--data", required=True, help="folder with ptb.{train,valid,test}.txt")
     t.add_argument("--save", required=True, help="run directory to write")
     t.add_argument("--overwrite", action="store_true", help="replace a model already in --save")
+    t.add_argument("--tokenizer", default="word", choices=list(CONFIG_TOKENIZER),
+                   help="word: whitespace words; char: every character (recur's --tokenizer char)")
+    t.add_argument("--max-train-chars", type=int, default=0,
+                   help="char mode: train on the first N tokens only (recur's --corpus-size; 0: all)")
+    eval_args(t)
 
     e = sub.add_parser("eval", help="perplexity of a recur run directory on a PTB split")
     e.add_argument("--run", required=True)
     e.add_argument("--data", required=True)
     e.add_argument("--split", default="test", choices=["train", "valid", "test"])
     e.add_argument("--threads", type=int, default=2)
+    e.add_argument("--tokenizer", default=None, choices=list(CONFIG_TOKENIZER),
+                   help="the run's (config.json) unless given; must agree with it")
+    eval_args(e)
 
     b = sub.add_parser("bench", help="tokens/s of training steps on random tokens")
     model_args(b)
@@ -490,6 +772,11 @@ def main():
     b.add_argument("--repeats", type=int, default=5)
 
     args = p.parse_args()
+    if getattr(args, "lr", 0) is None:
+        # The example's lr 20 would blow Adam up at once: each optimizer its own default.
+        args.lr = 0.001 if args.optimizer == "adam" else 20.0
+    if min(getattr(args, "eval_batch", 1), getattr(args, "eval_bptt", 1)) < 1:
+        sys.exit("error: --eval-batch and --eval-bptt must be at least 1")
     {"train": cmd_train, "eval": cmd_eval, "bench": cmd_bench}[args.cmd](args)
 
 
