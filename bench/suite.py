@@ -56,6 +56,8 @@ MODELS = {
     "medium": ("2 x LSTM 650, tied embedding/decoder, V 10,000, batch 20 x 35, SGD, clip 0.25, "
                "no dropout", "numpy_ch06.py", False),
     "gru-medium": ("medium with GRU cells", "numpy_ch06.py", False),
+    "char": ("PTB's character model: embedding 128, 2 x LSTM 512, V 51, batch 32 x 100, "
+             "Adam lr 0.002, clip 5", None, False),
     "classify": ("embedding 100 + LSTM 128, final state -> sigmoid head, V 10,000, padded batches "
                  "of 64 texts of 1-100 words (tokens = real words), Adam lr 0.005, clip 5",
                  None, True),

@@ -10,6 +10,8 @@ MODEL is one of (the same sizes, step and update as `recur bench MODEL`):
     small       2 x nn.LSTM 200, V 10,000, batch 20 x 20, SGD lr 0.1, clip 0.25
     medium      2 x nn.LSTM 650, tied, V 10,000, batch 20 x 35, SGD lr 0.1, clip 0.25
     gru-medium  medium with nn.GRU
+    char        embedding 128, 2 x nn.LSTM 512, V 51, batch 32 x 100, torch.optim.Adam lr 0.002,
+                clip 5 (PTB read as characters)
     classify    nn.Embedding(10,000, 100) + nn.LSTM(100, 128, batch_first) over
                 pack_padded_sequence, final h -> nn.Linear(128, 1) -> BCEWithLogits; batches of
                 64 texts of 1-100 words (the same lengths and labels as recur's, from SplitMix64),
@@ -53,8 +55,9 @@ START_RSS = status_mib("VmRSS:")
 
 from word_lm import RNNModel, detach  # noqa: E402
 
-# name -> (cell, vocab, width, layers, tied, batch, time, clip); SGD lr 0.1 for all.
+# name -> (cell, vocab, width, layers, tied, batch, time, clip); SGD lr 0.1 for all but char.
 LMS = {
+    "char": ("LSTM", 51, 512, 2, False, 32, 100, 5.0),
     "ch05": ("RNN_TANH", 418, 100, 1, False, 10, 5, None),
     "ch06": ("LSTM", 10_000, 100, 1, False, 20, 35, 0.25),
     "small": ("LSTM", 10_000, 200, 2, False, 20, 20, 0.25),
@@ -62,6 +65,8 @@ LMS = {
     "gru-medium": ("GRU", 10_000, 650, 2, True, 20, 35, 0.25),
 }
 LM_LR = 0.1
+# The character model: embedding 128 (the others' embedding is their width), Adam lr 0.002.
+CHAR_EMBED, CHAR_LR = 128, 0.002
 LM_BATCHES = 10
 
 CLS_VOCAB, CLS_EMBED, CLS_HIDDEN = 10_000, 100, 128
@@ -97,9 +102,13 @@ def time_steps(warmup, repeats, seconds, step):
 
 def language_model(name, args):
     cell, vocab, width, layers, tied, batch, bptt, clip = LMS[name]
-    model = RNNModel(cell, vocab, width, width, layers, 0.0, tied)
+    embed = CHAR_EMBED if name == "char" else width
+    model = RNNModel(cell, vocab, embed, width, layers, 0.0, tied)
     model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=LM_LR)
+    if name == "char":
+        opt = torch.optim.Adam(model.parameters(), lr=CHAR_LR)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=LM_LR)
     # Sequence-first (T, N) blocks, as RNNModel reads them; block k's targets are one row later.
     data = torch.randint(0, vocab, (LM_BATCHES * bptt + 1, batch))
     hidden = model.init_hidden(batch)

@@ -27,6 +27,17 @@ pub enum OptimizerKind {
     Adam,
 }
 
+impl OptimizerKind {
+    /// The name a config and the command line use.
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Momentum => "momentum",
+            OptimizerKind::Adam => "adam",
+        }
+    }
+}
+
 /// One of an optimizer's per-parameter tensor lists, by name (`velocity`, `m`, `v`).
 pub type StateBuffer<F> = (&'static str, Vec<ArrayD<F>>);
 
