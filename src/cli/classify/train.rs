@@ -18,11 +18,14 @@ use recur::io::run_dir::{RunDir, TaskKind, METRICS, MODEL, RESULT, VOCAB};
 use recur::io::train_state::CHECKPOINT;
 use recur::models::{Classifier, ClassifierConfig};
 use recur::optim::{LrRule, Optimizer};
-use recur::tasks::classify::cv::{cross_validate, FoldResult};
+use recur::tasks::classify::baselines::{fit_and_test, BaselineScores};
+use recur::tasks::classify::cv::{cross_validate, CvResult, FoldResult, Spread};
 use recur::tasks::classify::members::{
     evaluate_members, holdout, holdout_figures, train_final, Holdout, Member, MembersObserver, Trained,
 };
-use recur::tasks::classify::run::{write_result, ClassifyRunConfig, TrainSettings, CONFIG, CV};
+use recur::tasks::classify::run::{
+    write_result, ClassifyRunConfig, SplitBaselines, TrainSettings, CONFIG, CV,
+};
 use recur::tasks::classify::texts::{recorded_texts, Plan, Sources};
 use recur::tensor::Rng;
 use recur::train::{EpochStats, Outcome, TrainState};
@@ -113,6 +116,7 @@ fn start(args: TrainArgs) -> Result<()> {
              mean validation accuracy {valid_mean:.4})",
             cv.mean_accuracy, cv.std_accuracy, cv.min_accuracy, cv.max_accuracy
         );
+        print_spreads(&cv);
         print_confusion("every fold's test texts", &classes, &cv.confusion);
         cv.write(&run)?;
         metrics = lines;
@@ -294,7 +298,8 @@ fn finish(
         print_confusion("test", &config.classes, &e.confusion);
         e
     });
-    write_result(run, &trained.best_epochs, &trained.valid, test.as_ref())?;
+    let baselines = split_baselines(plan, sources, config.classes.len(), valid.accuracy, test.as_ref());
+    write_result(run, &trained.best_epochs, &trained.valid, test.as_ref(), &baselines)?;
     println!(
         "wrote {} (config, vocab, model, metrics, loss plot, result{}{})",
         run.root.display(),
@@ -349,4 +354,66 @@ fn print_fold(f: &FoldResult, folds: usize, seconds: f64) {
         f.test_loss,
         f.test_accuracy,
     );
+    println!("         {}", compared(f.test_accuracy, Some(seconds), &f.baselines));
+}
+
+/// `network 0.738 (12.1 s) | naive Bayes 0.822 (0.003 s) | logistic (tf-idf) 0.815 (0.08 s, loss 0.693 -> 0.452)`
+fn compared(network: f64, seconds: Option<f64>, b: &BaselineScores) -> String {
+    let (nb, lr) = (&b.naive_bayes, &b.logistic_tfidf);
+    format!(
+        "network {network:.3}{} | naive Bayes {:.3} ({:.3} s) | logistic (tf-idf) {:.3} ({:.3} s, loss {:.3} -> {:.3} in {} steps)",
+        seconds.map(|s| format!(" ({s:.1} s)")).unwrap_or_default(),
+        nb.accuracy,
+        nb.seconds,
+        lr.score.accuracy,
+        lr.score.seconds,
+        lr.convergence.loss_start,
+        lr.convergence.loss_end,
+        lr.convergence.iterations,
+    )
+}
+
+/// The cross-validation's table: each model's mean, spread and time a fold.
+fn print_spreads(cv: &CvResult) {
+    let network = Spread {
+        mean_accuracy: cv.mean_accuracy,
+        std_accuracy: cv.std_accuracy,
+        min_accuracy: cv.min_accuracy,
+        max_accuracy: cv.max_accuracy,
+        mean_seconds: cv.mean_seconds,
+    };
+    println!("{:<18} {:>17} {:>6} {:>6} {:>10}", "same folds", "accuracy +- std", "min", "max", "s a fold");
+    for (name, s) in [
+        ("network", &network),
+        ("naive Bayes", &cv.baselines.naive_bayes),
+        ("logistic (tf-idf)", &cv.baselines.logistic_tfidf),
+    ] {
+        println!(
+            "{name:<18} {:>8.4} +- {:.4} {:>6.3} {:>6.3} {:>10.3}",
+            s.mean_accuracy, s.std_accuracy, s.min_accuracy, s.max_accuracy, s.mean_seconds
+        );
+    }
+}
+
+/// The baselines fitted on the saved model's training texts, on its validation texts and the
+/// `--test` texts, printed beside the network's accuracy there.
+fn split_baselines(
+    plan: &Plan,
+    sources: &Sources,
+    classes: usize,
+    valid_accuracy: f64,
+    test: Option<&recur::tasks::classify::Evaluation>,
+) -> SplitBaselines {
+    let valid = (!plan.valid.is_empty()).then(|| fit_and_test(&plan.fit, &plan.valid, classes));
+    let test_scores = sources.test.as_ref().map(|t| fit_and_test(&plan.fit, t, classes));
+    match &valid {
+        Some(v) => println!("validation: {}", compared(valid_accuracy, None, v)),
+        None => println!(
+            "(no shared validation texts with --split-per-member: the baselines are compared on --test only)"
+        ),
+    }
+    if let (Some(t), Some(e)) = (&test_scores, test) {
+        println!("test: {}", compared(e.accuracy, None, t));
+    }
+    SplitBaselines { valid, test: test_scores }
 }

@@ -1,9 +1,12 @@
 //! K-fold cross-validation of a classifier (`--folds K`, `cv.json`): stratified, seeded folds,
 //! each fold's models trained on the other folds less a validation split, with a vocabulary of
-//! their own training texts, and tested once on their fold.
+//! their own training texts, and tested once on their fold; beside them, the bag-of-words
+//! baselines (`baselines`) fitted on all the fold's other texts (the network's training and
+//! validation texts, `--extra` included) and tested on the same fold.
 
 #![warn(missing_docs)]
 
+use super::baselines::{fit_and_test, BaselineScores};
 use super::members::{evaluate_members, metrics_line, train_members, write_metrics, Holdout, Quiet};
 use super::run::{TrainSettings, CV};
 use super::texts::{check_split, vocabulary, Sources, Texts};
@@ -40,6 +43,53 @@ pub struct FoldResult {
     pub test_accuracy: f64,
     /// `[true class][predicted class]` on the fold's test texts.
     pub confusion: Vec<Vec<usize>>,
+    /// Seconds the fold's network took: vocabulary, training, test (printed, not written:
+    /// a repeated run writes the same files).
+    #[serde(skip_serializing)]
+    pub seconds: f64,
+    /// The baselines on the fold's test texts.
+    pub baselines: BaselineScores,
+}
+
+/// Mean, spread and time of one model's fold accuracies.
+#[derive(Clone, Debug, Serialize)]
+pub struct Spread {
+    /// Mean of the fold accuracies.
+    pub mean_accuracy: f64,
+    /// Population standard deviation of the fold accuracies.
+    pub std_accuracy: f64,
+    /// The lowest fold accuracy.
+    pub min_accuracy: f64,
+    /// The highest fold accuracy.
+    pub max_accuracy: f64,
+    /// Mean seconds a fold (printed, not written).
+    #[serde(skip_serializing)]
+    pub mean_seconds: f64,
+}
+
+impl Spread {
+    /// The spread of `(accuracy, seconds)` over the folds.
+    pub fn of(folds: impl Iterator<Item = (f64, f64)>) -> Spread {
+        let (accs, seconds): (Vec<f64>, Vec<f64>) = folds.unzip();
+        let k = accs.len() as f64;
+        let mean = accs.iter().sum::<f64>() / k;
+        Spread {
+            mean_accuracy: mean,
+            std_accuracy: (accs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / k).sqrt(),
+            min_accuracy: accs.iter().copied().fold(f64::INFINITY, f64::min),
+            max_accuracy: accs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            mean_seconds: seconds.iter().sum::<f64>() / k,
+        }
+    }
+}
+
+/// The baselines' spreads over the folds (`cv.json`'s `baselines`).
+#[derive(Clone, Debug, Serialize)]
+pub struct BaselineSpreads {
+    /// Multinomial naive Bayes on word counts.
+    pub naive_bayes: Spread,
+    /// Logistic regression on TF-IDF features.
+    pub logistic_tfidf: Spread,
 }
 
 /// `cv.json`.
@@ -59,6 +109,11 @@ pub struct CvResult {
     pub confusion: Vec<Vec<usize>>,
     /// Each fold's figures.
     pub per_fold: Vec<FoldResult>,
+    /// Mean seconds a fold's network took (printed, not written).
+    #[serde(skip_serializing)]
+    pub mean_seconds: f64,
+    /// The baselines over the same folds.
+    pub baselines: BaselineSpreads,
 }
 
 impl CvResult {
@@ -69,7 +124,8 @@ impl CvResult {
 }
 
 /// K-fold cross-validation: `members` models per fold (`template` with the fold's vocabulary),
-/// tested once on its fold; `fold_done` is told of each fold and the seconds it took. Returns the
+/// tested once on its fold, and the baselines on the same split; `fold_done` is told of each
+/// fold and the seconds its network took (`FoldResult::seconds`). Returns the
 /// result and the folds' `metrics.jsonl` lines (also written after each fold).
 pub fn cross_validate(
     settings: &TrainSettings,
@@ -89,7 +145,6 @@ pub fn cross_validate(
     let mut lines = Vec::new();
     let mut confusion = vec![vec![0; num_classes]; num_classes];
     for fold in 0..k {
-        let start = Instant::now();
         let test_rows: Vec<usize> = (0..n).filter(|&i| fold_of[i] == fold).collect();
         let rest: Vec<usize> = (0..n).filter(|&i| fold_of[i] != fold).collect();
         let (kept, held) = stratified_split(&rest, &all.labels, settings.valid_split, seeds);
@@ -102,6 +157,8 @@ pub fn cross_validate(
         if test_texts.is_empty() {
             return Err(Error::msg(format!("--folds {k}: fold {} has no texts (only {n} texts)", fold + 1)));
         }
+        let baselines = fit_and_test(&all.subset(&rest).with(&sources.extra), &test_texts, num_classes);
+        let start = Instant::now();
         let vocab = vocabulary(&fit_texts, settings);
         let config = ClassifierConfig { vocab_size: vocab.len(), ..template.clone() };
         let (train_set, valid_set) = (fit_texts.encode(&vocab), valid_texts.encode(&vocab));
@@ -135,23 +192,32 @@ pub fn cross_validate(
             test_loss: test.loss,
             test_accuracy: test.accuracy,
             confusion: test.confusion,
+            seconds: start.elapsed().as_secs_f64(),
+            baselines,
         };
-        fold_done(&result, start.elapsed().as_secs_f64());
+        fold_done(&result, result.seconds);
         per_fold.push(result);
     }
-    let accs: Vec<f64> = per_fold.iter().map(|f| f.test_accuracy).collect();
-    let mean = accs.iter().sum::<f64>() / k as f64;
-    let std = (accs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / k as f64).sqrt();
-    let min = accs.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = accs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let network = Spread::of(per_fold.iter().map(|f| (f.test_accuracy, f.seconds)));
+    let baselines = BaselineSpreads {
+        naive_bayes: Spread::of(
+            per_fold.iter().map(|f| (f.baselines.naive_bayes.accuracy, f.baselines.naive_bayes.seconds)),
+        ),
+        logistic_tfidf: Spread::of(per_fold.iter().map(|f| {
+            let score = &f.baselines.logistic_tfidf.score;
+            (score.accuracy, score.seconds)
+        })),
+    };
     let cv = CvResult {
         folds: k,
-        mean_accuracy: mean,
-        std_accuracy: std,
-        min_accuracy: min,
-        max_accuracy: max,
+        mean_accuracy: network.mean_accuracy,
+        std_accuracy: network.std_accuracy,
+        min_accuracy: network.min_accuracy,
+        max_accuracy: network.max_accuracy,
         confusion,
         per_fold,
+        mean_seconds: network.mean_seconds,
+        baselines,
     };
     Ok((cv, lines))
 }

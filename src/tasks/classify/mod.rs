@@ -21,6 +21,7 @@
 //! In steady state (batches of a shape seen before) a batch allocates nothing: the ids, the
 //! lengths and the labels are buffers of the task, the model's are sized once per (N, T).
 
+pub mod baselines;
 pub mod cv;
 pub mod members;
 pub mod run;

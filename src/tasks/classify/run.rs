@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+use super::baselines::BaselineScores;
 use super::Evaluation;
 use crate::data::tsv::{Classes, TextEncoding};
 use crate::data::{Vocab, UNK};
@@ -212,6 +213,17 @@ impl Measured {
     }
 }
 
+/// The baselines fitted on the saved model's training texts (`result.json`'s `baselines`).
+#[derive(Clone, Debug, Serialize)]
+pub struct SplitBaselines {
+    /// On its validation texts (none when each member holds out its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid: Option<BaselineScores>,
+    /// On the `--test` texts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<BaselineScores>,
+}
+
 /// `result.json`: the saved model's figures.
 #[derive(Clone, Debug, Serialize)]
 struct RunResult {
@@ -220,19 +232,23 @@ struct RunResult {
     valid: Measured,
     #[serde(skip_serializing_if = "Option::is_none")]
     test: Option<Measured>,
+    baselines: SplitBaselines,
 }
 
-/// Writes `result.json`: the saved model's best epochs, validation figures and test figures.
+/// Writes `result.json`: the saved model's best epochs, validation figures, test figures and
+/// the baselines on the same texts.
 pub fn write_result(
     run: &RunDir,
     best_epochs: &[usize],
     valid: &Evaluation,
     test: Option<&Evaluation>,
+    baselines: &SplitBaselines,
 ) -> Result<()> {
     let result = RunResult {
         best_epochs: best_epochs.to_vec(),
         valid: Measured::of(valid),
         test: test.map(Measured::of),
+        baselines: baselines.clone(),
     };
     run.write_json(RESULT, &result)
 }
