@@ -4,8 +4,9 @@
 //! Data: `--synthetic` (Hands-On ML's two-sine series, 70/20/10 split by series, not rescaled)
 //! or `--csv FILE [--column NAME]` (one series; the last `--test-last` values are the test part,
 //! the `--valid-last` before them the validation part; optional `--log` and `--diff LAG`, then
-//! standardisation fitted on the training part). Errors: synthetic series in their own units
-//! (MSE, comparable with the book); CSV series as RMSE in the file's units.
+//! standardisation fitted on the training part; missing values refused unless `--fill`). Errors:
+//! synthetic series in their own units (MSE, comparable with the book); CSV series as RMSE in the
+//! file's units. seq2vec forecasts are the linear baseline plus the network (`--linear-path`).
 //!
 //! Training runs on the engine (`recur::tasks::forecast`): a checkpoint every epoch and on
 //! Ctrl-C, `--resume DIR`, a non-finite loss or gradient caught at its batch (`--on-nan`).
