@@ -127,7 +127,15 @@ fn forecaster_allocations_per_batch(
     mode: ForecastMode,
     optimizer: OptimizerKind,
 ) -> (f64, f64) {
-    let config = ForecasterConfig { cell, input_size: 1, hidden_size: 16, num_layers: 2, horizon: 3, mode };
+    let config = ForecasterConfig {
+        cell,
+        input_size: 1,
+        hidden_size: 16,
+        num_layers: 2,
+        horizon: 3,
+        mode,
+        linear_path: false,
+    };
     let mut rng = Rng::new(2);
     let mut model: Forecaster<f32> = Forecaster::new(config, &mut rng);
     let (m, t, batch) = (128, 20, 16);

@@ -38,7 +38,15 @@ fn mse_loss_gradient() {
 /// The whole forecaster, every parameter: N 2, T 3, D 4, H 5, k 2, two layers.
 fn check_forecaster(cell: CellKind, mode: ForecastMode, seed: u64) {
     let (n, t, d, h, k) = (2, 3, 4, 5, 2);
-    let config = ForecasterConfig { cell, input_size: d, hidden_size: h, num_layers: 2, horizon: k, mode };
+    let config = ForecasterConfig {
+        cell,
+        input_size: d,
+        hidden_size: h,
+        num_layers: 2,
+        horizon: k,
+        mode,
+        linear_path: false,
+    };
     let mut rng = Rng::new(seed);
     let mut model: Forecaster<f64> = Forecaster::new(config, &mut rng);
     randomize(&mut model.params, &mut rng, 0.5);
@@ -86,6 +94,7 @@ fn forecaster_weights_round_trip_under_pytorch_names() {
         num_layers: 2,
         horizon: 2,
         mode: ForecastMode::Seq2vec,
+        linear_path: false,
     };
     let a: Forecaster<f64> = Forecaster::new(config.clone(), &mut Rng::new(1));
     let names: Vec<String> = a.state_dict().into_iter().map(|(n, _)| n).collect();
@@ -126,6 +135,7 @@ fn training_lowers_the_loss_on_a_sine() {
         num_layers: 1,
         horizon: 1,
         mode: ForecastMode::Seq2vec,
+        linear_path: false,
     };
     let mut rng = Rng::new(3);
     let mut model: Forecaster<f32> = Forecaster::new(config, &mut rng);

@@ -3,12 +3,14 @@
 //! Rules: the first non-blank line is the header; fields are separated by commas and may be
 //! quoted (`"date","value"`, `""` inside quotes is one quote); CRLF line ends, a UTF-8 byte-order
 //! mark and blank lines are accepted. Every data row must have as many fields as the header and a
-//! number in the chosen column: a missing value is an error naming the file, the line and the
-//! column, never a silent zero or a dropped row (a forecaster's time steps must stay evenly spaced).
+//! number in the chosen column. A missing value (an empty field, `NA`, `N/A`, `NaN`, `null`) is an
+//! error naming the file, the line and the column, never a silent zero or a dropped row, unless a
+//! [`Fill`] is given (`--fill`, `super::fill`).
 //!
 //! The column: the one named (exact match, else the only case-insensitive match), else `value`
 //! (any case), else the last column whose first data row holds a number.
 
+use super::fill::{fill_gaps, is_missing, Fill};
 use crate::error::{Error, Result};
 use crate::io::read_text;
 use std::path::Path;
@@ -23,11 +25,18 @@ pub struct Column {
     pub values: Vec<f64>,
     /// The first column's text of each row (dates), when the first column is not the chosen one.
     pub labels: Option<Vec<String>>,
+    /// How many values were missing (filled or dropped by the [`Fill`]).
+    pub missing: usize,
 }
 
 /// Reads `column` (see the module header for the default) of the CSV file at `path`.
 pub fn read_column(path: &Path, column: Option<&str>) -> Result<Column> {
-    parse_column(&read_text(path)?, path, column)
+    read_column_filled(path, column, None)
+}
+
+/// Like [`read_column`], missing values treated by `fill` (None: refused).
+pub fn read_column_filled(path: &Path, column: Option<&str>, fill: Option<Fill>) -> Result<Column> {
+    parse_table(&read_text(path)?, path)?.column_filled(path, column, fill)
 }
 
 /// Like [`read_column`] on text already read; `path` names the source in errors.
@@ -81,29 +90,71 @@ pub fn parse_table(text: &str, path: &Path) -> Result<Table> {
 }
 
 impl Table {
-    /// The numbers of `column` (see the module header for the default).
+    /// The numbers of `column` (see the module header for the default); a missing value is an
+    /// error.
     pub fn column(&self, path: &Path, column: Option<&str>) -> Result<Column> {
-        let (header, rows) = (&self.header, &self.rows);
-        let index =
-            choose_column(header, &rows[0].1, column).map_err(|m| Error::line(path, self.header_line, m))?;
-        let name = header[index].clone();
-        let values = rows
+        self.column_filled(path, column, None)
+    }
+
+    /// The position of `column` in the header (see the module header for the default).
+    pub fn column_index(&self, path: &Path, column: Option<&str>) -> Result<usize> {
+        choose_column(&self.header, &self.rows[0].1, column)
+            .map_err(|m| Error::line(path, self.header_line, m))
+    }
+
+    /// The numbers of `column`, missing values treated by `fill` (None: an error naming the line).
+    pub fn column_filled(&self, path: &Path, column: Option<&str>, fill: Option<Fill>) -> Result<Column> {
+        let index = self.column_index(path, column)?;
+        let name = self.header[index].clone();
+        let values =
+            self.rows
+                .iter()
+                .map(|(n, fields)| {
+                    let field = fields[index].trim();
+                    match field.parse::<f64>() {
+                        Ok(v) if v.is_finite() => Ok(Some(v)),
+                        _ if is_missing(field) && fill.is_some() => Ok(None),
+                        _ if is_missing(field) => Err(Error::line(
+                            path,
+                            *n,
+                            format!(
+                            "column `{name}`: expected a number, found {}; pass --fill linear|previous|drop \
+                             to fill or drop missing values",
+                            if field.is_empty() { "an empty field".to_string() } else { format!("`{field}`") }
+                        ),
+                        )),
+                        _ => Err(Error::line(
+                            path,
+                            *n,
+                            format!("column `{name}`: expected a number, found `{field}`"),
+                        )),
+                    }
+                })
+                .collect::<Result<Vec<Option<f64>>>>()?;
+        let missing = values.iter().filter(|v| v.is_none()).count();
+        let kept: Vec<&(usize, Vec<String>)> = self
+            .rows
             .iter()
-            .map(|(n, fields)| {
-                let field = fields[index].trim();
-                match field.parse::<f64>() {
-                    Ok(v) if v.is_finite() => Ok(v),
-                    _ if field.is_empty() => Err(Error::line(
-                        path,
-                        *n,
-                        format!("column `{name}`: expected a number, found an empty field (missing values are not supported)"),
-                    )),
-                    _ => Err(Error::line(path, *n, format!("column `{name}`: expected a number, found `{field}`"))),
-                }
-            })
-            .collect::<Result<Vec<f64>>>()?;
-        let labels = (index != 0).then(|| rows.iter().map(|(_, f)| f[0].trim().to_string()).collect());
-        Ok(Column { name, index, values, labels })
+            .zip(&values)
+            .filter(|(_, v)| v.is_some() || fill != Some(Fill::Drop))
+            .map(|(r, _)| r)
+            .collect();
+        let values = match fill {
+            None => values.into_iter().flatten().collect(),
+            Some(fill) => fill_gaps(&values, fill)
+                .map_err(|(i, m)| Error::line(path, self.rows[i].0, format!("column `{name}`: {m}")))?,
+        };
+        if values.is_empty() {
+            return Err(Error::file(path, format!("column `{name}`: every value is missing")));
+        }
+        let labels = (index != 0).then(|| kept.iter().map(|(_, f)| f[0].trim().to_string()).collect());
+        Ok(Column { name, index, values, labels, missing })
+    }
+
+    /// The rows whose field `index` holds a value (the rows `--fill drop` keeps).
+    pub fn without_missing(&self, index: usize) -> Table {
+        let rows = self.rows.iter().filter(|(_, f)| !is_missing(&f[index])).cloned().collect();
+        Table { header: self.header.clone(), header_line: self.header_line, rows }
     }
 }
 

@@ -9,6 +9,7 @@
 //! 1970-01-01 (the time of day a fraction of a day).
 
 use super::csv::{parse_table, Column, Table};
+use super::fill::Fill;
 use crate::error::{Error, Result};
 use crate::io::read_text;
 use serde::{Deserialize, Serialize};
@@ -264,13 +265,18 @@ impl Dates {
 
 /// Column `column` of the CSV file at `path` (the default as [`super::csv::read_column`]'s) and
 /// its date column: the one named `date_column`, else the first found (see the module header).
+/// Missing values are treated by `fill` (None: an error); `Fill::Drop` drops their dates too.
 pub fn read_dated_column(
     path: &Path,
     column: Option<&str>,
     date_column: Option<&str>,
+    fill: Option<Fill>,
 ) -> Result<(Column, Option<Dates>)> {
-    let table = parse_table(&read_text(path)?, path)?;
-    let series = table.column(path, column)?;
+    let mut table = parse_table(&read_text(path)?, path)?;
+    let series = table.column_filled(path, column, fill)?;
+    if fill == Some(Fill::Drop) {
+        table = table.without_missing(series.index);
+    }
     let dates = Dates::of(&table, series.index, date_column, path)?;
     Ok((series, dates))
 }

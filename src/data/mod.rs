@@ -6,6 +6,7 @@ pub mod dates;
 pub mod demo;
 #[cfg(feature = "fetch")]
 pub mod fetch;
+pub mod fill;
 pub mod lm_data;
 pub mod pairs;
 pub mod ptb;

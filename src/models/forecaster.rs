@@ -5,8 +5,16 @@
 //! xs (N, T, 1) -> RecurrentLayer x L (each from zeros; inner layers pass every step on)
 //!   seq2vec: h of the last step (N, H)   -> Affine -> ys (N, 1, k)  the k steps after the window
 //!   seq2seq: h of every step (N*T, H)    -> Affine -> ys (N, T, k)  the k steps after each step
+//!   linear path (seq2vec): ys += the window (N, W) -> fixed linear model -> (N, k)
 //! loss = MSE(ys, ts) over all elements
 //! ```
+//!
+//! The linear path (LSTNet's autoregressive component, `linear_path` in the config) adds a linear
+//! model of the window to the head's output, so the network learns what the linear model misses.
+//! It is not a parameter: it is the least-squares fit on the training windows
+//! ([`Forecaster::set_linear`]), kept fixed, and saved beside the weights as `linear.weight` (k, W)
+//! and `linear.bias` (k), `nn.Linear`'s layout. The head then starts at zero, so the untrained
+//! forecaster forecasts what the linear model does.
 //!
 //! Backward is the forward in reverse: MSE -> head -> (seq2vec: the gradient enters only the last
 //! step's h) -> the recurrent layers top to bottom. Parameter names are PyTorch's `nn.RNN` /
@@ -24,7 +32,7 @@ use crate::params::{ParamId, Params};
 use crate::tensor::{fit, Real, Rng};
 use crate::time::{RecurrentLayer, StateMode};
 use crate::Error;
-use ndarray::{s, Array2, Array3, ArrayD, ArrayView3, Axis, Ix2, Ix3};
+use ndarray::{s, Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, ArrayView3, Axis, Ix1, Ix2, Ix3};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -62,6 +70,9 @@ pub struct ForecasterConfig {
     /// k: steps forecast at once.
     pub horizon: usize,
     pub mode: ForecastMode,
+    /// A fixed linear model of the window added to the output (seq2vec only; older runs: off).
+    #[serde(default)]
+    pub linear_path: bool,
 }
 
 impl ForecasterConfig {
@@ -71,6 +82,11 @@ impl ForecasterConfig {
                 "input_size, hidden_size, num_layers and horizon must be at least 1 (got {}, {}, {}, {})",
                 self.input_size, self.hidden_size, self.num_layers, self.horizon
             )));
+        }
+        if self.linear_path && (self.mode != ForecastMode::Seq2vec || self.input_size != 1) {
+            return Err(Error::msg(
+                "the linear path forecasts from the whole window of one series: seq2vec with input_size 1 only",
+            ));
         }
         Ok(())
     }
@@ -82,6 +98,8 @@ pub struct Forecaster<F: Real> {
     pub params: Params<F>,
     pub rnns: Vec<RecurrentLayer<F>>,
     pub head: Affine<F>,
+    /// The linear path's weight (k, W) and bias (k); W is 0 until it is set.
+    linear: (Array2<F>, Array1<F>),
     loss: MseLoss<F>,
     ys: Array3<F>,  // (N, 1, k) or (N, T, k)
     dhs: Array3<F>, // (N, T, H) gradient into the top layer's outputs
@@ -104,11 +122,13 @@ impl<F: Real> Forecaster<F> {
             })
             .collect();
         let head = Affine::new(&mut params, "head", h, config.horizon);
+        let linear = (Array2::zeros((config.horizon, 0)), Array1::zeros(config.horizon));
         let mut model = Forecaster {
             config,
             params,
             rnns,
             head,
+            linear,
             loss: MseLoss::new(),
             ys: Array3::zeros((0, 0, 0)),
             dhs: Array3::zeros((0, 0, 0)),
@@ -123,6 +143,28 @@ impl<F: Real> Forecaster<F> {
             init::keras_recurrent(&mut self.params, rnn, rng);
         }
         init::glorot_uniform(&mut self.params, self.head.weight, rng);
+        if self.config.linear_path {
+            // Drawn all the same, so the recurrent weights and the generator's stream are the
+            // ones a run without the path gets.
+            self.params.value_mut(self.head.weight).fill(F::zero());
+        }
+    }
+
+    /// Sets the linear path to `y = x weight + bias` (weight (W, k), bias (k), as
+    /// `data::series::LinearForecast` fits them). Panics on a forecaster without the path.
+    pub fn set_linear(&mut self, weight: ArrayView2<f64>, bias: ArrayView1<f64>) {
+        assert!(self.config.linear_path, "set_linear on a forecaster without a linear path");
+        assert_eq!(
+            (weight.ncols(), bias.len()),
+            (self.config.horizon, self.config.horizon),
+            "linear path: k"
+        );
+        self.linear = (weight.t().mapv(F::of), bias.mapv(F::of));
+    }
+
+    /// The linear path's weight (k, W) and bias (k).
+    pub fn linear(&self) -> (ArrayView2<'_, F>, ArrayView1<'_, F>) {
+        (self.linear.0.view(), self.linear.1.view())
     }
 
     /// Output steps per window: 1 (seq2vec) or T (seq2seq).
@@ -148,6 +190,18 @@ impl<F: Real> Forecaster<F> {
                 fit(&mut self.ys, Ix3(n, 1, k));
                 let y = self.head.forward(&self.params, hs.index_axis(Axis(1), t - 1));
                 self.ys.index_axis_mut(Axis(1), 0).assign(&y);
+                if self.config.linear_path {
+                    let (weight, bias) = &self.linear;
+                    let w = weight.ncols();
+                    assert!(w > 0 && t >= w, "linear path: set for windows of {w}, given {t} steps");
+                    // W * k multiply-adds a window: a loop, no product or allocation needed.
+                    for (mut y, x) in self.ys.outer_iter_mut().zip(xs.outer_iter()) {
+                        let x = x.slice(s![t - w.., 0]);
+                        for (out, (row, &b)) in y.row_mut(0).iter_mut().zip(weight.outer_iter().zip(bias)) {
+                            *out += b + row.iter().zip(x).fold(F::zero(), |acc, (&a, &v)| acc + a * v);
+                        }
+                    }
+                }
             }
             ForecastMode::Seq2seq => {
                 fit(&mut self.ys, Ix3(n, t, k));
@@ -208,18 +262,44 @@ impl<F: Real> Forecaster<F> {
 
     /// The tensors to save, under PyTorch's names, with a zero `bias_hh` for one-bias cells.
     pub fn state_dict(&self) -> Vec<(String, ArrayD<F>)> {
-        pytorch_state_dict(&self.params, &one_bias_names(&self.params, &self.rnns))
+        let mut tensors = pytorch_state_dict(&self.params, &one_bias_names(&self.params, &self.rnns));
+        if self.config.linear_path {
+            tensors.push((LINEAR_WEIGHT.to_string(), self.linear.0.clone().into_dyn()));
+            tensors.push((LINEAR_BIAS.to_string(), self.linear.1.clone().into_dyn()));
+        }
+        tensors
     }
 
     /// Sets every parameter from `tensors` (names as in [`Forecaster::state_dict`]); a one-bias
     /// cell takes `bias_ih + bias_hh`. Errors name the missing, extra or misshapen tensor.
-    pub fn load_state_dict(&mut self, tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
+    pub fn load_state_dict(&mut self, mut tensors: BTreeMap<String, ArrayD<F>>) -> crate::Result<()> {
+        if self.config.linear_path {
+            let k = self.config.horizon;
+            let (Some(weight), Some(bias)) = (tensors.remove(LINEAR_WEIGHT), tensors.remove(LINEAR_BIAS))
+            else {
+                return Err(Error::msg(format!(
+                    "the linear path's `{LINEAR_WEIGHT}` and `{LINEAR_BIAS}` are missing"
+                )));
+            };
+            let weight = weight.into_dimensionality::<Ix2>().ok().filter(|w| w.nrows() == k && w.ncols() > 0);
+            let bias = bias.into_dimensionality::<Ix1>().ok().filter(|b| b.len() == k);
+            let (Some(weight), Some(bias)) = (weight, bias) else {
+                return Err(Error::msg(format!(
+                    "`{LINEAR_WEIGHT}` must be (k = {k}, W) and `{LINEAR_BIAS}` (k)"
+                )));
+            };
+            self.linear = (weight, bias);
+        }
         let one_bias = one_bias_names(&self.params, &self.rnns);
         load_pytorch(&mut self.params, &one_bias, tensors)
     }
 }
 
 crate::impl_model!(Forecaster);
+
+/// The saved names of the linear path's weight and bias.
+const LINEAR_WEIGHT: &str = "linear.weight";
+const LINEAR_BIAS: &str = "linear.bias";
 
 /// Forecasts of the k steps after each window, (M, k): the last output step, in batches.
 pub fn forecast<F: Real>(model: &mut Forecaster<F>, inputs: ArrayView3<F>, batch_size: usize) -> Array2<F> {

@@ -182,6 +182,12 @@ pub trait Task<F: Real> {
     /// Figures on the validation data after an epoch, or None if the task has none. The
     /// engine puts the model in evaluation mode first; the task must leave no carried state.
     fn validate(&mut self) -> Result<Option<Evaluation>>;
+    /// Whether the untrained model is a candidate for the best epoch: a new validated run then
+    /// scores it as epoch 0 and keeps it unless an epoch does better (a model that starts as a
+    /// fitted baseline is never saved worse than it on the validation data).
+    fn start_is_candidate(&self) -> bool {
+        false
+    }
     /// Everything besides weights and optimizer that decides the next batch's numbers.
     fn save_state(&mut self) -> TaskState<F>;
     /// Puts back what `save_state` returned (checked before anything changes).
@@ -253,6 +259,15 @@ impl Trainer<'_> {
         self.observer.started(s.epochs, iters, state.progress.epochs_done * iters + state.progress.batch);
         let mut last_save = Instant::now();
         let mut stopped_early = false;
+        let p = &state.progress;
+        if task.start_is_candidate() && p.epochs_done == 0 && p.batch == 0 && p.best.is_none() {
+            task.model().set_training(false);
+            if let Some(v) = task.validate()? {
+                state.progress.best = Some((0, v.score));
+                state.best_weights = Some(task.model().snapshot());
+                self.save_model(task.model())?;
+            }
+        }
         for epoch in state.progress.epochs_done + 1..=s.epochs {
             let p = &mut state.progress;
             if p.batch == 0 {
@@ -389,7 +404,9 @@ impl Trainer<'_> {
         }
         // The weights model.safetensors holds: the best validated epoch's, else the last one's.
         let saved = best.map_or(state.progress.epochs_done, |(epoch, _)| epoch);
-        self.write_plot(&task.curve(), &state.progress.history, saved)?;
+        // Epoch 0 is marked only where it was scored (a start that is a candidate).
+        let marked = (saved > 0 || best.is_some()).then_some(saved);
+        self.write_plot(&task.curve(), &state.progress.history, marked)?;
         Ok(Outcome::Finished { best, stopped_early })
     }
 
@@ -455,7 +472,7 @@ impl Trainer<'_> {
     }
 
     /// The curves against epochs, with a dashed line at the `saved` epoch (`saved: epoch N`).
-    fn write_plot(&self, curve: &Curve, history: &[EpochStats], saved: usize) -> Result<()> {
+    fn write_plot(&self, curve: &Curve, history: &[EpochStats], saved: Option<usize>) -> Result<()> {
         let Some(run) = self.run else { return Ok(()) };
         let points = |key: &str| -> Vec<(f64, f64)> {
             history.iter().filter_map(|e| Some((e.epoch as f64, e.figure(key)?))).collect()
@@ -472,10 +489,15 @@ impl Trainer<'_> {
             log_y: curve.log_y,
             series: &series,
         };
-        let marks = [Mark { x: saved as f64, label: format!("saved: epoch {saved}") }];
-        let marks = if saved > 0 { &marks[..] } else { &[] };
+        let marks: Vec<Mark> = saved
+            .map(|e| Mark {
+                x: e as f64,
+                label: format!("saved: epoch {e}{}", if e == 0 { " (the start)" } else { "" }),
+            })
+            .into_iter()
+            .collect();
         let ticks = epoch_ticks(history.last().map_or(1, |e| e.epoch));
-        write_panels(&run.path(curve.stem), &[Panel { chart, x_ticks: &ticks, marks }])?;
+        write_panels(&run.path(curve.stem), &[Panel { chart, x_ticks: &ticks, marks: &marks }])?;
         Ok(())
     }
 }

@@ -4,8 +4,9 @@
 //! Data: `--synthetic` (Hands-On ML's two-sine series, 70/20/10 split by series, not rescaled)
 //! or `--csv FILE [--column NAME]` (one series; the last `--test-last` values are the test part,
 //! the `--valid-last` before them the validation part; optional `--log` and `--diff LAG`, then
-//! standardisation fitted on the training part). Errors: synthetic series in their own units
-//! (MSE, comparable with the book); CSV series as RMSE in the file's units.
+//! standardisation fitted on the training part; missing values refused unless `--fill`). Errors:
+//! synthetic series in their own units (MSE, comparable with the book); CSV series as RMSE in the
+//! file's units. seq2vec forecasts are the linear baseline plus the network (`--linear-path`).
 //!
 //! Training runs on the engine (`recur::tasks::forecast`): a checkpoint every epoch and on
 //! Ctrl-C, `--resume DIR`, a non-finite loss or gradient caught at its batch (`--on-nan`).
@@ -32,6 +33,7 @@ mod session;
 use super::flags::{ScheduleFlags, CONSTANT};
 use clap::{Args, Subcommand};
 use recur::data::dates::read_dated_column;
+use recur::data::fill::Fill;
 use recur::io::run_dir::{RunDir, TaskKind, CONFIG, METRICS, MODEL, RESULT};
 use recur::io::train_state::CHECKPOINT;
 use recur::layers::CellKind;
@@ -72,6 +74,11 @@ pub struct TrainArgs {
     /// The column to forecast (default: `value`, else the last numeric column).
     #[arg(long, value_name = "NAME", requires = "csv")]
     column: Option<String>,
+    /// CSV: how missing values (empty, NA, NaN) are treated: linear (interpolated between the
+    /// known values around the gap), previous (the last known value carried forward) or drop
+    /// (the rows removed; the values left are consecutive steps) [default: refused].
+    #[arg(long, value_enum, requires = "csv")]
+    fill: Option<Fill>,
     /// Input steps per window (W).
     #[arg(long, default_value_t = 50)]
     window: usize,
@@ -90,6 +97,11 @@ pub struct TrainArgs {
     /// Hidden-state width (H).
     #[arg(long, default_value_t = 20)]
     hidden_size: usize,
+    /// Add the linear baseline (least squares on the training windows, fixed) to the network's
+    /// forecast, so the network learns what it misses; the untrained model is scored as epoch 0
+    /// [default: true for seq2vec; seq2seq has none].
+    #[arg(long, value_name = "BOOL")]
+    linear_path: Option<bool>,
     /// Passes over the training windows [default: 20].
     #[arg(long)]
     epochs: Option<usize>,
@@ -144,11 +156,13 @@ pub struct TrainArgs {
 }
 
 /// The flags `--resume` refuses: the run's config.json decides what they would.
-const RESUME_CONFLICTS: [&str; 26] = [
+const RESUME_CONFLICTS: [&str; 28] = [
     "synthetic",
     "series",
     "data_seed",
     "column",
+    "fill",
+    "linear_path",
     "window",
     "horizon",
     "mode",
@@ -208,6 +222,12 @@ fn check(args: &TrainArgs) -> Result<()> {
     if !(args.clip.is_finite() && args.clip >= 0.0) {
         return Err(Error::msg(format!("--clip must be 0 (off) or a positive number (got {})", args.clip)));
     }
+    if args.mode == ForecastMode::Seq2seq && args.linear_path == Some(true) {
+        return Err(Error::msg(
+            "--linear-path true needs --mode seq2vec: the linear model forecasts from the whole window, \
+             a seq2seq step sees only the steps up to it",
+        ));
+    }
     if args.season > args.window {
         return Err(Error::msg(format!(
             "--season {} is longer than --window {}: the seasonal baseline reads a season back inside the window",
@@ -253,7 +273,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
     });
     let source = match &args.csv {
         Some(path) => {
-            let (column, dates) = read_dated_column(path, args.column.as_deref(), None)?;
+            let (column, dates) = read_dated_column(path, args.column.as_deref(), None, args.fill)?;
             DataSource::Csv {
                 path: path.clone(),
                 column: column.name,
@@ -262,6 +282,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
                 log: args.log,
                 diff: args.diff.unwrap_or(0),
                 dates: dates.map(|d| d.column),
+                fill: args.fill,
             }
         }
         None => DataSource::Synthetic { series: args.series, data_seed: args.data_seed },
@@ -276,6 +297,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
             num_layers: args.layers,
             horizon: args.horizon,
             mode: args.mode,
+            linear_path: args.linear_path.unwrap_or(args.mode == ForecastMode::Seq2vec),
         },
         data: source,
         window: args.window,
@@ -311,10 +333,11 @@ fn start(args: &TrainArgs) -> Result<Session> {
     let session = Session::start(run, config, data);
     let (m, t, data) = (&session.config.model, &session.config.train, &session.data);
     println!(
-        "forecasting {} step{} from {} with {} x {} {} ({}, {} parameters)",
+        "forecasting {} step{} from {} with {}{} x {} {} ({}, {} parameters)",
         m.horizon,
         if m.horizon == 1 { "" } else { "s" },
         what,
+        if m.linear_path { "the linear model + " } else { "" },
         m.num_layers,
         m.cell.name().to_uppercase(),
         m.hidden_size,

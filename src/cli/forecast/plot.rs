@@ -33,8 +33,8 @@ pub fn write_forecast_plot(
     }
     // x of each row: its date (days since 1970) where the run recorded a date column, else its row.
     let dated = match &config.data {
-        DataSource::Csv { path, column, dates: Some(d), .. } => {
-            read_dated_column(path, Some(column), Some(&d.column))?.1
+        DataSource::Csv { path, column, dates: Some(d), fill, .. } => {
+            read_dated_column(path, Some(column), Some(&d.column), *fill)?.1
         }
         _ => None,
     };

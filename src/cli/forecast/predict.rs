@@ -35,7 +35,7 @@ pub struct PredictArgs {
 pub fn predict(args: PredictArgs) -> Result<()> {
     let run = RunDir::open(&args.model)?;
     let config = ForecastRunConfig::read(&run)?;
-    let DataSource::Csv { path, column, dates, .. } = &config.data else {
+    let DataSource::Csv { path, column, dates, fill, .. } = &config.data else {
         return Err(Error::msg(format!(
             "{} was trained on synthetic series: forecast predict continues a CSV series; train with --csv FILE",
             run.root.display()
@@ -51,7 +51,8 @@ pub fn predict(args: PredictArgs) -> Result<()> {
         return Err(Error::msg("--steps must be at least 1"));
     }
     // A run records its date column; an older run's file is searched for one.
-    let (series, found) = read_dated_column(path, Some(column), dates.as_ref().map(|d| d.column.as_str()))?;
+    let (series, found) =
+        read_dated_column(path, Some(column), dates.as_ref().map(|d| d.column.as_str()), *fill)?;
     let mut model = config.load_model(&run)?;
     let values = forecast_after_end(&mut model, &config.transform, config.window, &series.values, steps)
         .map_err(|e| Error::file(path, e.message()))?;

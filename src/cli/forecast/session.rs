@@ -16,7 +16,7 @@ use recur::models::Forecaster;
 use recur::optim::Optimizer;
 use recur::tasks::forecast::result::table;
 use recur::tasks::forecast::run::ForecastRunConfig;
-use recur::tasks::forecast::{metric_name, network_inputs, train_targets, ForecastTask};
+use recur::tasks::forecast::{fit_linear_path, metric_name, network_inputs, train_targets, ForecastTask};
 use recur::tensor::Rng;
 use recur::train::{EpochStats, Outcome, Overrides, TrainState};
 use recur::Result;
@@ -53,7 +53,9 @@ impl Session {
     /// A new run: its weights drawn from `Rng::new(seed)`, whose stream then shuffles.
     pub fn start(run: RunDir, config: ForecastRunConfig, data: Dataset) -> Session {
         let mut rng = Rng::new(config.train.seed);
-        let model = Forecaster::new(config.model.clone(), &mut rng);
+        let mut model = Forecaster::new(config.model.clone(), &mut rng);
+        // Refitted on a resumed run too: the same training windows give the same fit.
+        fit_linear_path(&mut model, &data);
         Session { run, config, data, model, rng, resume: None }
     }
 

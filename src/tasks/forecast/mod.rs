@@ -7,7 +7,8 @@
 //! mean loss. Validation forecasts every validation window (the last step's forecast for seq2seq)
 //! and gives `valid_mse` (the network's units) and `valid_error`, the reported error: MSE in the
 //! series' own units for synthetic data, RMSE in the file's units for a CSV series, after undoing
-//! every transform. The score (the best epoch) is `valid_error`.
+//! every transform. The score (the best epoch) is `valid_error`. With the linear path the model
+//! before training (the linear model alone) is scored too, as epoch 0.
 //!
 //! The task's checkpointed state is JSON: the epoch's order and the generator's state after the
 //! shuffle, so a run resumed mid-epoch reads the same batches and the next epoch draws the same
@@ -17,7 +18,7 @@ pub mod future;
 pub mod result;
 pub mod run;
 
-use crate::data::series::{mse, Dataset, SplitWindows};
+use crate::data::series::{mse, Dataset, LinearForecast, SplitWindows};
 use crate::error::Result;
 use crate::models::forecaster::forecast;
 use crate::models::{ForecastMode, Forecaster, Model};
@@ -138,6 +139,11 @@ impl<F: Real> Task<F> for ForecastTask<'_, F> {
         }))
     }
 
+    /// With the linear path the untrained forecaster is the linear model: epoch 0 competes.
+    fn start_is_candidate(&self) -> bool {
+        self.model.config.linear_path
+    }
+
     fn save_state(&mut self) -> TaskState<F> {
         TaskState::of_json(SavedOrder { order: self.order.clone(), rng: self.rng.state() }.to_json())
     }
@@ -166,6 +172,15 @@ impl<F: Real> Task<F> for ForecastTask<'_, F> {
             valid_key: "valid_mse",
             log_y: true,
         }
+    }
+}
+
+/// Sets `model`'s linear path, if it has one, to the linear baseline: the least-squares fit on
+/// `data`'s training windows (the network's units).
+pub fn fit_linear_path<F: Real>(model: &mut Forecaster<F>, data: &Dataset) {
+    if model.config.linear_path {
+        let linear = LinearForecast::fit(data.train.model.inputs(), data.train.model.targets());
+        model.set_linear(linear.weight.view(), linear.bias.view());
     }
 }
 

@@ -75,7 +75,9 @@ pub fn table(
     );
     let m = &config.model;
     let mode = m.mode.name();
-    let name = format!("{} x {} {} ({mode})", m.num_layers, m.cell.name().to_uppercase(), m.hidden_size);
+    let path = if m.linear_path { "linear + " } else { "" };
+    let name =
+        format!("{path}{} x {} {} ({mode})", m.num_layers, m.cell.name().to_uppercase(), m.hidden_size);
     push(name, score(&mut |s| forecast_original(model, data, s)));
     let metric = metric_name(data).to_lowercase();
     ForecastResult { metric, epoch, rows }

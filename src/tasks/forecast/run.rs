@@ -3,8 +3,9 @@
 
 #![warn(missing_docs)]
 
-use crate::data::csv::read_column;
+use crate::data::csv::read_column_filled;
 use crate::data::dates::DateColumn;
+use crate::data::fill::Fill;
 use crate::data::series::{Dataset, SeriesSpec, Transform};
 use crate::io::run_dir::{RunDir, TaskKind, CONFIG, MODEL};
 use crate::models::{Forecaster, ForecasterConfig};
@@ -43,6 +44,9 @@ pub enum DataSource {
         /// The date column and its format (absent when the file has none, and in older runs).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         dates: Option<DateColumn>,
+        /// How missing values were filled (absent: none were accepted, as in older runs).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fill: Option<Fill>,
     },
 }
 
@@ -171,9 +175,9 @@ pub fn load_data(
             let ds = Dataset::synthetic(*series, window, horizon, *data_seed)?;
             Ok((ds, format!("{series} synthetic series (data seed {data_seed})")))
         }
-        DataSource::Csv { path, column, test_last, valid_last, log, diff, .. } => {
+        DataSource::Csv { path, column, test_last, valid_last, log, diff, fill, .. } => {
             let path = csv.unwrap_or(path);
-            let col = read_column(path, Some(column))?;
+            let col = read_column_filled(path, Some(column), *fill)?;
             let spec = SeriesSpec {
                 window,
                 horizon,
@@ -183,7 +187,11 @@ pub fn load_data(
                 diff: *diff,
             };
             let ds = Dataset::from_series(&col.values, &spec).map_err(|m| Error::file(path, m))?;
-            Ok((ds, format!("{} values of `{}` in {}", col.values.len(), col.name, path.display())))
+            let filled = match (fill, col.missing) {
+                (Some(fill), n) if n > 0 => format!(" ({n} missing, --fill {})", fill.name()),
+                _ => String::new(),
+            };
+            Ok((ds, format!("{} values of `{}` in {}{filled}", col.values.len(), col.name, path.display())))
         }
     }
 }
