@@ -248,6 +248,10 @@ fn shrink(text: &str) -> String {
         if task == "lm" && ptb && !has(&w, &["--corpus-size"]) {
             // A cut PTB has no validation (its splits need the whole training vocabulary).
             w.extend(["--corpus-size".into(), "2000".into()]);
+            // A batch of the cut corpus: at most 10 x 35 (the character recipe's 32 x 100
+            // needs 3,201 tokens).
+            cap(&mut w, "--batch-size", 10);
+            cap(&mut w, "--time-size", 35);
             if !has(&w, &["--validate"]) {
                 w.extend(["--validate".into(), "false".into()]);
             }
@@ -260,6 +264,15 @@ fn shrink(text: &str) -> String {
         }
     }
     w.join(" ")
+}
+
+/// Lowers `flag`'s value to `max` when it is given larger.
+fn cap(w: &mut [String], flag: &str, max: usize) {
+    if let Some(i) = w.iter().position(|x| x == flag) {
+        if w[i + 1].parse::<usize>().is_ok_and(|v| v > max) {
+            w[i + 1] = max.to_string();
+        }
+    }
 }
 
 /// The variants of a synopsis with placeholders, each filled in and ending with `--help`.

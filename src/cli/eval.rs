@@ -13,10 +13,11 @@ pub struct EvalArgs {
     /// Run directory written by `recur train`.
     #[arg(long, value_name = "DIR")]
     model: PathBuf,
-    /// PTB split to evaluate: train, valid or test (with --data-dir).
-    #[arg(long, requires = "data_dir", conflicts_with = "text")]
+    /// PTB split to evaluate: train, valid or test.
+    #[arg(long, conflicts_with = "text")]
     split: Option<String>,
-    /// Folder holding the PTB files.
+    /// Folder holding the PTB files (default: $RECUR_DATA/ptb if set, else data/ptb, as
+    /// `recur train`).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// A text file to evaluate instead of a PTB split.
@@ -35,7 +36,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let (name, ids) = match (&args.split, &args.text) {
         (Some(split), None) => {
             let split = Split::parse(split)?;
-            let dir = args.data_dir.as_deref().expect("clap requires --data-dir with --split");
+            let dir = &recur::data::lm_data::ptb_dir(args.data_dir.as_deref());
             let name = format!("{split:?}").to_lowercase();
             if loaded.config.tokenizer.is_char() {
                 let path = ptb::split_path(dir, split);
@@ -56,7 +57,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             }
             ("text".to_string(), encoded.ids)
         }
-        _ => return Err(Error::msg("give either --split valid|test with --data-dir DIR, or --text FILE")),
+        _ => return Err(Error::msg("give either --split valid|test (PTB, from --data-dir), or --text FILE")),
     };
     if args.batch_size == 0 || args.time_size == 0 {
         return Err(Error::msg("--batch-size and --time-size must be at least 1"));

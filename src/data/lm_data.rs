@@ -72,6 +72,15 @@ pub struct LmData {
 /// The share of a text's lines held out when validation is asked for and nothing else says how.
 pub const DEFAULT_VALID_SHARE: f64 = 0.1;
 
+/// Where the PTB files are: `data_dir` when given, else `$RECUR_DATA/ptb`, else `data/ptb`
+/// (where `recur data fetch ptb` puts them).
+pub fn ptb_dir(data_dir: Option<&Path>) -> PathBuf {
+    data_dir.map(Path::to_path_buf).unwrap_or_else(|| match std::env::var_os("RECUR_DATA") {
+        Some(root) => Path::new(&root).join("ptb"),
+        None => PathBuf::from("data/ptb"),
+    })
+}
+
 impl DataSource {
     /// The corpus read: the one named, else a text when `text` is given, else the demo.
     pub fn kind(&self) -> CorpusKind {
@@ -80,10 +89,7 @@ impl DataSource {
 
     /// `data_dir`, else `$RECUR_DATA/ptb`, else `data/ptb`.
     pub fn ptb_dir(&self) -> PathBuf {
-        self.data_dir.clone().unwrap_or_else(|| match std::env::var_os("RECUR_DATA") {
-            Some(root) => Path::new(&root).join("ptb"),
-            None => PathBuf::from("data/ptb"),
-        })
+        ptb_dir(self.data_dir.as_deref())
     }
 
     /// Why these settings cannot be read together, if they cannot.
