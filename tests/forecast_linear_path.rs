@@ -156,6 +156,8 @@ fn cli_keeps_epoch_0_when_no_epoch_beats_the_linear_model() {
     let eval = success("eval", &recur(&s.root, ["forecast", "eval", "--model", dir.to_str().unwrap()]));
     assert!(eval.contains("linear + 1 x RNN 4"), "{eval}");
     success("predict", &recur(&s.root, ["forecast", "predict", "--model", dir.to_str().unwrap()]));
+    let summary = success("summary", &recur(&s.root, ["summary", "--model", dir.to_str().unwrap()]));
+    assert!(summary.contains("Linear path (fixed)") && summary.contains("linear.weight"), "{summary}");
 
     // --linear-path false: the network alone, as before the path; an old config (no key) loads.
     let off = s.path("off");

@@ -254,6 +254,19 @@ impl<F: Real> Forecaster<F> {
             .map(|(k, rnn)| entry(format!("Time{}[{k}]", rnn.cell().name().to_uppercase()), rnn.param_ids()))
             .collect();
         rows.push(entry("Affine (head)".into(), vec![self.head.weight, self.head.bias]));
+        if self.config.linear_path {
+            // Fitted by least squares before training and never trained, but saved with the
+            // weights: listed (and counted) so the summary accounts for every tensor of the file.
+            let (weight, bias) = &self.linear;
+            rows.push(LayerSummary {
+                layer: "Linear path (fixed)".into(),
+                tensors: vec![
+                    (LINEAR_WEIGHT.to_string(), weight.shape().to_vec()),
+                    (LINEAR_BIAS.to_string(), bias.shape().to_vec()),
+                ],
+                params: weight.len() + bias.len(),
+            });
+        }
         rows
     }
 
