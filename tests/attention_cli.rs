@@ -123,4 +123,13 @@ fn cli_input_eos_and_masked_padding_round_trip() {
     assert!(printed.starts_with("1+2\t"), "{printed}");
     let svg = std::fs::read_to_string(map.with_extension("svg")).unwrap();
     assert!(svg.contains("&lt;eos&gt;"), "the map has a column for the input's <eos>");
+
+    // A config whose model and layout disagree on the padding is refused, naming both fields.
+    let path = run.join("config.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut edited: serde_json::Value = serde_json::from_str(&text).unwrap();
+    edited["model"]["mask_padding"] = serde_json::Value::Bool(false);
+    std::fs::write(&path, serde_json::to_string_pretty(&edited).unwrap()).unwrap();
+    let out = recur(&dir.root, ["seq2seq", "eval", "--model", model]);
+    failure("eval with mask_padding disagreeing", &out, &["model.mask_padding", "layout.mask_padding"]);
 }

@@ -115,6 +115,17 @@ pub fn read_config(dir: &Path) -> Result<(RunDir, RunConfig)> {
     let run = RunDir::open(dir)?;
     let config: RunConfig = run.read_task_config(TaskKind::Seq2seq)?;
     config.model.check().map_err(|m| Error::file(&run.path(CONFIG), m))?;
+    // The encoder finds each row's length by its trailing padding, which only the layout's
+    // `mask_padding` writes: the two must agree.
+    if config.model.mask_padding != config.layout.mask_padding {
+        return Err(Error::file(
+            &run.path(CONFIG),
+            format!(
+                "model.mask_padding is {} but layout.mask_padding is {}; expected the same value in both",
+                config.model.mask_padding, config.layout.mask_padding
+            ),
+        ));
+    }
     Ok((run, config))
 }
 
