@@ -13,9 +13,15 @@ pub mod models;
 pub mod optim;
 pub mod params;
 pub mod plot;
+pub mod prelude;
 pub mod tasks;
 pub mod tensor;
 pub mod time;
 pub mod train;
 
 pub use error::{Error, Result};
+
+/// The README's Rust blocks, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

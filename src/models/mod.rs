@@ -2,6 +2,7 @@
 //! reverse), and the mapping to PyTorch's state_dict names.
 
 pub mod beam;
+mod builders;
 pub mod classifier;
 pub mod forecaster;
 pub mod generate;
