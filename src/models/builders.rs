@@ -139,7 +139,7 @@ builders!(ForecasterConfig {
 
 impl Default for Seq2seqConfig {
     fn default() -> Self {
-        Seq2seqConfig { vocab_size: 0, ..Seq2seqConfig::book(CellKind::Lstm, 0, 16, 128, false) }
+        Seq2seqConfig::book(CellKind::Lstm, 0, 16, 128, false)
     }
 }
 
