@@ -14,6 +14,7 @@
 //! `dr = da_n * hw_n`.
 
 use super::cell::{row, row_mut, Cell};
+use crate::tensor::math::on_widest_vectors;
 use crate::tensor::Real;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
@@ -27,6 +28,7 @@ impl Cell for GruCell {
     const CACHE: usize = 3;
     const HIDDEN_BIAS: bool = true;
 
+    #[inline(always)]
     fn forward<F: Real>(
         h: usize,
         xw: ArrayView2<F>,
@@ -53,6 +55,7 @@ impl Cell for GruCell {
         }
     }
 
+    #[inline(always)]
     fn backward<F: Real>(
         h: usize,
         dstate: ArrayView2<F>,
@@ -89,6 +92,18 @@ impl Cell for GruCell {
 /// bounds checks, so the loop vectorises (as LSTM's `gate_gradients`).
 #[inline(never)]
 fn gate_gradients<F: Real>(
+    [dh, h_prev, hw_n]: [&[F]; 3],
+    [r, z, nn]: [&[F]; 3],
+    [dx_r, dx_z, dx_n]: [&mut [F]; 3],
+    [dh_r, dh_z, dh_n]: [&mut [F]; 3],
+    dprev: &mut [F],
+) {
+    on_widest_vectors(|| gate_gradients_lanes([dh, h_prev, hw_n], [r, z, nn], [dx_r, dx_z, dx_n], [dh_r, dh_z, dh_n], dprev))
+}
+
+/// [`gate_gradients`]'s loop, inlined into the widest vectors' function.
+#[inline(always)]
+fn gate_gradients_lanes<F: Real>(
     [dh, h_prev, hw_n]: [&[F]; 3],
     [r, z, nn]: [&[F]; 3],
     [dx_r, dx_z, dx_n]: [&mut [F]; 3],

@@ -11,6 +11,7 @@
 //! The gradient of both products is the same `da` (`dxw = dhw`).
 
 use super::cell::{row, row_mut, Cell};
+use crate::tensor::math::on_widest_vectors;
 use crate::tensor::Real;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
@@ -24,6 +25,7 @@ impl Cell for LstmCell {
     const CACHE: usize = 5;
     const HIDDEN_BIAS: bool = false;
 
+    #[inline(always)]
     fn forward<F: Real>(
         h: usize,
         xw: ArrayView2<F>,
@@ -51,6 +53,7 @@ impl Cell for LstmCell {
         }
     }
 
+    #[inline(always)]
     fn backward<F: Real>(
         h: usize,
         dstate: ArrayView2<F>,
@@ -83,6 +86,12 @@ impl Cell for LstmCell {
 /// H long; separate arguments for the reason given at [`gate_gradients`].
 #[inline(never)]
 fn cell_state<F: Real>([i, f, g, c_prev]: [&[F]; 4], c: &mut [F], tanh_c: &mut [F]) {
+    on_widest_vectors(|| cell_state_lanes([i, f, g, c_prev], c, tanh_c))
+}
+
+/// [`cell_state`]'s loop, inlined into the widest vectors' function.
+#[inline(always)]
+fn cell_state_lanes<F: Real>([i, f, g, c_prev]: [&[F]; 4], c: &mut [F], tanh_c: &mut [F]) {
     let h = i.len();
     let (f, g, c_prev, c, tanh_c) = (&f[..h], &g[..h], &c_prev[..h], &mut c[..h], &mut tanh_c[..h]);
     for j in 0..h {
@@ -97,6 +106,16 @@ fn cell_state<F: Real>([i, f, g, c_prev]: [&[F]; 4], c: &mut [F], tanh_c: &mut [
 /// 20 x 650 step took 29-34 us on one thread, against 8).
 #[inline(never)]
 fn gate_gradients<F: Real>(
+    [dh, dc_next, c_prev]: [&[F]; 3],
+    [i, f, g, o, tc]: [&[F]; 5],
+    [di, df, dg, do_, dc_prev]: [&mut [F]; 5],
+) {
+    on_widest_vectors(|| gate_gradients_lanes([dh, dc_next, c_prev], [i, f, g, o, tc], [di, df, dg, do_, dc_prev]))
+}
+
+/// [`gate_gradients`]'s loop, inlined into the widest vectors' function.
+#[inline(always)]
+fn gate_gradients_lanes<F: Real>(
     [dh, dc_next, c_prev]: [&[F]; 3],
     [i, f, g, o, tc]: [&[F]; 5],
     [di, df, dg, do_, dc_prev]: [&mut [F]; 5],

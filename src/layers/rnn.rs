@@ -18,6 +18,7 @@ impl Cell for RnnCell {
     const CACHE: usize = 0;
     const HIDDEN_BIAS: bool = false;
 
+    #[inline(always)]
     fn forward<F: Real>(
         _hidden: usize,
         xw: ArrayView2<F>,
@@ -32,6 +33,7 @@ impl Cell for RnnCell {
         }
     }
 
+    #[inline(always)]
     fn backward<F: Real>(
         _hidden: usize,
         dstate: ArrayView2<F>,

@@ -5,7 +5,7 @@
 //! `dx_i = dloss * (softmax(x_i) - onehot(t_i)) / count`, and zero on ignored rows.
 //! The probabilities are computed in place in one buffer that backward turns into `dx`.
 
-use crate::tensor::math::max_of;
+use crate::tensor::math::{max_of, on_widest_vectors};
 use crate::tensor::{fit, Real};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -108,15 +108,17 @@ impl<F: Real> SoftmaxWithLoss<F> {
         let block = rows_per_block(vocab);
         let probs = self.probs.as_slice_mut().expect("probs are contiguous");
         let rows = |(p, t): (&mut [F], &[u32])| {
-            for (row, &t) in p.chunks_mut(vocab).zip(t) {
-                if t == IGNORE {
-                    row.fill(F::zero());
-                } else {
-                    // One pass: scale * (p - onehot) = scale * p, then the target's -scale.
-                    row.iter_mut().for_each(|p| *p *= scale);
-                    row[t as usize] -= scale;
+            on_widest_vectors(|| {
+                for (row, &t) in p.chunks_mut(vocab).zip(t) {
+                    if t == IGNORE {
+                        row.fill(F::zero());
+                    } else {
+                        // One pass: scale * (p - onehot) = scale * p, then the target's -scale.
+                        row.iter_mut().for_each(|p| *p *= scale);
+                        row[t as usize] -= scale;
+                    }
                 }
-            }
+            })
         };
         if probs.len() >= PARALLEL_MIN_ELEMENTS {
             probs.par_chunks_mut(block * vocab).zip(self.targets.par_chunks(block)).for_each(rows);
@@ -139,6 +141,11 @@ fn rows_per_block(vocab: usize) -> usize {
 /// of the non-ignored rows and their count. Three passes over each row (max; exp and sum;
 /// normalise), the row staying in cache between them.
 fn softmax_loss_rows<F: Real>(probs: &mut [F], targets: &[u32], vocab: usize) -> (f64, usize) {
+    on_widest_vectors(|| softmax_loss_rows_as_built(probs, targets, vocab))
+}
+
+#[inline(always)]
+fn softmax_loss_rows_as_built<F: Real>(probs: &mut [F], targets: &[u32], vocab: usize) -> (f64, usize) {
     let (mut total, mut count) = (0.0, 0);
     for (row, &t) in probs.chunks_mut(vocab).zip(targets) {
         // -log softmax(x)[t] = log(sum_j exp(x_j - max)) - (x_t - max), exact in the limit
@@ -163,6 +170,7 @@ pub fn softmax_rows_inplace<F: Real>(x: &mut Array2<F>) {
 }
 
 /// `row = exp(row - max) / sum(exp(row - max))`; returns the sum before normalising.
+#[inline]
 fn normalized_exp<F: Real>(row: &mut [F], max: F) -> F {
     let sum = F::exp_shifted_sum(row, max);
     let inv = F::one() / sum;

@@ -3,7 +3,7 @@
 //! `v += (1 - beta2)(g^2 - v)`, `w -= lr_t * m / (sqrt(v) + eps)`.
 
 use crate::params::Params;
-use crate::tensor::math::{PARALLEL_MIN_VALUES, PIECE};
+use crate::tensor::math::{on_widest_vectors, PARALLEL_MIN_VALUES, PIECE};
 use crate::tensor::Real;
 use ndarray::ArrayD;
 use rayon::prelude::*;
@@ -42,12 +42,14 @@ impl<F: Real> Adam<F> {
         let (lr_t, b1, b2, eps) = (F::of(lr_t), F::of(self.beta1), F::of(self.beta2), F::of(self.eps));
         let (one, scale) = (F::one(), F::of(grad_scale));
         let update = |w: &mut [F], g: &[F], m: &mut [F], v: &mut [F]| {
-            for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
-                let g = g * scale;
-                *m += (one - b1) * (g - *m);
-                *v += (one - b2) * (g * g - *v);
-                *w -= lr_t * *m / (v.sqrt() + eps);
-            }
+            on_widest_vectors(|| {
+                for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
+                    let g = g * scale;
+                    *m += (one - b1) * (g - *m);
+                    *v += (one - b2) * (g * g - *v);
+                    *w -= lr_t * *m / (v.sqrt() + eps);
+                }
+            })
         };
         for (((value, grad), m), v) in params.values_and_grads_mut().zip(&mut self.m).zip(&mut self.v) {
             let contiguous = "parameters and moments are contiguous";

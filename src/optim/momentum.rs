@@ -1,6 +1,7 @@
 //! SGD with momentum (the book's `Momentum`): `v = momentum * v - lr * dw; w += v`.
 
 use crate::params::Params;
+use crate::tensor::math::on_widest_vectors;
 use crate::tensor::Real;
 use ndarray::ArrayD;
 
@@ -28,8 +29,10 @@ impl<F: Real> Momentum<F> {
         }
         let (lr, mu) = (F::of(self.lr * grad_scale), F::of(self.momentum));
         for ((value, grad), v) in params.values_and_grads_mut().zip(&mut self.velocity) {
-            ndarray::Zip::from(&mut *v).and(grad).for_each(|v, &g| *v = mu * *v - lr * g);
-            *value += &*v;
+            on_widest_vectors(|| {
+                ndarray::Zip::from(&mut *v).and(grad).for_each(|v, &g| *v = mu * *v - lr * g);
+                *value += &*v;
+            });
         }
     }
 
