@@ -17,6 +17,7 @@ use super::cell::{row, row_mut, Cell};
 use crate::tensor::Real;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
+/// The GRU cell (see the module header for its equations); G = 3, S = 1.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GruCell;
 

@@ -14,6 +14,7 @@ use super::cell::{row, row_mut, Cell};
 use crate::tensor::Real;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
+/// The LSTM cell (see the module header for its equations); G = 4, S = 2.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LstmCell;
 
