@@ -223,6 +223,31 @@ pub struct RunResult {
 }
 
 /// A run directory on disk.
+///
+/// ```rust
+/// use recur::data::Tokenizer;
+/// use recur::io::run_dir::{RunConfig, RunDir, TaskKind};
+/// use recur::models::LmConfig;
+///
+/// let root = std::env::temp_dir().join(format!("recur-doc-run-{}", std::process::id()));
+/// let run = RunDir::create(&root)?;
+/// let config = RunConfig {
+///     task: TaskKind::Lm,
+///     model: LmConfig::simple_rnnlm(3, 4, 5),
+///     tokenizer: Tokenizer::Whitespace,
+///     train: None,
+/// };
+/// run.write_config(&config)?;
+/// assert_eq!(run.task()?, TaskKind::Lm);
+/// assert_eq!(run.read_config()?, config);
+///
+/// // Any serialisable value, pretty-printed and written atomically.
+/// run.write_json("notes.json", &serde_json::json!({ "epochs": 3 }))?;
+/// let text = recur::io::read_text(&run.path("notes.json"))?;
+/// assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap()["epochs"], 3);
+/// std::fs::remove_dir_all(&root).unwrap();
+/// # Ok::<(), recur::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct RunDir {
     /// The folder holding the run's files.

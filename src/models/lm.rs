@@ -142,6 +142,24 @@ impl LmConfig {
 }
 
 /// A language model.
+///
+/// ```rust
+/// use ndarray::Array2;
+/// use recur::layers::CellKind;
+/// use recur::models::{Lm, LmConfig};
+/// use recur::tensor::Rng;
+///
+/// let v = 50;
+/// let config = LmConfig { cell: CellKind::Lstm, num_layers: 2, ..LmConfig::simple_rnnlm(v, 8, 16) };
+/// let mut lm = Lm::<f32>::new(config, &mut Rng::new(1));
+/// let xs = Array2::from_shape_fn((4, 6), |(n, t)| ((7 * n + t) % v) as u32); // (N, T) ids
+/// let ts = Array2::from_shape_fn((4, 6), |(n, t)| ((7 * n + t + 1) % v) as u32); // the next ids
+/// let loss = lm.forward(xs.view(), ts.view());
+/// // The initial weights predict nearly uniformly: a loss of about ln V.
+/// assert!((loss as f64 - (v as f64).ln()).abs() < 0.05, "loss {loss}");
+/// lm.backward();
+/// assert!(lm.params.grad(lm.embed.inner.weight).iter().any(|&g| g != 0.0));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Lm<F: Real> {
     /// The sizes it was built from (saved as `config.json`'s `"model"`).

@@ -10,6 +10,38 @@ use ndarray::{ArrayView2, ArrayView3};
 
 /// A [`TimeRecurrent`] whose cell is chosen at run time: every method forwards to the one time
 /// loop.
+///
+/// ```rust
+/// use ndarray::{s, Array3};
+/// use recur::layers::CellKind;
+/// use recur::params::Params;
+/// use recur::tensor::Rng;
+/// use recur::time::{RecurrentLayer, StateMode};
+///
+/// let (n, t, d, h) = (2, 5, 3, 4);
+/// let mut params = Params::<f64>::new();
+/// let mut lstm = RecurrentLayer::new(CellKind::Lstm, &mut params, "rnn", 0, d, h, StateMode::Stateless);
+/// assert_eq!(params.name(lstm.w_ih()), "rnn.weight_ih_l0");
+/// assert_eq!(params.value(lstm.w_ih()).shape(), &[4 * h, d]); // (G*H, D)
+/// let mut rng = Rng::new(0);
+/// for id in lstm.param_ids() {
+///     rng.fill_uniform(params.value_mut(id), 0.5);
+/// }
+///
+/// let mut xs = Array3::zeros((n, t, d));
+/// rng.fill_normal(&mut xs, 1.0);
+/// let hs = lstm.forward(&params, xs.view()).to_owned();
+/// assert_eq!(hs.dim(), (n, t, h));
+/// // The final state is [h | c], (N, 2H); its h is the last step's output.
+/// let last = lstm.final_state();
+/// assert_eq!(last.dim(), (n, 2 * h));
+/// assert_eq!(last.slice(s![.., ..h]), hs.slice(s![.., t - 1, ..]));
+///
+/// // Backward from dL/dhs = 1: the input gradient is (N, T, D); the weights get theirs.
+/// let dxs = lstm.backward(&mut params, Array3::ones((n, t, h)).view());
+/// assert_eq!(dxs.dim(), (n, t, d));
+/// assert!(params.grad(lstm.w_hh()).iter().any(|&g| g != 0.0));
+/// ```
 #[derive(Clone, Debug)]
 pub enum RecurrentLayer<F: Real> {
     /// Elman tanh cell (G = 1, S = 1).
