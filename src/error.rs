@@ -10,6 +10,7 @@ pub struct Error {
     message: String,
 }
 
+/// The result type of every fallible function of the library.
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
@@ -33,6 +34,7 @@ impl Error {
         Error { message: format!("{}: cannot {doing}: {err}", path.display()) }
     }
 
+    /// The message, as `main` prints it.
     pub fn message(&self) -> &str {
         &self.message
     }

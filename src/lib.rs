@@ -4,6 +4,8 @@
 //! width, V vocabulary size, G gate blocks of a cell, S state blocks of a cell.
 //! Start with ARCHITECTURE.md for the map of the code.
 
+#![warn(missing_docs)]
+
 pub mod bench;
 pub mod data;
 pub mod error;

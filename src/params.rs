@@ -17,6 +17,25 @@ use std::collections::BTreeMap;
 pub struct ParamId(usize);
 
 /// Values, gradients and names of a model's parameters (names follow PyTorch's state_dict).
+///
+/// ```rust
+/// use recur::params::Params;
+///
+/// let mut params = Params::<f32>::new();
+/// let w = params.add("fc.weight", &[2, 3]); // (O, D), zero-filled
+/// assert_eq!(params.find("fc.weight"), Some(w));
+/// assert_eq!((params.len(), params.num_elements()), (1, 6));
+///
+/// params.value_mut(w).fill(0.5);
+/// assert_eq!(params.mat(w)[[1, 2]], 0.5);
+///
+/// // Backward passes add into the gradient; `zero_grad` is the one place that clears it.
+/// params.grad_mat_mut(w)[[0, 1]] += 2.0;
+/// params.grad_mat_mut(w)[[0, 1]] += 1.0;
+/// assert_eq!(params.grad(w)[[0, 1]], 3.0);
+/// params.zero_grad();
+/// assert!(params.grad(w).iter().all(|&g| g == 0.0));
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Params<F: Real> {
     names: Vec<String>,
@@ -25,6 +44,7 @@ pub struct Params<F: Real> {
 }
 
 impl<F: Real> Params<F> {
+    /// An empty store.
     pub fn new() -> Self {
         Params { names: Vec::new(), values: Vec::new(), grads: Vec::new() }
     }
@@ -38,14 +58,17 @@ impl<F: Real> Params<F> {
         ParamId(self.names.len() - 1)
     }
 
+    /// The id of the parameter called `name`, None if there is none.
     pub fn find(&self, name: &str) -> Option<ParamId> {
         self.names.iter().position(|n| n == name).map(ParamId)
     }
 
+    /// Number of parameters (tensors, not numbers: see [`Params::num_elements`]).
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
+    /// True when the store holds no parameter.
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
@@ -55,6 +78,7 @@ impl<F: Real> Params<F> {
         (0..self.names.len()).map(ParamId)
     }
 
+    /// The parameter's PyTorch state_dict name (`rnn.weight_ih_l0`).
     pub fn name(&self, id: ParamId) -> &str {
         &self.names[id.0]
     }
@@ -64,6 +88,7 @@ impl<F: Real> Params<F> {
         self.values.iter().map(|v| v.len()).sum()
     }
 
+    /// The parameter's value, in the shape it was added with.
     pub fn value(&self, id: ParamId) -> ArrayViewD<'_, F> {
         self.values[id.0].view()
     }
@@ -94,14 +119,17 @@ impl<F: Real> Params<F> {
         Ok(())
     }
 
+    /// The parameter's value, to set (initialisers, loading, optimizers).
     pub fn value_mut(&mut self, id: ParamId) -> &mut ArrayD<F> {
         &mut self.values[id.0]
     }
 
+    /// The parameter's gradient, the shape of its value (zero after [`Params::zero_grad`]).
     pub fn grad(&self, id: ParamId) -> ArrayViewD<'_, F> {
         self.grads[id.0].view()
     }
 
+    /// The parameter's gradient, to add into (backward passes) or rescale.
     pub fn grad_mut(&mut self, id: ParamId) -> &mut ArrayD<F> {
         &mut self.grads[id.0]
     }
@@ -116,6 +144,7 @@ impl<F: Real> Params<F> {
         as1(self.values[id.0].view(), &self.names[id.0])
     }
 
+    /// A 2-D parameter's gradient, to add into; panics if the parameter is not 2-D.
     pub fn grad_mat_mut(&mut self, id: ParamId) -> ArrayViewMut2<'_, F> {
         let name = &self.names[id.0];
         self.grads[id.0]
@@ -124,6 +153,7 @@ impl<F: Real> Params<F> {
             .unwrap_or_else(|_| panic!("parameter `{name}` is not 2-D"))
     }
 
+    /// A 1-D parameter's gradient, to add into; panics if the parameter is not 1-D.
     pub fn grad_vec_mut(&mut self, id: ParamId) -> ArrayViewMut1<'_, F> {
         let name = &self.names[id.0];
         self.grads[id.0]

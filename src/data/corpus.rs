@@ -129,7 +129,9 @@ impl Tokenizer {
 /// Token ids and the vocabulary they index.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Corpus {
+    /// The text's tokens as vocabulary ids, in order (`<eos>` at each line break).
     pub ids: Vec<u32>,
+    /// The word <-> id map the ids index.
     pub vocab: Vocab,
 }
 
@@ -216,7 +218,9 @@ pub fn encode_file(path: &Path, tokenizer: Tokenizer, vocab: &Vocab) -> Result<V
 /// Token ids of a text, and how many of its words the vocabulary lacked (read as `<unk>`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Encoded {
+    /// The text's tokens as ids, unknown words as `<unk>`'s id.
     pub ids: Vec<u32>,
+    /// How many tokens were not in the vocabulary.
     pub unknown: usize,
 }
 

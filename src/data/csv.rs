@@ -22,6 +22,7 @@ pub struct Column {
     pub name: String,
     /// Its position in the header (0 = first).
     pub index: usize,
+    /// The column's numbers, one a data row (missing cells filled or dropped by the fill rule).
     pub values: Vec<f64>,
     /// The first column's text of each row (dates), when the first column is not the chosen one.
     pub labels: Option<Vec<String>>,
@@ -47,7 +48,9 @@ pub fn parse_column(text: &str, path: &Path, column: Option<&str>) -> Result<Col
 /// The fields of a CSV file: its header and its data rows, each with its line number.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
+    /// The column names of the header row, in file order.
     pub header: Vec<String>,
+    /// Line number of the header (from 1; blank lines before it are skipped).
     pub header_line: usize,
     /// (line number, fields), at least one row, each as many fields as the header.
     pub rows: Vec<(usize, Vec<String>)>,

@@ -18,17 +18,22 @@ use std::path::Path;
 /// How the dates of a column are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DateFormat {
+    /// `YYYY`: one value a year.
     #[serde(rename = "YYYY")]
     Year,
+    /// `YYYY-MM`: one value a month.
     #[serde(rename = "YYYY-MM")]
     Month,
+    /// `YYYY-MM-DD`: one value a day.
     #[serde(rename = "YYYY-MM-DD")]
     Day,
+    /// `YYYY-MM-DD HH:MM`: a date and a time of day.
     #[serde(rename = "YYYY-MM-DD HH:MM")]
     Minute,
 }
 
 impl DateFormat {
+    /// The format as written in `config.json` and messages (`YYYY-MM-DD`).
     pub fn name(self) -> &'static str {
         match self {
             DateFormat::Year => "YYYY",
@@ -42,9 +47,13 @@ impl DateFormat {
 /// A calendar date and time of day (minutes after midnight).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Stamp {
+    /// Calendar year.
     pub year: i32,
+    /// Month, 1 to 12 (1 when the format has no month).
     pub month: u32,
+    /// Day of the month, from 1 (1 when the format has no day).
     pub day: u32,
+    /// Minutes after midnight, 0 to 1439 (0 when the format has no time).
     pub minute: u32,
 }
 
@@ -89,6 +98,7 @@ impl Stamp {
         Some((Stamp { year, month, day, minute }, format))
     }
 
+    /// The stamp written in `format` (fields the format lacks are left out).
     pub fn format(&self, format: DateFormat) -> String {
         let Stamp { year, month, day, minute } = *self;
         match format {
@@ -183,14 +193,18 @@ impl Step {
 /// What a run records of its date column (`config.json`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DateColumn {
+    /// Header name of the date column in the CSV file.
     pub column: String,
+    /// How its dates are written.
     pub format: DateFormat,
 }
 
 /// The date column of a series: its name, format and one date a row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dates {
+    /// Which column holds the dates and how they are written.
     pub column: DateColumn,
+    /// The date of each data row, in file order.
     pub stamps: Vec<Stamp>,
 }
 

@@ -4,6 +4,7 @@
 
 use super::corpus::{Corpus, Tokenizer};
 
+/// The demo corpus, one sentence a line.
 pub const DEMO_TEXT: &str = include_str!("demo_corpus.txt");
 
 /// The demo corpus, tokenised with [`Tokenizer::Text`].

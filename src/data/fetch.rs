@@ -28,8 +28,11 @@ pub const PTB_BASE_URL: &str = "https://raw.githubusercontent.com/wojzaremba/lst
 /// One file of a dataset: its name, its SHA-256 (lowercase hex) and its size in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RemoteFile {
+    /// File name, as in the download folder and on disk.
     pub name: &'static str,
+    /// Expected SHA-256 of the file's bytes, lowercase hex.
     pub sha256: &'static str,
+    /// Expected size in bytes.
     pub bytes: u64,
 }
 

@@ -20,6 +20,7 @@ use crate::io::read_text;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// Which kind of text a language model trains on (`--corpus`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
@@ -35,9 +36,11 @@ pub enum CorpusKind {
 /// Where the training text comes from, and what validates and tests it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSource {
+    /// The corpus kind (None: the caller's default).
     pub corpus: Option<CorpusKind>,
     /// PTB's folder (default: `$RECUR_DATA/ptb`, else `data/ptb`).
     pub data_dir: Option<PathBuf>,
+    /// The text file read when the corpus is `text`.
     pub text: Option<PathBuf>,
     /// Keep the first N training tokens (0 = all).
     pub corpus_size: usize,
@@ -46,8 +49,11 @@ pub struct DataSource {
     /// Text corpora: the largest vocabulary (`<unk>` and `<eos>` included; 0 = no cap) and the
     /// fewest times a word must be seen to be kept.
     pub max_vocab: usize,
+    /// Text corpora: words seen fewer times than this become `<unk>`.
     pub min_count: usize,
+    /// A validation text file (read with the training vocabulary).
     pub valid: Option<PathBuf>,
+    /// A test text file (read with the training vocabulary).
     pub test: Option<PathBuf>,
     /// Text corpora: the share of the file's last lines held out for validation.
     pub valid_share: f64,
@@ -59,11 +65,15 @@ pub struct DataSource {
 
 /// The training corpus, and the validation and test ids if the run has them.
 pub struct LmData {
+    /// The training ids and the vocabulary built from them.
     pub train: Corpus,
+    /// How the texts were cut into tokens.
     pub tokenizer: Tokenizer,
     /// `demo`, `ptb:DIR` or `text:FILE` (what `config.json` records).
     pub name: String,
+    /// Validation ids (training vocabulary), when the run validates.
     pub valid: Option<Vec<u32>>,
+    /// Test ids (training vocabulary), when a test split or file was given.
     pub test: Option<Vec<u32>>,
     /// What a user should know: words read as `<unk>`, lines held out.
     pub notes: Vec<String>,
@@ -160,6 +170,7 @@ impl DataSource {
 }
 
 impl CorpusKind {
+    /// The kind as written on the command line and in `config.json`.
     pub fn name(self) -> &'static str {
         match self {
             CorpusKind::Demo => "demo",

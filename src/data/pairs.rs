@@ -30,11 +30,14 @@ use std::path::Path;
 /// One example: an input string and the output string the model must produce.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pair {
+    /// The text the encoder reads.
     pub input: String,
+    /// The text the decoder must write.
     pub output: String,
 }
 
 impl Pair {
+    /// A pair from its input and output texts.
     pub fn new(input: impl Into<String>, output: impl Into<String>) -> Self {
         Pair { input: input.into(), output: output.into() }
     }
@@ -151,9 +154,13 @@ pub struct CharVocab {
 }
 
 impl CharVocab {
+    /// Id of `<pad>`: fills a sequence up to its batch's length.
     pub const PAD: u32 = 0;
+    /// Id of `<go>`: the decoder's first input.
     pub const GO: u32 = 1;
+    /// Id of `<eos>`: the decoder's last target (and, when asked, the input's last step).
     pub const EOS: u32 = 2;
+    /// The special symbols, in id order: they are the first three entries of every vocabulary.
     pub const SPECIAL: [&'static str; 3] = ["<pad>", "<go>", "<eos>"];
 
     /// Every character of every input and output, in code-point order, after the specials.
@@ -195,18 +202,22 @@ impl CharVocab {
         CharVocab { symbols, ids }
     }
 
+    /// Every symbol in id order: the specials, then one character each.
     pub fn symbols(&self) -> &[String] {
         &self.symbols
     }
 
+    /// Number of symbols (V), specials included.
     pub fn len(&self) -> usize {
         self.symbols.len()
     }
 
+    /// True when there are no symbols (never for a vocabulary built here).
     pub fn is_empty(&self) -> bool {
         self.symbols.is_empty()
     }
 
+    /// The id of a character, None if the vocabulary lacks it.
     pub fn id(&self, c: char) -> Option<u32> {
         self.ids.get(&c).copied()
     }
@@ -273,9 +284,12 @@ pub struct Layout {
 /// One padded batch (see the module header).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch {
-    pub inputs: Array2<u32>,         // (N, T_in)
+    /// Encoder input ids, (N, T_in), padded (and reversed when asked).
+    pub inputs: Array2<u32>, // (N, T_in)
+    /// Decoder input ids, (N, T_out + 1): `<go>`, the output, then `<pad>`.
     pub decoder_inputs: Array2<u32>, // (N, T_out + 1)
-    pub targets: Array2<u32>,        // (N, T_out + 1)
+    /// Decoder targets, (N, T_out + 1): the output, `<eos>`, then `IGNORE`.
+    pub targets: Array2<u32>, // (N, T_out + 1)
 }
 
 impl Layout {
@@ -284,7 +298,7 @@ impl Layout {
         self.max_input_len + usize::from(self.input_eos)
     }
 
-    /// How the input is written, for reports: "", ", reversed input", then ", <eos> ended" and
+    /// How the input is written, for reports: "", ", reversed input", then ", `<eos>` ended" and
     /// ", padding masked" when they apply.
     pub fn describe(&self) -> String {
         let mut out = String::new();

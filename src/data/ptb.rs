@@ -10,12 +10,16 @@ use std::path::{Path, PathBuf};
 /// A PTB split.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Split {
+    /// `ptb.train.txt`: builds the vocabulary.
     Train,
+    /// `ptb.valid.txt`: validation.
     Valid,
+    /// `ptb.test.txt`: the final test.
     Test,
 }
 
 impl Split {
+    /// The split's file name (`ptb.train.txt`, ...).
     pub fn file_name(self) -> &'static str {
         match self {
             Split::Train => "ptb.train.txt",
@@ -24,6 +28,7 @@ impl Split {
         }
     }
 
+    /// Reads `train`, `valid` (or `val`) or `test`; anything else is an error listing them.
     pub fn parse(s: &str) -> Result<Self> {
         match s {
             "train" => Ok(Split::Train),
@@ -37,6 +42,7 @@ impl Split {
 /// PTB is already tokenised: words are split on whitespace and kept as they are.
 pub const TOKENIZER: Tokenizer = Tokenizer::Whitespace;
 
+/// The path of `split`'s file in the PTB folder `dir`.
 pub fn split_path(dir: &Path, split: Split) -> PathBuf {
     dir.join(split.file_name())
 }

@@ -36,18 +36,23 @@ pub fn synthetic_series(count: usize, steps: usize, rng: &mut Rng) -> Array2<f64
 /// Rows of W + k consecutive values, and where each row's targets start in its series.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Windows {
+    /// Each row: W inputs, then k targets, (N, W + k).
     pub values: Array2<f64>, // (N, W + k)
+    /// W: the number of input steps a row begins with.
     pub window: usize,
+    /// k: the number of target steps a row ends with.
     pub horizon: usize,
     /// Index of each row's first target in the original series (CSV); the row number (synthetic).
     pub starts: Vec<usize>,
 }
 
 impl Windows {
+    /// N: the number of rows.
     pub fn len(&self) -> usize {
         self.values.nrows()
     }
 
+    /// True when there are no rows.
     pub fn is_empty(&self) -> bool {
         self.values.nrows() == 0
     }
@@ -89,14 +94,18 @@ pub fn windows_at(series: &[f64], taus: &[usize], window: usize, horizon: usize)
 /// mean and standard deviation of the training part only. The identity for synthetic data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Transform {
+    /// Whether the natural log is taken first (positive series only).
     pub log: bool,
     /// Lag of the difference (0 = none, 1 = first difference, the season = seasonal difference).
     pub diff: usize,
+    /// Mean of the training values after log and difference, subtracted.
     pub mean: f64,
+    /// Standard deviation of the same values, divided by (1 for a constant series).
     pub std: f64,
 }
 
 impl Transform {
+    /// The transform that changes nothing (synthetic data).
     pub fn identity() -> Self {
         Transform { log: false, diff: 0, mean: 0.0, std: 1.0 }
     }
@@ -165,16 +174,22 @@ impl Transform {
 /// units (baselines and reported errors). Identical for synthetic data.
 #[derive(Clone, Debug)]
 pub struct SplitWindows {
+    /// The windows in the network's units (after the transform).
     pub model: Windows,
+    /// The same windows in the series' own units.
     pub raw: Windows,
 }
 
 /// A forecasting data set: train, validation and test windows and the transform between them.
 #[derive(Clone, Debug)]
 pub struct Dataset {
+    /// The transform from original units to the network's, fitted on the training part.
     pub transform: Transform,
+    /// Training windows.
     pub train: SplitWindows,
+    /// Validation windows (may be empty).
     pub valid: SplitWindows,
+    /// Test windows.
     pub test: SplitWindows,
     /// The whole original series (CSV); empty for synthetic data (each row is its own series).
     pub series: Vec<f64>,
@@ -267,11 +282,17 @@ impl Dataset {
 /// Windowing of one real series (see [`Dataset::from_series`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeriesSpec {
+    /// W: input steps a window.
     pub window: usize,
+    /// k: steps forecast at once.
     pub horizon: usize,
+    /// The series' last `test_last` values are the test targets (at least k).
     pub test_last: usize,
+    /// The `valid_last` values before them are the validation targets (0 = none, else at least k).
     pub valid_last: usize,
+    /// Take the natural log before anything else.
     pub log: bool,
+    /// Difference lag (0 = none).
     pub diff: usize,
 }
 
@@ -297,11 +318,14 @@ pub fn seasonal_last_value(windows: &Windows, season: usize) -> Array2<f64> {
 /// mean variance keeps constant windows solvable).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinearForecast {
+    /// B, (W, k): each target's weight on each input step.
     pub weight: Array2<f64>, // (W, k)
-    pub bias: Array1<f64>,   // (k)
+    /// b, (k): each target's intercept.
+    pub bias: Array1<f64>, // (k)
 }
 
 impl LinearForecast {
+    /// Least squares of `targets` (N, k) on `inputs` (N, W). Panics if their row counts differ.
     pub fn fit(inputs: ArrayView2<f64>, targets: ArrayView2<f64>) -> Self {
         assert_eq!(inputs.nrows(), targets.nrows(), "LinearForecast: inputs and targets differ in rows");
         assert!(inputs.nrows() > 0, "LinearForecast: no training windows");

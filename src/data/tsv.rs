@@ -26,7 +26,9 @@ use std::path::Path;
 pub struct Example {
     /// Line number in the file, from 1 (for error messages).
     pub line: usize,
+    /// The text, as in the file (before tokenising).
     pub text: String,
+    /// The class label: what follows the line's last tab.
     pub label: String,
 }
 
@@ -108,6 +110,7 @@ impl Classes {
         Ok(classes)
     }
 
+    /// Classes from their names, id = position in `names`.
     pub fn new(names: Vec<String>) -> Self {
         Classes { names }
     }
@@ -121,22 +124,27 @@ impl Classes {
         }
     }
 
+    /// Number of classes.
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
+    /// True when there are no classes.
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
 
+    /// The class names in id order.
     pub fn names(&self) -> &[String] {
         &self.names
     }
 
+    /// The name of class `id`. Panics if `id` is out of range.
     pub fn name(&self, id: u32) -> &str {
         &self.names[id as usize]
     }
 
+    /// The id of a label, None if it is not a known class.
     pub fn id(&self, label: &str) -> Option<u32> {
         self.names.iter().position(|n| n == label).map(|i| i as u32)
     }
@@ -193,9 +201,11 @@ pub enum Keep {
 /// the way training did).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TextEncoding {
+    /// How a text is cut into tokens.
     pub tokenizer: Tokenizer,
     /// At most this many words per text (longer texts are truncated).
     pub max_len: usize,
+    /// Which words a text longer than `max_len` keeps.
     pub keep: Keep,
 }
 

@@ -11,6 +11,7 @@ pub const EOS: &str = "<eos>";
 /// The out-of-vocabulary word (PTB has it in its text).
 pub const UNK: &str = "<unk>";
 
+/// A vocabulary: words and their ids (0..len, in order of first appearance).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Vocab {
     words: Vec<String>,
@@ -18,6 +19,7 @@ pub struct Vocab {
 }
 
 impl Vocab {
+    /// An empty vocabulary.
     pub fn new() -> Self {
         Self::default()
     }
@@ -33,18 +35,22 @@ impl Vocab {
         id
     }
 
+    /// The id of `word`, None if it is not in the vocabulary.
     pub fn id(&self, word: &str) -> Option<u32> {
         self.ids.get(word).copied()
     }
 
+    /// The word with id `id`. Panics if `id >= len()`.
     pub fn word(&self, id: u32) -> &str {
         &self.words[id as usize]
     }
 
+    /// Number of words (V).
     pub fn len(&self) -> usize {
         self.words.len()
     }
 
+    /// True when the vocabulary has no words.
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
     }

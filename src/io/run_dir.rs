@@ -21,11 +21,17 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// File name of the run's configuration ([`RunConfig`] or a task's own).
 pub const CONFIG: &str = "config.json";
+/// File name of a language model's vocabulary, one word a line, id = line number from 0.
 pub const VOCAB: &str = "vocab.txt";
+/// File name of the best (or last) weights, by PyTorch state_dict name.
 pub const MODEL: &str = "model.safetensors";
+/// File name of the per-epoch log: one [`EpochStats`] JSON object a line.
 pub const METRICS: &str = "metrics.jsonl";
+/// Stem of a language model's curve plot (`perplexity.png`, `perplexity.svg`).
 pub const PLOT_STEM: &str = "perplexity";
+/// File name of a validated run's [`RunResult`].
 pub const RESULT: &str = "result.json";
 
 /// How the model was trained (recorded for the reader and for `--resume`; not needed to
@@ -36,16 +42,23 @@ pub struct TrainSettings {
     /// The `--preset` the run started from, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
+    /// The data the run read (`demo`, `ptb:DIR` or `text:FILE`).
     pub corpus: String,
+    /// Training tokens kept (`--corpus-size`; 0 = all).
     pub corpus_size: usize,
+    /// N: parallel streams a training batch.
     pub batch_size: usize,
+    /// T: time steps a training block (truncated BPTT length).
     pub time_size: usize,
     /// The engine's settings: epochs, lr, lr_rule, clip, weight_decay, patience, on_nan.
     #[serde(flatten)]
     pub engine: Settings,
+    /// Seed of every random draw of the run (initial weights, dropout).
     pub seed: u64,
+    /// The update rule (runs made before the field read as SGD).
     #[serde(default = "default_optimizer")]
     pub optimizer: OptimizerKind,
+    /// Momentum of the `momentum` optimizer (0 for the others).
     #[serde(default)]
     pub momentum: f64,
     /// Validation every epoch (best weights kept, test perplexity at the end).
@@ -54,18 +67,22 @@ pub struct TrainSettings {
     /// Streams and block length of validation and test (the book's 10 x 35).
     #[serde(default = "default_eval_batch")]
     pub eval_batch_size: usize,
+    /// T of validation and test blocks.
     #[serde(default = "default_eval_time")]
     pub eval_time_size: usize,
     /// Text corpora: the vocabulary's cap and the fewest sightings of a kept word.
     #[serde(default)]
     pub max_vocab: usize,
+    /// Fewest sightings of a kept word (text corpora; 1 = keep all).
     #[serde(default = "one")]
     pub min_count: usize,
     /// Validation and test files, and the held-out share of a text corpus.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid: Option<String>,
+    /// The test text file, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test: Option<String>,
+    /// Share of a text corpus's last lines held out for validation (0 = none).
     #[serde(default)]
     pub valid_share: f64,
 }
@@ -132,13 +149,18 @@ fn default_eval_time() -> usize {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TaskKind {
+    /// A language model (`recur train`).
     Lm,
+    /// A text classifier (`recur classify train`).
     Classify,
+    /// A time-series forecaster (`recur forecast train`).
     Forecast,
+    /// An encoder-decoder (`recur seq2seq train`).
     Seq2seq,
 }
 
 impl TaskKind {
+    /// The task as written in `config.json` (`lm`, `classify`, `forecast`, `seq2seq`).
     pub fn name(self) -> &'static str {
         match self {
             TaskKind::Lm => "lm",
@@ -179,7 +201,9 @@ pub struct RunConfig {
     /// Always `lm` here (absent in runs made before tasks were named).
     #[serde(default = "lm_task")]
     pub task: TaskKind,
+    /// The model's shape: enough to rebuild it before loading its weights.
     pub model: LmConfig,
+    /// How texts are cut into tokens (eval and generate cut the same way).
     pub tokenizer: Tokenizer,
     /// Absent in run directories made outside recur (e.g. by bench/pytorch/word_lm.py).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -189,7 +213,9 @@ pub struct RunConfig {
 /// `result.json`: the end of a validated run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
+    /// The epoch (from 1) whose weights were kept.
     pub best_epoch: usize,
+    /// Its validation perplexity.
     pub best_valid_ppl: f64,
     /// On the best weights, when the run has a test text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -197,8 +223,34 @@ pub struct RunResult {
 }
 
 /// A run directory on disk.
+///
+/// ```rust
+/// use recur::data::Tokenizer;
+/// use recur::io::run_dir::{RunConfig, RunDir, TaskKind};
+/// use recur::models::LmConfig;
+///
+/// let root = std::env::temp_dir().join(format!("recur-doc-run-{}", std::process::id()));
+/// let run = RunDir::create(&root)?;
+/// let config = RunConfig {
+///     task: TaskKind::Lm,
+///     model: LmConfig::simple_rnnlm(3, 4, 5),
+///     tokenizer: Tokenizer::Whitespace,
+///     train: None,
+/// };
+/// run.write_config(&config)?;
+/// assert_eq!(run.task()?, TaskKind::Lm);
+/// assert_eq!(run.read_config()?, config);
+///
+/// // Any serialisable value, pretty-printed and written atomically.
+/// run.write_json("notes.json", &serde_json::json!({ "epochs": 3 }))?;
+/// let text = recur::io::read_text(&run.path("notes.json"))?;
+/// assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap()["epochs"], 3);
+/// std::fs::remove_dir_all(&root).unwrap();
+/// # Ok::<(), recur::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct RunDir {
+    /// The folder holding the run's files.
     pub root: PathBuf,
 }
 
@@ -220,6 +272,7 @@ impl RunDir {
         Ok(RunDir { root: root.to_path_buf() })
     }
 
+    /// The path of the run's file `name`.
     pub fn path(&self, name: &str) -> PathBuf {
         self.root.join(name)
     }
@@ -272,6 +325,7 @@ impl RunDir {
         Ok(())
     }
 
+    /// Writes `config.json`, atomically.
     pub fn write_config(&self, config: &RunConfig) -> Result<()> {
         self.write_json(CONFIG, config)
     }
@@ -331,18 +385,22 @@ impl RunDir {
         write_atomic(&self.path(name), format!("{json}\n").as_bytes())
     }
 
+    /// Writes `vocab.txt`, atomically.
     pub fn write_vocab(&self, vocab: &Vocab) -> Result<()> {
         write_atomic(&self.path(VOCAB), vocab.to_text().as_bytes())
     }
 
+    /// Writes `result.json`, atomically.
     pub fn write_result(&self, result: &RunResult) -> Result<()> {
         self.write_json(RESULT, result)
     }
 
+    /// Reads `vocab.txt`.
     pub fn read_vocab(&self) -> Result<Vocab> {
         Vocab::load(&self.path(VOCAB))
     }
 
+    /// The path of `model.safetensors`.
     pub fn model_path(&self) -> PathBuf {
         self.path(MODEL)
     }
@@ -357,6 +415,7 @@ impl RunDir {
         write_atomic(&self.path(METRICS), text.as_bytes())
     }
 
+    /// Reads `metrics.jsonl`; a line that is not an epoch's JSON is an error naming it.
     pub fn read_metrics(&self) -> Result<Vec<EpochStats>> {
         let path = self.path(METRICS);
         let text = read_text(&path)?;
@@ -382,8 +441,11 @@ impl RunDir {
 
 /// A trained language model read back from its run directory.
 pub struct LoadedLm {
+    /// The run's `config.json`.
     pub config: RunConfig,
+    /// The run's vocabulary (V words).
     pub vocab: Vocab,
+    /// The model with the saved weights loaded.
     pub model: crate::models::Lm<f32>,
 }
 

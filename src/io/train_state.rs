@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
+/// File name of the checkpoint: weights, optimizer state and [`Progress`].
 pub const CHECKPOINT: &str = "checkpoint.safetensors";
 const PROGRESS_KEY: &str = "recur.progress";
 /// 2: one format for every task (1: the language model's alone, before the engine).
@@ -38,6 +39,7 @@ const VERSION: u32 = 2;
 /// its finished batches summed, so the resumed epoch's mean is the same number.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
+    /// Format version of the checkpoint (2 now); other versions are refused.
     pub version: u32,
     /// Epochs finished (their lines are in `history`).
     pub epochs_done: usize,
@@ -46,22 +48,29 @@ pub struct Progress {
     /// Their weighted loss sum and summed weights, how many were skipped (`--on-nan skip`),
     /// and their seconds.
     pub loss_sum: f64,
+    /// Sum of the weights of the finished batches (rows or tokens).
     pub weight_sum: f64,
+    /// Batches skipped for a non-finite loss or gradient.
     pub skipped: usize,
+    /// Seconds those batches took.
     pub seconds: f64,
     /// The rate of the last epoch begun, and whether the epoch before improved validation
     /// (the inputs of the next epoch's learning-rate rule).
     pub lr: f64,
+    /// Whether the epoch before improved validation.
     pub improved: bool,
     /// Best validation so far: (epoch, score); its weights are the `best.` tensors.
     pub best: Option<(usize, f64)>,
     /// The model's dropout generator, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dropout_rng: Option<[u64; 4]>,
+    /// Optimizer steps taken so far (restored into the optimizer on resume, e.g. Adam's bias
+    /// correction).
     pub optimizer_steps: u64,
     /// The task's own state (cursors, shuffle order, generators, counters).
     #[serde(default)]
     pub task: serde_json::Value,
+    /// One line per finished epoch, as in `metrics.jsonl`.
     pub history: Vec<EpochStats>,
 }
 

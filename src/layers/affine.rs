@@ -7,9 +7,12 @@ use crate::params::{ParamId, Params};
 use crate::tensor::{fit, matmul, matmul_bias, matmul_row_sums, Accumulate, Real};
 use ndarray::{Array2, ArrayView2, Ix2};
 
+/// Affine layer `y = x W^T + b` (PyTorch's `Linear`); x (M, D), W (O, D), b (O), y (M, O).
 #[derive(Clone, Debug)]
 pub struct Affine<F: Real> {
+    /// W, (O, D): row o holds output o's weights over the D inputs.
     pub weight: ParamId,
+    /// b, (O): one bias an output.
     pub bias: ParamId,
     x: Array2<F>,  // (M, D) the last input, for dW
     y: Array2<F>,  // (M, O)
@@ -30,6 +33,8 @@ impl<F: Real> Affine<F> {
         Affine { weight, bias, x: Array2::zeros((0, 0)), y: Array2::zeros((0, 0)), dx: Array2::zeros((0, 0)) }
     }
 
+    /// `y = x W^T + b` for x (M, D), a view of the layer's (M, O) output; keeps x for backward.
+    /// Panics if x is not D wide.
     pub fn forward(&mut self, params: &Params<F>, x: ArrayView2<F>) -> ArrayView2<'_, F> {
         let w = params.mat(self.weight); // (O, D)
         assert_eq!(x.ncols(), w.ncols(), "Affine: input width {} but weight {:?}", x.ncols(), w.dim());

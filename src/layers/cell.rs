@@ -24,6 +24,10 @@ pub(crate) fn row_mut<'a, F>(a: &'a mut ArrayViewMut2<F>, n: usize) -> &'a mut [
     a.row_mut(n).into_slice().expect("a cell's rows are contiguous")
 }
 
+/// The element-wise math of one step of a recurrent cell, forward and backward, given the
+/// pre-activations `xw = x W_ih^T + b_ih` and `hw = h_prev W_hh^T (+ b_hh)`;
+/// the products themselves are the time loop's. Implemented by [`RnnCell`](crate::layers::RnnCell),
+/// [`LstmCell`](crate::layers::LstmCell) and [`GruCell`](crate::layers::GruCell).
 pub trait Cell: Clone + Copy + Debug + Default + Send + Sync + 'static {
     /// `"rnn"`, `"lstm"` or `"gru"`: the name in configs and summaries.
     const KIND: &'static str;
@@ -76,11 +80,14 @@ pub trait Cell: Clone + Copy + Debug + Default + Send + Sync + 'static {
 pub enum CellKind {
     /// Elman RNN with tanh (PyTorch `RNN(nonlinearity="tanh")`, Keras `SimpleRNN`).
     Rnn,
+    /// LSTM (PyTorch `LSTM`, gates i, f, g, o; state `[h | c]`).
     Lstm,
+    /// GRU in PyTorch's formulation (gates r, z, n; reset gate after the recurrent product).
     Gru,
 }
 
 impl CellKind {
+    /// The name in configs (`rnn`, `lstm`, `gru`).
     pub fn name(self) -> &'static str {
         match self {
             CellKind::Rnn => crate::layers::RnnCell::KIND,

@@ -7,8 +7,11 @@
 use crate::tensor::{fit, Real, Rng};
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
+/// Inverted dropout over the flat elements of any buffer; the mask comes from the caller's
+/// [`Rng`].
 #[derive(Clone, Debug)]
 pub struct Dropout<F: Real> {
+    /// Probability of zeroing an element in training, in [0, 1) (0 = the layer does nothing).
     pub p: f64,
     /// `0` or `1 / (1 - p)` per element of the last training forward.
     mask: Vec<F>,
@@ -17,6 +20,7 @@ pub struct Dropout<F: Real> {
 }
 
 impl<F: Real> Dropout<F> {
+    /// A dropout layer of probability `p`. Panics unless `0 <= p < 1`.
     pub fn new(p: f64) -> Self {
         assert!((0.0..1.0).contains(&p), "dropout probability must be in [0, 1), got {p}");
         Dropout { p, mask: Vec::new(), y: ArrayD::zeros(IxDyn(&[0])), dx: ArrayD::zeros(IxDyn(&[0])) }

@@ -8,8 +8,10 @@ use crate::params::{ParamId, Params};
 use crate::tensor::{fit, Real};
 use ndarray::{Array2, ArrayView2, Ix2};
 
+/// Embedding lookup `y[i] = W[ids[i]]`: ids (M), W (V, D), y (M, D).
 #[derive(Clone, Debug)]
 pub struct Embedding<F: Real> {
+    /// W, (V, D): row v is id v's vector.
     pub weight: ParamId,
     ids: Vec<u32>,
     y: Array2<F>, // (M, D)

@@ -18,6 +18,7 @@ use crate::tensor::math::on_widest_vectors;
 use crate::tensor::Real;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
+/// The GRU cell (see the module header for its equations); G = 3, S = 1.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GruCell;
 

@@ -15,6 +15,55 @@ use crate::tensor::math::on_widest_vectors;
 use crate::tensor::Real;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
+/// The LSTM cell (see the module header for its equations); G = 4, S = 2.
+///
+/// ```rust
+/// use ndarray::{s, Array2};
+/// use recur::layers::{Cell, LstmCell};
+///
+/// // N = 2 rows, H = 3: pre-activations (N, 4H) in gate order i, f, g, o; state [h | c] (N, 2H).
+/// let (n, h) = (2, 3);
+/// let xw = Array2::from_shape_fn((n, 4 * h), |(r, j)| 0.1 * (r + j) as f64 - 0.5);
+/// let hw = Array2::<f64>::zeros((n, 4 * h));
+/// let state_prev = Array2::from_elem((n, 2 * h), 0.2);
+/// let mut state = Array2::zeros((n, 2 * h));
+/// let mut cache = Array2::zeros((n, LstmCell::CACHE * h));
+/// LstmCell::forward(h, xw.view(), hw.view(), state_prev.view(), state.view_mut(), cache.view_mut());
+///
+/// // c = f * c_prev + i * g and h = o * tanh(c), unit by unit.
+/// let sig = |a: f64| 1.0 / (1.0 + (-a).exp());
+/// for r in 0..n {
+///     for k in 0..h {
+///         let (i, f) = (sig(xw[[r, k]]), sig(xw[[r, h + k]]));
+///         let (g, o) = (xw[[r, 2 * h + k]].tanh(), sig(xw[[r, 3 * h + k]]));
+///         let c = f * 0.2 + i * g;
+///         assert!((state[[r, h + k]] - c).abs() < 1e-9);
+///         assert!((state[[r, k]] - o * c.tanh()).abs() < 1e-9);
+///     }
+/// }
+///
+/// // Backward from dh = 1, dc = 0: both pre-activations get the same gradient, (N, 4H).
+/// let mut dstate = Array2::zeros((n, 2 * h));
+/// dstate.slice_mut(s![.., ..h]).fill(1.0);
+/// let mut dxw = Array2::zeros((n, 4 * h));
+/// let mut dhw = Array2::zeros((n, 4 * h));
+/// let mut dstate_prev = Array2::zeros((n, 2 * h));
+/// LstmCell::backward(
+///     h,
+///     dstate.view(),
+///     state_prev.view(),
+///     state.view(),
+///     cache.view(),
+///     hw.view(),
+///     dxw.view_mut(),
+///     dhw.view_mut(),
+///     dstate_prev.view_mut(),
+/// );
+/// assert_eq!(dxw, dhw);
+/// // The output gate's: dh * tanh(c) * o (1 - o).
+/// let o = sig(xw[[0, 3 * h]]);
+/// assert!((dxw[[0, 3 * h]] - state[[0, h]].tanh() * o * (1.0 - o)).abs() < 1e-9);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LstmCell;
 

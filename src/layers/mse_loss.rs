@@ -8,6 +8,7 @@
 use crate::tensor::{fit, Real};
 use ndarray::{ArrayD, ArrayViewD, Zip};
 
+/// Mean squared error over every element of predictions and targets of one shape; no parameters.
 #[derive(Clone, Debug)]
 pub struct MseLoss<F: Real> {
     diff: ArrayD<F>, // y - t, the shape of y
@@ -21,6 +22,7 @@ impl<F: Real> Default for MseLoss<F> {
 }
 
 impl<F: Real> MseLoss<F> {
+    /// A loss with empty buffers (sized on the first forward).
     pub fn new() -> Self {
         MseLoss { diff: ArrayD::zeros(ndarray::IxDyn(&[0])), dy: ArrayD::zeros(ndarray::IxDyn(&[0])) }
     }

@@ -8,6 +8,7 @@ use super::cell::Cell;
 use crate::tensor::Real;
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
+/// The Elman tanh cell (see the module header); G = 1, S = 1.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RnnCell;
 

@@ -6,6 +6,8 @@
 use crate::tensor::{fit, Real};
 use ndarray::{Array1, ArrayView1, Zip};
 
+/// Sigmoid and binary cross-entropy, fused: scores x (M) and targets t (M) in [0, 1] give the mean
+/// loss.
 #[derive(Clone, Debug)]
 pub struct SigmoidWithLoss<F: Real> {
     y: Array1<F>, // (M) sigmoid(x)
@@ -20,10 +22,13 @@ impl<F: Real> Default for SigmoidWithLoss<F> {
 }
 
 impl<F: Real> SigmoidWithLoss<F> {
+    /// A loss with empty buffers (sized on the first forward).
     pub fn new() -> Self {
         SigmoidWithLoss { y: Array1::zeros(0), t: Array1::zeros(0), dx: Array1::zeros(0) }
     }
 
+    /// Mean binary cross-entropy of `sigmoid(x)` against `t`, both (M), computed through softplus
+    /// (exact for large |x|). Panics if the lengths differ.
     pub fn forward(&mut self, x: ArrayView1<F>, t: ArrayView1<F>) -> F {
         assert_eq!(x.len(), t.len(), "SigmoidWithLoss: {} scores but {} targets", x.len(), t.len());
         // Buffers sized once per batch size (no allocation while it repeats).
@@ -50,6 +55,7 @@ impl<F: Real> SigmoidWithLoss<F> {
         self.y.view()
     }
 
+    /// `dx = dloss * (sigmoid(x) - t) / M`, (M), for the last forward.
     pub fn backward(&mut self, dloss: F) -> ArrayView1<'_, F> {
         let scale = dloss / F::of(self.y.len().max(1) as f64);
         fit(&mut self.dx, self.y.raw_dim());

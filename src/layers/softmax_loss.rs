@@ -13,6 +13,8 @@ use rayon::prelude::*;
 /// A target that contributes nothing to the loss or the gradient (the book's -1).
 pub const IGNORE: u32 = u32::MAX;
 
+/// Softmax and cross-entropy, fused: scores (M, V) and targets (M) give the mean loss over the rows
+/// whose target is not [`IGNORE`].
 #[derive(Clone, Debug)]
 pub struct SoftmaxWithLoss<F: Real> {
     probs: Array2<F>, // (M, V) softmax of the last scores; turned into dx by backward
@@ -29,6 +31,7 @@ impl<F: Real> Default for SoftmaxWithLoss<F> {
 }
 
 impl<F: Real> SoftmaxWithLoss<F> {
+    /// A loss with empty buffers (sized on the first forward).
     pub fn new() -> Self {
         SoftmaxWithLoss {
             probs: Array2::zeros((0, 0)),

@@ -60,6 +60,7 @@ impl ForecastMode {
 /// Everything needed to rebuild a forecaster.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ForecasterConfig {
+    /// The recurrent cell of every layer.
     pub cell: CellKind,
     /// D: values per time step (1 for a univariate series).
     pub input_size: usize,
@@ -69,6 +70,7 @@ pub struct ForecasterConfig {
     pub num_layers: usize,
     /// k: steps forecast at once.
     pub horizon: usize,
+    /// Whether only the last step forecasts (seq2vec) or every step does (seq2seq).
     pub mode: ForecastMode,
     /// A fixed linear model of the window added to the output (seq2vec only; older runs: off).
     #[serde(default)]
@@ -76,6 +78,8 @@ pub struct ForecasterConfig {
 }
 
 impl ForecasterConfig {
+    /// Why this config cannot be built, if it cannot: a zero size, or a linear path outside seq2vec
+    /// with one input.
     pub fn check(&self) -> crate::Result<()> {
         if self.input_size == 0 || self.hidden_size == 0 || self.num_layers == 0 || self.horizon == 0 {
             return Err(Error::msg(format!(
@@ -92,11 +96,17 @@ impl ForecasterConfig {
     }
 }
 
+/// A recurrent forecaster: L recurrent layers over (N, T, D) values, then an affine head to k
+/// values.
 #[derive(Clone, Debug)]
 pub struct Forecaster<F: Real> {
+    /// The sizes it was built from (saved as the run's `"model"`).
     pub config: ForecasterConfig,
+    /// Every weight and gradient of the model.
     pub params: Params<F>,
+    /// The L recurrent layers, layer 0 reading the (N, T, D) inputs.
     pub rnns: Vec<RecurrentLayer<F>>,
+    /// Top layer's h (N, H) or hs (N, T, H) -> k forecasts a row or a step.
     pub head: Affine<F>,
     /// The linear path's weight (k, W) and bias (k); W is 0 until it is set.
     linear: (Array2<F>, Array1<F>),

@@ -8,6 +8,7 @@ use super::Lm;
 use crate::tensor::{Real, Rng};
 use ndarray::{Array2, Axis};
 
+/// How the next word is drawn during generation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sampling {
     /// Divides the logits: below 1 sharper, above 1 flatter; 0 picks the most likely word.

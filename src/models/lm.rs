@@ -42,6 +42,7 @@ fn default_init_scale() -> f64 {
 /// Everything needed to rebuild a language model (saved as `config.json` in a run directory).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LmConfig {
+    /// The recurrent cell of every layer.
     pub cell: CellKind,
     /// V: vocabulary size.
     pub vocab_size: usize,
@@ -57,6 +58,7 @@ pub struct LmConfig {
     /// The decoder uses the embedding's weight (needs D = H).
     #[serde(default)]
     pub tie_weights: bool,
+    /// How the weights are drawn at construction.
     pub init: Init,
     /// The bound of the uniform inits.
     #[serde(default = "default_init_scale")]
@@ -79,9 +81,6 @@ impl LmConfig {
         }
     }
 
-    /// Why this config cannot be built, if it cannot.
-    /// How many numbers the model's parameters hold (`None` if it overflows 128 bits): computed
-    /// from the sizes alone, so a config can be checked against a file before anything is built.
     /// Numbers a training run of this model holds, roughly: the weights five times (value,
     /// gradient, the best epoch's copy, Adam's two moments) and a batch of `n x t` positions'
     /// activations (the V-wide scores twice, each layer's gates and states).
@@ -93,6 +92,8 @@ impl LmConfig {
         self.parameter_count()?.checked_mul(5)?.checked_add(positions.checked_mul(per_position)?)
     }
 
+    /// How many numbers the model's parameters hold (`None` if it overflows 128 bits): computed
+    /// from the sizes alone, so a config can be checked against a file before anything is built.
     pub fn parameter_count(&self) -> Option<u128> {
         let (v, d, h) = (self.vocab_size as u128, self.embed_size as u128, self.hidden_size as u128);
         let gates: u128 = match self.cell {
@@ -112,6 +113,8 @@ impl LmConfig {
         total.checked_add(decoder)
     }
 
+    /// Why this config cannot be built, if it cannot: a zero size, a dropout outside [0, 1),
+    /// tied weights with D != H, or a bad `init_scale`.
     pub fn check(&self) -> crate::Result<()> {
         if self.vocab_size == 0 || self.embed_size == 0 || self.hidden_size == 0 || self.num_layers == 0 {
             return Err(Error::msg(format!(
@@ -139,13 +142,37 @@ impl LmConfig {
 }
 
 /// A language model.
+///
+/// ```rust
+/// use ndarray::Array2;
+/// use recur::layers::CellKind;
+/// use recur::models::{Lm, LmConfig};
+/// use recur::tensor::Rng;
+///
+/// let v = 50;
+/// let config = LmConfig { cell: CellKind::Lstm, num_layers: 2, ..LmConfig::simple_rnnlm(v, 8, 16) };
+/// let mut lm = Lm::<f32>::new(config, &mut Rng::new(1));
+/// let xs = Array2::from_shape_fn((4, 6), |(n, t)| ((7 * n + t) % v) as u32); // (N, T) ids
+/// let ts = Array2::from_shape_fn((4, 6), |(n, t)| ((7 * n + t + 1) % v) as u32); // the next ids
+/// let loss = lm.forward(xs.view(), ts.view());
+/// // The initial weights predict nearly uniformly: a loss of about ln V.
+/// assert!((loss as f64 - (v as f64).ln()).abs() < 0.05, "loss {loss}");
+/// lm.backward();
+/// assert!(lm.params.grad(lm.embed.inner.weight).iter().any(|&g| g != 0.0));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Lm<F: Real> {
+    /// The sizes it was built from (saved as `config.json`'s `"model"`).
     pub config: LmConfig,
+    /// Every weight and gradient of the model.
     pub params: Params<F>,
+    /// Word ids (N, T) -> vectors (N, T, D).
     pub embed: TimeEmbedding<F>,
+    /// The L recurrent layers: layer 0 reads (N, T, D), the others (N, T, H); each gives (N, T, H).
     pub rnns: Vec<RecurrentLayer<F>>,
+    /// Top layer's hs (N, T, H) -> scores (N, T, V).
     pub decoder: TimeAffine<F>,
+    /// Softmax cross-entropy of the scores against the next ids, mean over the N*T positions.
     pub loss: TimeSoftmaxWithLoss<F>,
     /// `dropouts[0]` after the embedding, `dropouts[k + 1]` after recurrent layer k.
     dropouts: Vec<Dropout<F>>,
@@ -244,6 +271,7 @@ impl<F: Real> Lm<F> {
         self.training = training;
     }
 
+    /// Whether the model is in training mode (dropout applied).
     pub fn is_training(&self) -> bool {
         self.training
     }

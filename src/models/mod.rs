@@ -22,8 +22,12 @@ pub use seq2seq::{Seq2seq, Seq2seqConfig, Source};
 /// One line of a model summary (Keras' `summary()`): a layer, its tensors, its parameter count.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerSummary {
+    /// The layer's name (its tensors' common prefix, e.g. `rnn.0`), or its kind for a layer without
+    /// weights.
     pub layer: String,
+    /// Each tensor's name and shape, in store order.
     pub tensors: Vec<(String, Vec<usize>)>,
+    /// Total numbers in those tensors.
     pub params: usize,
 }
 

@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 
 /// What every model is to the training engine and the run directory.
 pub trait Model<F: Real> {
+    /// The store of the model's weights and gradients.
     fn params(&self) -> &Params<F>;
+    /// The same store, to update or load weights.
     fn params_mut(&mut self) -> &mut Params<F>;
     /// Training mode applies dropout; evaluation mode does not.
     fn set_training(&mut self, training: bool);

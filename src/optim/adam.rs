@@ -8,11 +8,16 @@ use crate::tensor::Real;
 use ndarray::ArrayD;
 use rayon::prelude::*;
 
+/// Adam, its bias corrections folded into the step size (see the module header).
 #[derive(Clone, Debug)]
 pub struct Adam<F: Real> {
+    /// Learning rate (before the bias correction).
     pub lr: f64,
+    /// Decay of the first moment's running mean (0.9).
     pub beta1: f64,
+    /// Decay of the second moment's running mean (0.999).
     pub beta2: f64,
+    /// Added to `sqrt(v)` so a zero moment does not divide by zero (1e-7).
     pub eps: f64,
     /// Steps taken (t).
     pub steps: u64,
@@ -26,6 +31,7 @@ impl<F: Real> Adam<F> {
         Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-7, steps: 0, m: Vec::new(), v: Vec::new() }
     }
 
+    /// One update of every parameter: the moments, then `w -= lr_t * m / (sqrt(v) + eps)`.
     pub fn step(&mut self, params: &mut Params<F>) {
         self.step_scaled(params, 1.0);
     }

@@ -22,8 +22,11 @@ use ndarray::ArrayD;
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum OptimizerKind {
+    /// Plain SGD: `w -= lr * dw`.
     Sgd,
+    /// SGD with momentum: `v = momentum * v - lr * dw; w += v`.
     Momentum,
+    /// Adam with the book's defaults (beta1 0.9, beta2 0.999, eps 1e-7).
     Adam,
 }
 
@@ -44,8 +47,11 @@ pub type StateBuffer<F> = (&'static str, Vec<ArrayD<F>>);
 /// An optimizer chosen at run time.
 #[derive(Clone, Debug)]
 pub enum Optimizer<F: Real> {
+    /// Plain SGD (no state).
     Sgd(Sgd),
+    /// SGD with momentum (a velocity per parameter).
     Momentum(Momentum<F>),
+    /// Adam (two moments per parameter and a step count).
     Adam(Adam<F>),
 }
 
@@ -59,6 +65,7 @@ impl<F: Real> Optimizer<F> {
         }
     }
 
+    /// One update of every parameter from its gradient.
     pub fn step(&mut self, params: &mut Params<F>) {
         self.step_scaled(params, 1.0);
     }
@@ -82,6 +89,7 @@ impl<F: Real> Optimizer<F> {
         }
     }
 
+    /// The current learning rate.
     pub fn lr(&self) -> f64 {
         match self {
             Optimizer::Sgd(o) => o.lr,
@@ -115,6 +123,7 @@ impl<F: Real> Optimizer<F> {
         }
     }
 
+    /// Sets the learning rate of the following steps (the state is kept).
     pub fn set_lr(&mut self, lr: f64) {
         match self {
             Optimizer::Sgd(o) => o.lr = lr,

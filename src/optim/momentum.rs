@@ -5,19 +5,24 @@ use crate::tensor::math::on_widest_vectors;
 use crate::tensor::Real;
 use ndarray::ArrayD;
 
+/// SGD with momentum (the book's `Momentum`): `v = momentum * v - lr * dw; w += v`.
 #[derive(Clone, Debug)]
 pub struct Momentum<F: Real> {
+    /// Learning rate.
     pub lr: f64,
+    /// Share of the velocity kept from step to step, in [0, 1) (0.9 is usual).
     pub momentum: f64,
     /// One velocity per parameter, in store order; created at the first step.
     velocity: Vec<ArrayD<F>>,
 }
 
 impl<F: Real> Momentum<F> {
+    /// An optimizer with no velocity yet (zero at the first step).
     pub fn new(lr: f64, momentum: f64) -> Self {
         Momentum { lr, momentum, velocity: Vec::new() }
     }
 
+    /// One update of every parameter: `v = momentum * v - lr * dw; w += v`.
     pub fn step(&mut self, params: &mut Params<F>) {
         self.step_scaled(params, 1.0);
     }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How the learning rate changes between epochs (a config's `"lr_rule"`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
@@ -21,6 +22,7 @@ pub enum LrSchedule {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(from = "SavedLrRule")]
 pub struct LrRule {
+    /// Which rule changes the rate.
     pub schedule: LrSchedule,
     /// The multiplier of a change, for both rules (as Keras' `factor` and PyTorch's `gamma`):
     /// 0.25 divides the rate by 4.

@@ -3,16 +3,20 @@
 use crate::params::Params;
 use crate::tensor::{math, Real};
 
+/// Plain stochastic gradient descent: `w -= lr * dw`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sgd {
+    /// Learning rate.
     pub lr: f64,
 }
 
 impl Sgd {
+    /// SGD at rate `lr`.
     pub fn new(lr: f64) -> Self {
         Sgd { lr }
     }
 
+    /// One update of every parameter: `w -= lr * dw`.
     pub fn step<F: Real>(&self, params: &mut Params<F>) {
         self.step_scaled(params, 1.0);
     }

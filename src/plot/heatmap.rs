@@ -14,13 +14,17 @@ use std::path::{Path, PathBuf};
 /// What a heat map shows: `values[row][column]`, each in [0, 1].
 #[derive(Debug, Clone, Copy)]
 pub struct HeatMap<'a> {
+    /// The caption above the map.
     pub title: &'a str,
     /// Under the column labels.
     pub x_label: &'a str,
     /// Left of the row labels, written across.
     pub y_label: &'a str,
+    /// One label a column, left to right (as many as each row of `values`).
     pub columns: &'a [String],
+    /// One label a row, top to bottom (as many as `values`).
     pub rows: &'a [String],
+    /// The shade of each cell, `values[row][column]` in [0, 1] (0 black, 1 white).
     pub values: &'a [Vec<f64>],
 }
 

@@ -51,24 +51,33 @@ use std::sync::OnceLock;
 /// One named curve: (x, y) points.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
+    /// The legend entry.
     pub name: String,
+    /// The (x, y) points, drawn joined in this order.
     pub points: Vec<(f64, f64)>,
 }
 
 /// What a chart shows.
 #[derive(Debug, Clone, Copy)]
 pub struct Chart<'a> {
+    /// The caption above the plot.
     pub title: &'a str,
+    /// The x axis's label.
     pub x_label: &'a str,
+    /// The y axis's label.
     pub y_label: &'a str,
+    /// A logarithmic y axis (every y must then be above zero).
     pub log_y: bool,
+    /// The curves, at least one, each with points.
     pub series: &'a [Series],
 }
 
 /// A vertical dashed line at `x` across the plot, with a legend entry (`saved: epoch 12`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mark {
+    /// Where the line stands, in x units.
     pub x: f64,
+    /// Its legend entry.
     pub label: String,
 }
 
@@ -76,8 +85,11 @@ pub struct Mark {
 /// label)`, e.g. dates; empty: round numbers) and vertical marks.
 #[derive(Debug, Clone, Copy)]
 pub struct Panel<'a> {
+    /// The chart itself.
     pub chart: Chart<'a>,
+    /// (x, label) ticks for the x axis; empty: round numbers.
     pub x_ticks: &'a [(f64, String)],
+    /// Vertical marks drawn across the plot.
     pub marks: &'a [Mark],
 }
 
@@ -88,11 +100,6 @@ impl<'a> Panel<'a> {
     }
 }
 
-/// Writes the chart as `<stem>.png` (800x500) and `<stem>.svg`; returns the two paths.
-///
-/// The extension is appended, not substituted: `runs/ppl.v2` gives `runs/ppl.v2.png`. The folder
-/// must exist. Fails (naming the chart title) on an empty chart, a series with no points, a
-/// non-finite value, or a y value at or below zero when `log_y` is set.
 /// Whole-number ticks for an axis of epochs 1..=`last`: every epoch, or every 2nd, 5th, 10th,
 /// ... so that at most about ten are labelled (an epoch axis never shows 1.5).
 pub fn epoch_ticks(last: usize) -> Vec<(f64, String)> {
@@ -107,6 +114,11 @@ pub fn epoch_ticks(last: usize) -> Vec<(f64, String)> {
     ticks
 }
 
+/// Writes the chart as `<stem>.png` (800x500) and `<stem>.svg`; returns the two paths.
+///
+/// The extension is appended, not substituted: `runs/ppl.v2` gives `runs/ppl.v2.png`. The folder
+/// must exist. Fails (naming the chart title) on an empty chart, a series with no points, a
+/// non-finite value, or a y value at or below zero when `log_y` is set.
 pub fn write_chart(stem: &Path, chart: &Chart) -> Result<(PathBuf, PathBuf)> {
     write_panels(stem, &[Panel::plain(*chart)])
 }

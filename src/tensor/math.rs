@@ -58,10 +58,12 @@ pub fn sigmoid_approx(x: f32) -> f32 {
     1.0 / (1.0 + exp_approx(-x))
 }
 
+/// `tanh` in place over a slice ([`tanh_approx`]; AVX-512 where the CPU has it).
 pub fn tanh_f32(xs: &mut [f32]) {
     on_widest_vectors(|| xs.iter_mut().for_each(|x| *x = tanh_approx(*x)))
 }
 
+/// `sigmoid` in place over a slice ([`sigmoid_approx`]; AVX-512 where the CPU has it).
 pub fn sigmoid_f32(xs: &mut [f32]) {
     on_widest_vectors(|| xs.iter_mut().for_each(|x| *x = sigmoid_approx(*x)))
 }

@@ -95,7 +95,9 @@ impl Real for f64 {
 pub mod safetensors_dtype {
     use safetensors::Dtype;
 
+    /// Element types that safetensors can store: the dtype and the byte conversions.
     pub trait HasDtype {
+        /// The safetensors dtype (`F32`, `F64`).
         const DTYPE: Dtype;
         /// Little-endian bytes of a slice of this type.
         fn to_le_bytes_vec(xs: &[Self]) -> Vec<u8>

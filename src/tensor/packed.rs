@@ -8,7 +8,7 @@
 //! ran them at 350-430 against 140-250 for a product that packs each time (`recur bench gemm`;
 //! bench/README.md, "Optimisations, judged one by one").
 //!
-//! B is laid out once per block for the best kernel the CPU has ([`Kernel`]):
+//! B is laid out once per block for the best kernel the CPU has (`Kernel`):
 //! - AVX-512F: panels of 32 columns for [`blocked`]'s 12 x 32 kernel over the whole depth; each
 //!   product packs its few rows of A into tiles (a few KiB) and runs the kernel;
 //! - AVX2 + FMA: panels of 16 columns (`panel[k][0..16]`, zero-padded past N) and a tile of up
@@ -70,6 +70,7 @@ impl<F: Real> Default for PackedRhs<F> {
 }
 
 impl<F: Real> PackedRhs<F> {
+    /// An empty packing (call `pack` before use).
     pub fn new() -> Self {
         PackedRhs { storage: Storage::Plain(Array2::zeros((0, 0))), k: 0, n: 0 }
     }

@@ -7,12 +7,14 @@
 use super::Real;
 use ndarray::{ArrayBase, DataMut, Dimension};
 
+/// A seeded xoshiro256** generator; its whole state is four words (saved in checkpoints).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rng {
     s: [u64; 4],
 }
 
 impl Rng {
+    /// A generator from a seed (any value, 0 included; spread through SplitMix64).
     pub fn new(seed: u64) -> Self {
         let mut z = seed;
         let mut next = || {
@@ -31,10 +33,12 @@ impl Rng {
         self.s
     }
 
+    /// A generator in the state [`Rng::state`] returned (resumes the same sequence).
     pub fn from_state(s: [u64; 4]) -> Self {
         Rng { s }
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
         let t = self.s[1] << 17;

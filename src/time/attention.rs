@@ -8,9 +8,13 @@ use crate::params::{ParamId, Params};
 use crate::tensor::{fit, Real};
 use ndarray::{Array3, ArrayView2, ArrayView3};
 
+/// Attention over all T decoder steps at once: encoder states hs (N, S, E) and decoder states h (N,
+/// T, Q) -> contexts (N, T, E).
 #[derive(Clone, Debug)]
 pub struct TimeAttention<F: Real> {
+    /// The score and softmax: weights a (N, T, S) over the real source steps.
     pub weight: AttentionWeight<F>,
+    /// The weighted sum of the encoder states: contexts (N, T, E).
     pub sum: WeightSum<F>,
     dhs: Array3<F>, // (N, S, E)
 }
@@ -31,10 +35,12 @@ impl<F: Real> TimeAttention<F> {
         }
     }
 
+    /// Which score function it uses.
     pub fn kind(&self) -> ScoreKind {
         self.weight.score.kind
     }
 
+    /// The score's parameters (none for `dot`).
     pub fn param_ids(&self) -> Vec<ParamId> {
         self.weight.score.param_ids()
     }

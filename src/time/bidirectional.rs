@@ -20,6 +20,8 @@ use crate::params::{ParamId, Params};
 use crate::tensor::{fit, Real};
 use ndarray::{s, Array3, ArrayView2, ArrayView3, Ix3};
 
+/// A forward and a reverse recurrent layer over the same (N, T, D) input, outputs side by side
+/// `[fwd | rev]`, (N, T, 2H).
 #[derive(Clone, Debug)]
 pub struct Bidirectional<F: Real> {
     /// Reads each sequence from its first step.
@@ -47,10 +49,12 @@ impl<F: Real> Bidirectional<F> {
         Bidirectional { fwd, rev, hs: Array3::zeros((0, 0, 0)), dxs: Array3::zeros((0, 0, 0)) }
     }
 
+    /// The cell of both directions.
     pub fn cell(&self) -> CellKind {
         self.fwd.cell()
     }
 
+    /// D: the input width both directions read.
     pub fn input_size(&self) -> usize {
         self.fwd.input_size()
     }
@@ -78,6 +82,7 @@ impl<F: Real> Bidirectional<F> {
         self.rev.set_state(reverse);
     }
 
+    /// Forgets both carried states: the next call starts from zeros.
     pub fn reset_state(&mut self) {
         self.fwd.reset_state();
         self.rev.reset_state();

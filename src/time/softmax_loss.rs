@@ -5,8 +5,11 @@ use crate::layers::SoftmaxWithLoss;
 use crate::tensor::Real;
 use ndarray::{Array2, ArrayView2, ArrayView3};
 
+/// Softmax cross-entropy at every step: scores (N, T, V) and targets (N, T) -> the mean loss over
+/// the non-ignored positions.
 #[derive(Clone, Debug)]
 pub struct TimeSoftmaxWithLoss<F: Real> {
+    /// The one-step loss over the N*T flattened rows.
     pub inner: SoftmaxWithLoss<F>,
     flat_targets: Vec<u32>,
     shape: (usize, usize, usize),
@@ -19,10 +22,13 @@ impl<F: Real> Default for TimeSoftmaxWithLoss<F> {
 }
 
 impl<F: Real> TimeSoftmaxWithLoss<F> {
+    /// A loss with empty buffers (sized on the first forward).
     pub fn new() -> Self {
         TimeSoftmaxWithLoss { inner: SoftmaxWithLoss::new(), flat_targets: Vec::new(), shape: (0, 0, 0) }
     }
 
+    /// Mean cross-entropy over the N*T positions whose target is not `IGNORE`; panics if targets
+    /// are not (N, T).
     pub fn forward(&mut self, scores: ArrayView3<F>, targets: ArrayView2<u32>) -> F {
         let (n, t, v) = scores.dim();
         assert_eq!(
@@ -70,6 +76,7 @@ impl<F: Real> TimeSoftmaxWithLoss<F> {
         self.inner.probs().into_shape_with_order(self.shape).expect("probs are contiguous")
     }
 
+    /// dscores (N, T, V) for the last forward, scaled by `dloss`; ignored positions get zero.
     pub fn backward(&mut self, dloss: F) -> ArrayView3<'_, F> {
         let shape = self.shape;
         self.inner.backward(dloss).into_shape_with_order(shape).expect("dx is contiguous")

@@ -9,6 +9,8 @@
 use crate::error::{Error, Result};
 use ndarray::Array2;
 
+/// Cuts a token stream into (N, T) input and target blocks for truncated BPTT (see the module
+/// header).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BpttBatcher {
     batch_size: usize,
@@ -47,14 +49,17 @@ impl BpttBatcher {
         (corpus_len - 1) / (self.batch_size * self.time_size)
     }
 
+    /// N: the number of streams (rows of a batch).
     pub fn batch_size(&self) -> usize {
         self.batch_size
     }
 
+    /// T: the steps of each block.
     pub fn time_size(&self) -> usize {
         self.time_size
     }
 
+    /// Positions read so far along each stream (what a checkpoint saves).
     pub fn cursor(&self) -> usize {
         self.cursor
     }

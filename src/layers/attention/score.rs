@@ -30,6 +30,7 @@ pub enum ScoreKind {
 }
 
 impl ScoreKind {
+    /// The kind as written in configs (`dot`, `general`, `additive`).
     pub fn name(self) -> &'static str {
         match self {
             ScoreKind::Dot => "dot",
@@ -52,8 +53,11 @@ enum Weights {
     Additive { w1: ParamId, w2: ParamId, v: ParamId },
 }
 
+/// Attention scores `e[n, t, s] = score(hs[n, s], h[n, t])` of T decoder states against S source
+/// states, all steps at once.
 #[derive(Clone, Debug)]
 pub struct AttentionScore<F: Real> {
+    /// Which score function this is (decides the parameters).
     pub kind: ScoreKind,
     weights: Weights,
     hs: Array3<F>,  // (N, S, E)

@@ -10,8 +10,11 @@ use crate::params::Params;
 use crate::tensor::{fit, Real};
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3};
 
+/// Attention weights: the score, then a softmax over each row's real (unmasked) source steps; a (N,
+/// T, S) output.
 #[derive(Clone, Debug)]
 pub struct AttentionWeight<F: Real> {
+    /// The score layer feeding the softmax (holds the parameters).
     pub score: AttentionScore<F>,
     mask: Array2<bool>, // (N, S) true at real steps
     a: Array3<F>,       // (N, T, S)

@@ -6,6 +6,8 @@
 use crate::tensor::{fit, matmul, Accumulate, Real};
 use ndarray::{Array3, ArrayView3, Axis, Ix3};
 
+/// Context vectors `c[n, t] = sum_s a[n, t, s] hs[n, s]`: hs (N, S, E), a (N, T, S), c (N, T, E);
+/// no parameters.
 #[derive(Clone, Debug)]
 pub struct WeightSum<F: Real> {
     hs: Array3<F>,  // (N, S, E)
@@ -22,6 +24,7 @@ impl<F: Real> Default for WeightSum<F> {
 }
 
 impl<F: Real> WeightSum<F> {
+    /// A layer with empty buffers (sized on the first forward).
     pub fn new() -> Self {
         let empty = || Array3::zeros((0, 0, 0));
         WeightSum { hs: empty(), a: empty(), c: empty(), da: empty(), dhs: empty() }

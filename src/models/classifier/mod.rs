@@ -52,6 +52,7 @@ use std::collections::BTreeMap;
 /// Everything needed to rebuild a classifier (a classify run's `config.json` `"model"`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClassifierConfig {
+    /// The recurrent cell of every layer.
     pub cell: CellKind,
     /// V: vocabulary size (`<unk>` included).
     pub vocab_size: usize,
@@ -124,6 +125,7 @@ impl ClassifierConfig {
         Ok(())
     }
 
+    /// The output head: sigmoid for two classes, softmax for more.
     pub fn head(&self) -> Head {
         if self.num_classes == 2 {
             Head::Sigmoid
@@ -153,10 +155,15 @@ impl ClassifierConfig {
 /// A text classifier (see the module docs).
 #[derive(Clone, Debug)]
 pub struct Classifier<F: Real> {
+    /// The sizes it was built from (saved as the run's `"model"`).
     pub config: ClassifierConfig,
+    /// Every weight and gradient of the model.
     pub params: Params<F>,
+    /// Word ids (N, T) -> vectors (N, T, D).
     pub embed: TimeEmbedding<F>,
+    /// The L recurrent layers, each (N, T, D or H or 2H) -> (N, T, H or 2H).
     pub layers: Vec<StackLayer<F>>,
+    /// Final state (N, H or 2H) -> scores (N, O).
     pub head: Affine<F>,
     embed_drop: Dropout<F>,
     /// After each inner layer (L - 1 of them).
@@ -244,6 +251,7 @@ impl<F: Real> Classifier<F> {
         self.training = training;
     }
 
+    /// Whether the model is in training mode (dropout applied).
     pub fn is_training(&self) -> bool {
         self.training
     }

@@ -12,7 +12,9 @@ use ndarray::{s, ArrayView3, ArrayViewMut2};
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum StackLayer<F: Real> {
+    /// One direction: hs (N, T, H).
     Uni(RecurrentLayer<F>),
+    /// Both directions, outputs concatenated `[fwd | rev]`: hs (N, T, 2H).
     Bi(Bidirectional<F>),
 }
 
@@ -25,6 +27,7 @@ impl<F: Real> StackLayer<F> {
         }
     }
 
+    /// The ids of every parameter of the layer (both directions when bidirectional).
     pub fn param_ids(&self) -> Vec<ParamId> {
         match self {
             StackLayer::Uni(l) => l.param_ids(),
@@ -48,6 +51,7 @@ impl<F: Real> StackLayer<F> {
         }
     }
 
+    /// dhs (N, T, H or 2H) -> dxs (N, T, D), adding the weight gradients into `params`.
     pub fn backward(&mut self, params: &mut Params<F>, dhs: ArrayView3<F>) -> ArrayView3<'_, F> {
         match self {
             StackLayer::Uni(l) => l.backward(params, dhs),

@@ -16,6 +16,7 @@ fn one_layer() -> usize {
 /// one-direction encoder (chapter 7).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Seq2seqConfig {
+    /// The recurrent cell of every layer, encoder and decoder.
     pub cell: CellKind,
     /// V: symbols, shared by the input and the output side.
     pub vocab_size: usize,

@@ -14,18 +14,25 @@ use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, Axis, Ix2, Ix3};
 /// steps are real (N, T_in).
 #[derive(Clone, Copy, Debug)]
 pub struct Source<'a, F> {
+    /// The encoder's top-layer outputs, (N, T_in, E), E = H or 2H.
     pub hs: ArrayView3<'a, F>,
+    /// True at each row's real source steps, (N, T_in); padding is false.
     pub mask: ArrayView2<'a, bool>,
 }
 
-/// Embedding -> L recurrent layers (initial states from the encoder) -> [attention] -> Affine,
+/// Embedding -> L recurrent layers (initial states from the encoder) -> \[attention\] -> Affine,
 /// optionally peeky.
 #[derive(Clone, Debug)]
 pub struct Decoder<F: Real> {
+    /// Symbol ids (N, T) -> vectors (N, T, D).
     pub embed: TimeEmbedding<F>,
     /// Layer 0 reads the embedding ([h | embedding] when peeky), layer k layer k-1's outputs.
     pub rnns: Vec<RecurrentLayer<F>>,
+    /// Top output (N, T, H), or `[context | output]` (N, T, 2H), or peeky `[h | output]` -> scores
+    /// (N, T, V).
     pub head: TimeAffine<F>,
+    /// Peeky (the book's PeekyDecoder): the encoder's h is fed to every layer-0 step and to the
+    /// head.
     pub peeky: bool,
     /// Reads the encoder's outputs; the affine then reads `[context | top output]`.
     pub attention: Option<TimeAttention<F>>,

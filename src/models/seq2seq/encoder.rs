@@ -18,6 +18,7 @@ use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, Axis, Ix2, Ix3};
 /// Embedding -> L recurrent layers; its outputs are each layer's final h and the top layer's hs.
 #[derive(Clone, Debug)]
 pub struct Encoder<F: Real> {
+    /// Symbol ids (N, T_in) -> vectors (N, T_in, D).
     pub embed: TimeEmbedding<F>,
     /// Layer 0 reads the embedding, layer k layer k-1's outputs.
     pub rnns: Vec<StackLayer<F>>,

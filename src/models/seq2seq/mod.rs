@@ -81,10 +81,15 @@ fn as3<F: Real>(a: ArrayViewD<'_, F>) -> ArrayView3<'_, F> {
 /// The encoder-decoder with its parameters and its loss.
 #[derive(Clone, Debug)]
 pub struct Seq2seq<F: Real> {
+    /// The sizes it was built from (saved as the run's `"model"`).
     pub config: Seq2seqConfig,
+    /// Every weight and gradient of the model.
     pub params: Params<F>,
+    /// Reads the input ids (N, T_in); hands its final states (and outputs) to the decoder.
     pub encoder: Encoder<F>,
+    /// Teacher-forced over the decoder inputs (N, T_out + 1): scores (N, T_out + 1, V).
     pub decoder: Decoder<F>,
+    /// Softmax cross-entropy against the targets, `IGNORE` on padding.
     pub loss: TimeSoftmaxWithLoss<F>,
     /// Draws the dropout masks.
     dropout_rng: Rng,
@@ -152,6 +157,7 @@ impl<F: Real> Seq2seq<F> {
         self.training = training;
     }
 
+    /// Whether the model is in training mode (dropout applied).
     pub fn is_training(&self) -> bool {
         self.training
     }

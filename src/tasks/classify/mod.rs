@@ -38,15 +38,19 @@ use std::collections::BTreeMap;
 /// Texts as id sequences with their classes (one split of a data set).
 #[derive(Clone, Debug, Default)]
 pub struct Labelled {
+    /// Each text's word ids (any lengths, at least one word).
     pub seqs: Vec<Vec<u32>>,
+    /// Each text's class id, 0..C.
     pub labels: Vec<u32>,
 }
 
 impl Labelled {
+    /// Number of texts.
     pub fn len(&self) -> usize {
         self.seqs.len()
     }
 
+    /// True when there are no texts.
     pub fn is_empty(&self) -> bool {
         self.seqs.is_empty()
     }
@@ -98,6 +102,7 @@ pub enum Order {
 /// A classifier, its training texts and (for validated runs) its validation texts. Borrowed,
 /// so the caller keeps the model after training.
 pub struct ClassifyTask<'a, F: Real> {
+    /// The classifier being trained (borrowed: the caller keeps it).
     pub model: &'a mut Classifier<F>,
     train: &'a Labelled,
     valid: Option<&'a Labelled>,
@@ -164,6 +169,7 @@ impl<'a, F: Real> ClassifyTask<'a, F> {
         self
     }
 
+    /// Sets the order of an epoch's batches (default: shuffled).
     pub fn order(mut self, order: Order) -> Self {
         self.order_kind = order;
         self
@@ -315,7 +321,9 @@ struct SavedState {
 /// Loss, accuracy and confusion matrix of a model on labelled texts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evaluation {
+    /// Mean cross-entropy a text, in nats.
     pub loss: f64,
+    /// Share of texts whose predicted class is the true one, in [0, 1].
     pub accuracy: f64,
     /// `confusion[true class][predicted class]` counts.
     pub confusion: Vec<Vec<usize>>,

@@ -35,6 +35,7 @@ pub const EVAL_BATCH: usize = 1000;
 /// validated on if it has a validation part. Borrowed, so the caller keeps the model and the
 /// generator between calls.
 pub struct ForecastTask<'a, F: Real> {
+    /// The forecaster being trained (borrowed: the caller keeps it).
     pub model: &'a mut Forecaster<F>,
     /// (M, W, D) in the network's units.
     inputs: ArrayView3<'a, F>,

@@ -21,18 +21,24 @@ use std::collections::BTreeMap;
 /// A language model, its training corpus and its batcher, and the validation ids if the run
 /// validates. Borrowed, so that the caller keeps the model and the batcher between calls.
 pub struct LmTask<'a, F: Real> {
+    /// The language model being trained (borrowed: the caller keeps it).
     pub model: &'a mut Lm<F>,
+    /// The training ids, one long stream (`<eos>` at line breaks).
     pub corpus: &'a [u32],
+    /// Cuts the corpus into (N, T) blocks and keeps the cursor between calls.
     pub batcher: &'a mut BpttBatcher,
     /// Validation ids, read as `eval_batch` x `eval_time` blocks (the book's 10 x 35).
     pub valid: Option<&'a [u32]>,
+    /// N of validation blocks (10).
     pub eval_batch: usize,
+    /// T of validation blocks (35).
     pub eval_time: usize,
     xs: Array2<u32>, // (N, T) the batch's inputs
     ts: Array2<u32>, // (N, T) its targets
 }
 
 impl<'a, F: Real> LmTask<'a, F> {
+    /// A task over `corpus` with no validation (see [`LmTask::validated`]).
     pub fn new(model: &'a mut Lm<F>, corpus: &'a [u32], batcher: &'a mut BpttBatcher) -> Self {
         LmTask {
             model,

@@ -40,6 +40,7 @@ pub type OnValidated<'a> = Box<dyn FnMut(&[Pair], &[String]) + 'a>;
 /// An encoder-decoder, its training pairs (encoded once), its held-out pairs, and the order
 /// and generator of the batches. Borrows the model, so the caller keeps it.
 pub struct Seq2seqTask<'a, F: Real> {
+    /// The encoder-decoder being trained (borrowed: the caller keeps it).
     pub model: &'a mut Seq2seq<F>,
     vocab: &'a CharVocab,
     layout: Layout,

@@ -7,10 +7,10 @@
 //! file is the textbook (BLIS) structure and nothing more; `recur bench gemm` times both.
 //!
 //! The loops, outer to inner, and what each keeps in which cache:
-//! - `jc` over N in blocks of [`NC`] columns; `pc` over K in blocks of at most [`KC`] (equal
-//!   blocks, [`depth_block`]): the B block (KC x NC, 8 MiB at most, in L3) is packed into panels
+//! - `jc` over N in blocks of `NC` columns; `pc` over K in blocks of at most `KC` (equal
+//!   blocks, `depth_block`): the B block (KC x NC, 8 MiB at most, in L3) is packed into panels
 //!   of 32 columns (`panel[p][0..32]`, zero past N);
-//! - `ic` over M in blocks of [`MC`] rows: the A block (MC x KC, 384 KiB at most, in L2) is
+//! - `ic` over M in blocks of `MC` rows: the A block (MC x KC, 384 KiB at most, in L2) is
 //!   packed into tiles of 12 rows (`tile[p][0..12]`), so the kernel's broadcasts read
 //!   consecutive addresses;
 //! - `jr` over the B panels (one panel, KC x 32 x 4 bytes = 128 KiB at most, in L2 beside the A

@@ -10,10 +10,12 @@ use ndarray::{Array3, ArrayView2, Axis};
 /// [`TimeRecurrent`], so the step math exists once. Stateless: each call gets its `state_prev`.
 #[derive(Clone, Debug)]
 pub struct CellStep<F: Real, C: Cell> {
+    /// The time loop it runs with T = 1.
     pub inner: TimeRecurrent<F, C>,
 }
 
 impl<F: Real, C: Cell> CellStep<F, C> {
+    /// Adds the step's parameters under PyTorch's names for layer 0 (see [`TimeRecurrent::new`]).
     pub fn new(params: &mut Params<F>, prefix: &str, input_size: usize, hidden_size: usize) -> Self {
         CellStep {
             inner: TimeRecurrent::new(params, prefix, 0, input_size, hidden_size, StateMode::Stateless),

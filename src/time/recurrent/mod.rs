@@ -71,11 +71,18 @@ pub enum Direction {
 /// (generation) would pay a whole pass over W_hh for one product.
 const PACK_MIN_STEPS: usize = 2;
 
+/// A recurrent layer over whole (N, T, D) sequences with cell `C`: the one time loop (see the
+/// module header).
 #[derive(Clone, Debug)]
 pub struct TimeRecurrent<F: Real, C: Cell> {
-    pub w_ih: ParamId,         // (G*H, D)
-    pub w_hh: ParamId,         // (G*H, H)
-    pub b_ih: ParamId,         // (G*H)
+    /// W_ih, (G*H, D): the input weights of the G gate blocks (PyTorch's `weight_ih_l{k}`).
+    pub w_ih: ParamId, // (G*H, D)
+    /// W_hh, (G*H, H): the recurrent weights (PyTorch's `weight_hh_l{k}`).
+    pub w_hh: ParamId, // (G*H, H)
+    /// b_ih, (G*H): the input bias; holds `b_ih + b_hh` when the cell has no separate recurrent
+    /// bias.
+    pub b_ih: ParamId, // (G*H)
+    /// b_hh, (G*H): the recurrent bias, only for cells with `HIDDEN_BIAS` (GRU).
     pub b_hh: Option<ParamId>, // (G*H), only for cells with `HIDDEN_BIAS`
     input_size: usize,
     hidden_size: usize,
@@ -188,18 +195,22 @@ impl<F: Real, C: Cell> TimeRecurrent<F, C> {
         }
     }
 
+    /// D: the input width.
     pub fn input_size(&self) -> usize {
         self.input_size
     }
 
+    /// H: the hidden width.
     pub fn hidden_size(&self) -> usize {
         self.hidden_size
     }
 
+    /// Whether the final state is carried into the next call.
     pub fn mode(&self) -> StateMode {
         self.mode
     }
 
+    /// Which way the layer reads each sequence.
     pub fn direction(&self) -> Direction {
         self.direction
     }
