@@ -167,6 +167,8 @@ fn a_resumed_run_appends_a_file_and_goes_on_counting() {
             .to_vec();
     let stopped = run(&s.root, &first, &[("RECUR_STOP_AFTER_BATCHES", "45")]);
     assert_eq!(stopped.status.code(), Some(130));
+    let line = format!("resume with: recur train --resume {out} --tensorboard {tb}");
+    assert!(String::from_utf8_lossy(&stopped.stdout).contains(&line), "{line}");
     // Seconds in the file name: make the second file's name sort after the first.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let resume: Vec<String> = ["train", "--resume", out, "--tensorboard", tb, "--tensorboard-every", "10"]

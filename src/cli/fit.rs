@@ -87,7 +87,12 @@ pub fn fit<F: Real>(
                 "interrupted in epoch {epoch} after batch {batch}/{batches_per_epoch}; checkpoint written to {}",
                 run.path(CHECKPOINT).display()
             );
-            println!("resume with: {} --resume {}", describe.command, run.root.display());
+            // The log is the process's, not the run's: a resumed run logs where it is told to.
+            let log = tb
+                .tensorboard
+                .as_ref()
+                .map_or(String::new(), |dir| format!(" --tensorboard {}", dir.display()));
+            println!("resume with: {} --resume {}{log}", describe.command, run.root.display());
             std::process::exit(INTERRUPTED);
         }
         Outcome::Diverged { checkpoint, .. } => {

@@ -116,7 +116,7 @@ pub struct TrainArgs {
     pub(super) overwrite: bool,
     /// Continue the single-model run in DIR from its checkpoint (written every epoch and on
     /// Ctrl-C). Only --data, --valid, --test, --extra (the files moved), --epochs, --lr,
-    /// --patience and --on-nan may be given beside it. Runs with --folds or --ensemble keep no
+    /// --patience, --on-nan and --tensorboard may be given beside it. Runs with --folds or --ensemble keep no
     /// checkpoint and start again instead.
     #[arg(long, value_name = "DIR")]
     pub(super) resume: Option<PathBuf>,

@@ -151,8 +151,8 @@ pub struct TrainArgs {
     #[command(flatten)]
     tensorboard: TensorboardFlags,
     /// Continue the run in DIR from its checkpoint (written every epoch and on Ctrl-C). Only
-    /// --epochs, --lr, --patience, --on-nan and --csv (the series' file moved) may be given
-    /// beside it.
+    /// --epochs, --lr, --patience, --on-nan, --tensorboard and --csv (the series' file moved)
+    /// may be given beside it.
     #[arg(long, value_name = "DIR", conflicts_with_all = RESUME_CONFLICTS)]
     resume: Option<PathBuf>,
 }

@@ -158,8 +158,8 @@ pub struct TrainArgs {
     #[arg(long)]
     overwrite: bool,
     /// Continue the run in DIR from its checkpoint (written every epoch and on Ctrl-C). Only
-    /// --epochs, --lr, --patience, --on-nan, --show and --tsv (the data file moved) may be
-    /// given beside it.
+    /// --epochs, --lr, --patience, --on-nan, --tensorboard, --show and --tsv (the data file
+    /// moved) may be given beside it.
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
 }

@@ -148,7 +148,7 @@ pub struct TrainArgs {
     #[command(flatten)]
     tensorboard: TensorboardFlags,
     /// Continue the run in DIR from its checkpoint (written every epoch and on Ctrl-C). Only
-    /// --data-dir, --lr, --epochs, --patience and --on-nan may be given beside it.
+    /// --data-dir, --lr, --epochs, --patience, --on-nan and --tensorboard may be given beside it.
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
 }
