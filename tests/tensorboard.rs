@@ -189,6 +189,11 @@ fn bad_tensorboard_flags_are_one_clear_line() {
     failure("every 0", &out, &["--tensorboard-every", "at least 1"]);
     let out = recur(&s.root, ["train", "--epochs", "1", "--tensorboard", file.to_str().unwrap()]);
     failure("a file", &out, &["taken", "is a file", "directory"]);
+    // A folder that cannot be made: the error names it, and the new run leaves no directory.
+    let under_file = file.join("logs");
+    let args = ["train", "--epochs", "1", "--out", "run", "--tensorboard", under_file.to_str().unwrap()];
+    failure("under a file", &recur(&s.root, args), &["taken/logs"]);
+    assert!(!s.path("run").exists());
     let texts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensorboard/texts.tsv");
     let args =
         ["classify", "train", "--data", texts.to_str().unwrap(), "--ensemble", "2", "--tensorboard", "logs"];

@@ -65,7 +65,15 @@ pub fn fit<F: Real>(
     install_interrupt_handler();
     let tb = describe.tensorboard;
     let mut log = match &tb.tensorboard {
-        Some(dir) => Some(TensorboardLog::create(dir, tb.tensorboard_every)?),
+        Some(dir) => match TensorboardLog::create(dir, tb.tensorboard_every) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                if !run.path(CHECKPOINT).exists() {
+                    run.remove_unfinished()?;
+                }
+                return Err(e);
+            }
+        },
         None => None,
     };
     let mut bar = Bar::new(describe.epoch_line);
@@ -74,7 +82,7 @@ pub fn fit<F: Real>(
     let outcome = trainer.fit(task, state)?;
     if let Some(e) = log.as_mut().and_then(TensorboardLog::take_error) {
         // The run itself is saved; only its TensorBoard log stopped.
-        bar.print(format!("warning: the TensorBoard log stopped: {e}"));
+        eprintln!("warning: the TensorBoard log stopped: {e}");
     }
     match &outcome {
         Outcome::Finished { .. } => {
