@@ -201,7 +201,7 @@ struct CountEpoch {
 }
 
 impl Observer for CountEpoch {
-    fn batch_done(&mut self, epoch: usize, index: usize, _loss: f64) {
+    fn batch_done(&mut self, epoch: usize, index: usize, _loss: f64, _grad_norm: Option<f64>) {
         let now = (ALLOCATIONS.load(Ordering::SeqCst), GEMM_ALLOCATIONS.load(Ordering::SeqCst));
         if epoch == self.epoch && index == 0 {
             self.first = now;

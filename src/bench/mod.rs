@@ -309,7 +309,7 @@ fn one_batch_steps<'t, F: Real>(
 ) -> impl FnMut() + 't {
     struct StopAfterEach<'s>(&'s AtomicBool);
     impl Observer for StopAfterEach<'_> {
-        fn batch_done(&mut self, _: usize, _: usize, _: f64) {
+        fn batch_done(&mut self, _: usize, _: usize, _: f64, _: Option<f64>) {
             self.0.store(true, Ordering::SeqCst);
         }
     }

@@ -7,13 +7,13 @@
 //! half-written). `RECUR_STOP_AFTER_BATCHES=K` sets the same flag after K batches of this
 //! process, so tests can interrupt at a known batch.
 
-use crate::cli::flags::check_positive;
+use crate::cli::flags::{check_positive, TensorboardFlags};
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use recur::io::run_dir::RunDir;
 use recur::io::train_state::CHECKPOINT;
 use recur::tensor::Real;
 use recur::train::engine::diverged_error;
-use recur::train::{EpochStats, Observer, Outcome, Settings, Task, TrainState, Trainer};
+use recur::train::{EpochStats, Observer, Outcome, Settings, Task, TensorboardLog, TrainState, Trainer};
 use recur::Result;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
@@ -42,12 +42,14 @@ fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(handler);
 }
 
-/// How a subcommand's run is described to the user.
+/// How a subcommand's run is described to the user, on the terminal and in TensorBoard.
 pub struct Describe<'a> {
     /// The command that resumes it, without `--resume DIR` (`recur classify train`).
     pub command: &'a str,
     /// One epoch's line (`| epoch 3 | train loss ... |`).
     pub epoch_line: &'a dyn Fn(&EpochStats) -> String,
+    /// `--tensorboard DIR` and `--tensorboard-every N`.
+    pub tensorboard: &'a TensorboardFlags,
 }
 
 /// Trains `task` through the engine with the progress bar and Ctrl-C. An interrupted run
@@ -61,9 +63,27 @@ pub fn fit<F: Real>(
     describe: &Describe,
 ) -> Result<Outcome> {
     install_interrupt_handler();
+    let tb = describe.tensorboard;
+    let mut log = match &tb.tensorboard {
+        Some(dir) => match TensorboardLog::create(dir, tb.tensorboard_every) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                if !run.path(CHECKPOINT).exists() {
+                    run.remove_unfinished()?;
+                }
+                return Err(e);
+            }
+        },
+        None => None,
+    };
     let mut bar = Bar::new(describe.epoch_line);
-    let mut trainer = Trainer { settings, run: Some(run), stop: Some(&STOP), observer: &mut bar };
+    let mut observers = (&mut bar, &mut log);
+    let mut trainer = Trainer { settings, run: Some(run), stop: Some(&STOP), observer: &mut observers };
     let outcome = trainer.fit(task, state)?;
+    if let Some(e) = log.as_mut().and_then(TensorboardLog::take_error) {
+        // The run itself is saved; only its TensorBoard log stopped.
+        eprintln!("warning: the TensorBoard log stopped: {e}");
+    }
     match &outcome {
         Outcome::Finished { .. } => {
             bar.bar.finish_and_clear();
@@ -75,7 +95,12 @@ pub fn fit<F: Real>(
                 "interrupted in epoch {epoch} after batch {batch}/{batches_per_epoch}; checkpoint written to {}",
                 run.path(CHECKPOINT).display()
             );
-            println!("resume with: {} --resume {}", describe.command, run.root.display());
+            // The log is the process's, not the run's: a resumed run logs where it is told to.
+            let log = tb
+                .tensorboard
+                .as_ref()
+                .map_or(String::new(), |dir| format!(" --tensorboard {}", dir.display()));
+            println!("resume with: {} --resume {}{log}", describe.command, run.root.display());
             std::process::exit(INTERRUPTED);
         }
         Outcome::Diverged { checkpoint, .. } => {
@@ -151,7 +176,7 @@ impl Observer for Bar<'_> {
         self.first_batch = None;
     }
 
-    fn batch_done(&mut self, epoch: usize, index: usize, loss: f64) {
+    fn batch_done(&mut self, epoch: usize, index: usize, loss: f64, _grad_norm: Option<f64>) {
         self.bar.inc(1);
         self.batches_here += 1;
         if self.stop_after == Some(self.batches_here) {

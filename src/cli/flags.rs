@@ -7,6 +7,7 @@ use clap::Args;
 use recur::optim::{LrRule, LrSchedule};
 use recur::train::{OnNan, Overrides, Settings};
 use recur::{Error, Result};
+use std::path::PathBuf;
 
 /// The learning-rate rule, weight decay, early stopping and the NaN policy.
 #[derive(Args, Debug, Clone, Default)]
@@ -107,6 +108,40 @@ impl ScheduleFlags {
         .filter(|(_, given)| *given)
         .map(|(flag, _)| flag)
         .collect()
+    }
+}
+
+/// `--tensorboard DIR`: TensorBoard event files of the run (given again beside `--resume`, the
+/// resumed run's scalars go on from its step).
+#[derive(Args, Debug, Clone, Default)]
+pub struct TensorboardFlags {
+    /// Write TensorBoard event files to DIR (created if needed; view with `tensorboard --logdir
+    /// DIR`): each epoch's figures (train/loss, valid/loss, valid/ppl or valid/accuracy, lr,
+    /// train/grad_norm, ...) and every --tensorboard-every batches the batch loss and gradient
+    /// norm, against the number of batches done.
+    #[arg(long, value_name = "DIR")]
+    pub tensorboard: Option<PathBuf>,
+    /// Batches between two batch scalars (batch/loss, batch/grad_norm) in --tensorboard's files.
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "tensorboard")]
+    pub tensorboard_every: usize,
+}
+
+impl TensorboardFlags {
+    /// Errors before anything is written if the flags cannot work: N below 1, DIR a file.
+    pub fn check(&self) -> Result<()> {
+        let Some(dir) = &self.tensorboard else { return Ok(()) };
+        if self.tensorboard_every == 0 {
+            return Err(Error::msg(
+                "--tensorboard-every must be at least 1 (batches between two batch scalars)",
+            ));
+        }
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::file(
+                dir,
+                "is a file; --tensorboard expects a directory (created if missing)",
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -1,9 +1,10 @@
-//! Files: atomic writes, safetensors checkpoints and the run directory. Only `io` and `data`
+//! Files: atomic writes, safetensors checkpoints, the run directory and TensorBoard's event files. Only `io` and `data`
 //! touch the file system.
 
 pub mod atomic;
 pub mod checkpoint;
 pub mod run_dir;
+pub mod tensorboard;
 pub mod train_state;
 
 pub use atomic::write_atomic;

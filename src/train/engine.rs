@@ -22,6 +22,7 @@
 //! writes files passes a [`RunDir`].
 
 use super::metrics::{resident_mib, EpochStats};
+pub use super::observer::{Observer, Silent};
 use crate::error::{Error, Result};
 use crate::io::run_dir::RunDir;
 use crate::io::train_state::{self as checkpoint, Progress};
@@ -197,20 +198,6 @@ pub trait Task<F: Real> {
     fn curve(&self) -> Curve;
 }
 
-/// Told as training goes (the command line draws its progress bar with it).
-pub trait Observer {
-    /// Before the first batch: epochs, batches per epoch, batches already done (a resumed run).
-    fn started(&mut self, _epochs: usize, _batches_per_epoch: usize, _done: usize) {}
-    fn epoch_started(&mut self, _epoch: usize) {}
-    /// After every batch (skipped ones included), with its loss.
-    fn batch_done(&mut self, _epoch: usize, _index: usize, _loss: f64) {}
-    fn epoch_done(&mut self, _stats: &EpochStats) {}
-}
-
-/// The observer that does nothing.
-pub struct Silent;
-impl Observer for Silent {}
-
 /// How [`Trainer::fit`] ended.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
@@ -324,7 +311,8 @@ impl Trainer<'_> {
                     }
                 }
                 p.batch += 1;
-                self.observer.batch_done(epoch, index, batch.loss);
+                let norm_known = s.clip.is_some() || s.on_nan != OnNan::Ignore;
+                self.observer.batch_done(epoch, index, batch.loss, norm_known.then_some(norm));
             }
 
             // The epoch's end.
@@ -514,7 +502,7 @@ pub fn train_one_epoch<F: Real>(
 ) -> f64 {
     struct Calls<'c>(&'c mut dyn FnMut(usize, f64));
     impl Observer for Calls<'_> {
-        fn batch_done(&mut self, _epoch: usize, index: usize, loss: f64) {
+        fn batch_done(&mut self, _epoch: usize, index: usize, loss: f64, _grad_norm: Option<f64>) {
             (self.0)(index, loss)
         }
     }

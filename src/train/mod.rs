@@ -1,12 +1,14 @@
 //! Training: the one engine every task runs on ([`Trainer`] over a [`Task`]), the truncated-BPTT
-//! batcher, the metrics of an epoch.
+//! batcher, the metrics of an epoch, what observes a run (the progress bar, TensorBoard).
 
 pub mod bptt;
 // TEMPORARY: engine.rs is being changed in another branch; its docs come after the merge.
 #[allow(missing_docs)]
 pub mod engine;
 pub mod metrics;
+pub mod observer;
 pub mod order;
+pub mod tensorboard;
 
 pub use bptt::BpttBatcher;
 pub use engine::{
@@ -14,3 +16,4 @@ pub use engine::{
     TrainState, Trainer,
 };
 pub use metrics::{resident_mib, EpochStats};
+pub use tensorboard::TensorboardLog;

@@ -2,7 +2,9 @@
 //! flags `--resume` accepts (the ones given on the command line, told from those left at their
 //! defaults by clap's value sources).
 
-use crate::cli::flags::{check_off_or_positive, check_positive, check_probability, ScheduleFlags, CONSTANT};
+use crate::cli::flags::{
+    check_off_or_positive, check_positive, check_probability, ScheduleFlags, TensorboardFlags, CONSTANT,
+};
 use clap::Args;
 use recur::data::tsv::Keep;
 use recur::layers::CellKind;
@@ -101,6 +103,8 @@ pub struct TrainArgs {
     /// (epochs without a lower validation loss).
     #[command(flatten)]
     pub(super) schedule: ScheduleFlags,
+    #[command(flatten)]
+    pub(super) tensorboard: TensorboardFlags,
     /// Seed of the splits, the folds, the weights, the batch order and the dropout masks.
     #[arg(long, default_value_t = 1)]
     pub(super) seed: u64,
@@ -112,15 +116,26 @@ pub struct TrainArgs {
     pub(super) overwrite: bool,
     /// Continue the single-model run in DIR from its checkpoint (written every epoch and on
     /// Ctrl-C). Only --data, --valid, --test, --extra (the files moved), --epochs, --lr,
-    /// --patience and --on-nan may be given beside it. Runs with --folds or --ensemble keep no
+    /// --patience, --on-nan and --tensorboard may be given beside it. Runs with --folds or --ensemble keep no
     /// checkpoint and start again instead.
     #[arg(long, value_name = "DIR")]
     pub(super) resume: Option<PathBuf>,
 }
 
 /// The flags `--resume` accepts beside it (clap's argument ids).
-const RESUME_FLAGS: [&str; 9] =
-    ["resume", "data", "valid", "test", "extra", "epochs", "lr", "patience", "on_nan"];
+const RESUME_FLAGS: [&str; 11] = [
+    "resume",
+    "data",
+    "valid",
+    "test",
+    "extra",
+    "epochs",
+    "lr",
+    "patience",
+    "on_nan",
+    "tensorboard",
+    "tensorboard_every",
+];
 
 /// The ids of the flags given on the command line (not left at their defaults), read again
 /// from the process's arguments, which clap has already accepted once.
@@ -192,5 +207,10 @@ pub(super) fn check_args(args: &TrainArgs) -> Result<()> {
     if args.folds == 1 {
         return Err(Error::msg("--folds must be 0 (no cross-validation) or at least 2"));
     }
-    Ok(())
+    if args.tensorboard.tensorboard.is_some() && (args.folds >= 2 || args.ensemble > 1) {
+        return Err(Error::msg(
+            "--tensorboard logs the training of one model; --folds and --ensemble train several (leave one out)",
+        ));
+    }
+    args.tensorboard.check()
 }

@@ -12,6 +12,7 @@
 use super::args::{check_args, check_resume_flags, given_flags, TrainArgs};
 use super::{print_confusion, DEFAULT_PATIENCE};
 use crate::cli::fit::{fit, resume_state, Describe};
+use crate::cli::flags::TensorboardFlags;
 use recur::data::tsv::{read_labelled, Classes, TextEncoding};
 use recur::data::Tokenizer;
 use recur::io::run_dir::{RunDir, TaskKind, METRICS, MODEL, RESULT, VOCAB};
@@ -139,13 +140,14 @@ fn start(args: TrainArgs) -> Result<()> {
         let trained = train_final(&config, &plan, &mut seeds, &run, metrics, &mut Lines)?;
         return finish(&run, &config, &plan, &sources, trained);
     }
-    train_single(&run, &config, &plan, &sources, &mut seeds, None)
+    train_single(&run, &config, &plan, &sources, &mut seeds, None, &args.tensorboard)
 }
 
 /// `--resume DIR`: the recorded settings (with the flags allowed beside it), the same data and
 /// splits, the model and the engine's state from the checkpoint.
 fn resume(dir: &Path, args: &TrainArgs) -> Result<()> {
     check_resume_flags()?;
+    args.tensorboard.check()?;
     let run = RunDir::open(dir)?;
     let mut config = ClassifyRunConfig::read(&run)?;
     if config.members > 1 || config.train.folds >= 2 {
@@ -196,10 +198,11 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<()> {
     if before != config {
         config.write(&run)?;
     }
-    train_single(&run, &config, &plan, &sources, &mut seeds, Some(lr))
+    train_single(&run, &config, &plan, &sources, &mut seeds, Some(lr), &args.tensorboard)
 }
 
-/// One model through `cli::fit`: a new state, or (`resume`: `Some(--lr)`) the checkpoint's.
+/// One model through `cli::fit`: a new state, or (`resume`: `Some(--lr)`) the checkpoint's;
+/// `--tensorboard` logs it.
 fn train_single(
     run: &RunDir,
     config: &ClassifyRunConfig,
@@ -207,6 +210,7 @@ fn train_single(
     sources: &Sources,
     seeds: &mut Rng,
     resume: Option<Option<f64>>,
+    tensorboard: &TensorboardFlags,
 ) -> Result<()> {
     let settings = &config.train;
     let (train_set, valid_set) = (plan.fit.encode(&plan.vocab), plan.valid.encode(&plan.vocab));
@@ -220,7 +224,7 @@ fn train_single(
             Some(lr) => resume_state(run, &mut task, optimizer, &engine, lr)?,
             None => TrainState::new(optimizer),
         };
-        let describe = Describe { command: "recur classify train", epoch_line: &epoch_line };
+        let describe = Describe { command: "recur classify train", epoch_line: &epoch_line, tensorboard };
         fit(&engine, run, &mut task, &mut state, &describe)?
     };
     let Outcome::Finished { best, .. } = outcome else { unreachable!("fit returns only finished runs") };

@@ -30,7 +30,7 @@ mod predict;
 mod report;
 mod session;
 
-use super::flags::{ScheduleFlags, CONSTANT};
+use super::flags::{ScheduleFlags, TensorboardFlags, CONSTANT};
 use clap::{Args, Subcommand};
 use recur::data::dates::read_dated_column;
 use recur::data::fill::Fill;
@@ -148,9 +148,11 @@ pub struct TrainArgs {
     overwrite: bool,
     #[command(flatten)]
     schedule: ScheduleFlags,
+    #[command(flatten)]
+    tensorboard: TensorboardFlags,
     /// Continue the run in DIR from its checkpoint (written every epoch and on Ctrl-C). Only
-    /// --epochs, --lr, --patience, --on-nan and --csv (the series' file moved) may be given
-    /// beside it.
+    /// --epochs, --lr, --patience, --on-nan, --tensorboard and --csv (the series' file moved)
+    /// may be given beside it.
     #[arg(long, value_name = "DIR", conflicts_with_all = RESUME_CONFLICTS)]
     resume: Option<PathBuf>,
 }
@@ -251,6 +253,7 @@ fn check(args: &TrainArgs) -> Result<()> {
 }
 
 fn train(args: TrainArgs) -> Result<()> {
+    args.tensorboard.check()?;
     let session = match &args.resume {
         Some(dir) => {
             let overrides = ResumeOverrides {
@@ -261,7 +264,7 @@ fn train(args: TrainArgs) -> Result<()> {
         }
         None => start(&args)?,
     };
-    session.train()
+    session.train(&args.tensorboard)
 }
 
 /// A new run: the data, the config, the run directory, the model drawn.

@@ -10,6 +10,7 @@
 use super::plot::write_forecast_plot;
 use super::report::print_table;
 use crate::cli::fit::{fit, resume_state, Describe};
+use crate::cli::flags::TensorboardFlags;
 use recur::data::series::Dataset;
 use recur::io::run_dir::RunDir;
 use recur::models::Forecaster;
@@ -73,7 +74,7 @@ impl Session {
 
     /// Trains the remaining epochs, then prints and writes the table on the saved weights (the
     /// best validation epoch's where there is a validation part) and the forecast plot.
-    pub fn train(mut self) -> Result<()> {
+    pub fn train(mut self, tensorboard: &TensorboardFlags) -> Result<()> {
         let config = &self.config;
         let t = &config.train;
         let settings = t.engine.clone();
@@ -95,7 +96,7 @@ impl Session {
         };
         let metric = metric_name(&self.data);
         let line = |e: &EpochStats| epoch_line(e, metric);
-        let describe = Describe { command: "recur forecast train", epoch_line: &line };
+        let describe = Describe { command: "recur forecast train", epoch_line: &line, tensorboard };
         let outcome = fit(&settings, &self.run, &mut task, &mut state, &describe)?;
         let Outcome::Finished { best, .. } = outcome else { unreachable!("fit returns only finished runs") };
         // The engine put the best epoch's weights back (validated runs) and saved them.

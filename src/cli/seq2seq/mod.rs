@@ -28,7 +28,7 @@ mod eval;
 mod summary;
 mod train;
 
-use super::flags::ScheduleFlags;
+use super::flags::{ScheduleFlags, TensorboardFlags};
 use clap::{Args, Subcommand};
 use eval::eval;
 use recur::layers::attention::ScoreKind;
@@ -140,6 +140,8 @@ pub struct TrainArgs {
     clip: Option<f64>,
     #[command(flatten)]
     schedule: ScheduleFlags,
+    #[command(flatten)]
+    tensorboard: TensorboardFlags,
     /// Share of the pairs held out to measure accuracy after every epoch [default: 0.1].
     #[arg(long)]
     valid_share: Option<f64>,
@@ -156,8 +158,8 @@ pub struct TrainArgs {
     #[arg(long)]
     overwrite: bool,
     /// Continue the run in DIR from its checkpoint (written every epoch and on Ctrl-C). Only
-    /// --epochs, --lr, --patience, --on-nan, --show and --tsv (the data file moved) may be
-    /// given beside it.
+    /// --epochs, --lr, --patience, --on-nan, --tensorboard, --show and --tsv (the data file
+    /// moved) may be given beside it.
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
 }

@@ -5,7 +5,7 @@
 use super::eval::examples;
 use super::{TrainArgs, TRAIN_COMMAND};
 use crate::cli::fit::{fit, resume_state, Describe};
-use crate::cli::flags::{check_off_or_positive, check_positive, check_probability};
+use crate::cli::flags::{check_off_or_positive, check_positive, check_probability, TensorboardFlags};
 use recur::data::pairs::{self, data_hash, CharVocab, Layout, Pair};
 use recur::io::run_dir::{RunDir, TaskKind, METRICS, MODEL};
 use recur::io::train_state::CHECKPOINT;
@@ -47,6 +47,7 @@ struct Resuming {
 }
 
 pub(super) fn train(args: TrainArgs) -> Result<()> {
+    args.tensorboard.check()?;
     let mut session = match &args.resume {
         Some(dir) => {
             args.check_resume_flags()?;
@@ -54,7 +55,7 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
         }
         None => start(&args)?,
     };
-    session.train(args.show.unwrap_or(3))
+    session.train(args.show.unwrap_or(3), &args.tensorboard)
 }
 
 /// A new run: the settings, the data, the run directory, a freshly drawn model.
@@ -190,7 +191,7 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<Session> {
 impl Session {
     /// Trains the remaining epochs through the engine, then draws the accuracy and says which
     /// epoch's weights were kept.
-    fn train(&mut self, show: usize) -> Result<()> {
+    fn train(&mut self, show: usize, tensorboard: &TensorboardFlags) -> Result<()> {
         let settings = self.config.train.clone();
         let engine = settings.engine.clone();
         let shown: RefCell<Vec<String>> = RefCell::new(Vec::new());
@@ -240,7 +241,7 @@ impl Session {
             }
             None => TrainState::new(optimizer),
         };
-        let describe = Describe { command: TRAIN_COMMAND, epoch_line: &epoch_line };
+        let describe = Describe { command: TRAIN_COMMAND, epoch_line: &epoch_line, tensorboard };
         let outcome = fit(&engine, &self.run, &mut task, &mut state, &describe)?;
         drop(task);
         let Outcome::Finished { best, stopped_early } = outcome else {

@@ -6,7 +6,9 @@
 
 mod session;
 
-use super::flags::{check_off_or_positive, check_positive, check_probability, ScheduleFlags};
+use super::flags::{
+    check_off_or_positive, check_positive, check_probability, ScheduleFlags, TensorboardFlags,
+};
 use super::presets::{Preset, Recipe};
 use clap::Args;
 use recur::data::lm_data::{self, CorpusKind, DataSource};
@@ -143,8 +145,10 @@ pub struct TrainArgs {
     overwrite: bool,
     #[command(flatten)]
     schedule: ScheduleFlags,
+    #[command(flatten)]
+    tensorboard: TensorboardFlags,
     /// Continue the run in DIR from its checkpoint (written every epoch and on Ctrl-C). Only
-    /// --data-dir, --lr, --epochs, --patience and --on-nan may be given beside it.
+    /// --data-dir, --lr, --epochs, --patience, --on-nan and --tensorboard may be given beside it.
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
 }
@@ -221,15 +225,19 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let session = match &args.resume {
         Some(dir) => {
             args.check_resume_flags()?;
+            args.tensorboard.check()?;
             let overrides = ResumeOverrides {
                 data_dir: args.data_dir.as_deref(),
                 engine: args.schedule.overrides(args.lr, args.epochs),
             };
             Session::resume(dir, overrides)?
         }
-        None => start(&args)?,
+        None => {
+            args.tensorboard.check()?;
+            start(&args)?
+        }
     };
-    session.train()
+    session.train(&args.tensorboard)
 }
 
 /// A new run: the recipe, the data, the run directory, a freshly drawn model.

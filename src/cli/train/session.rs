@@ -7,6 +7,7 @@
 //! numbers are the uninterrupted run's, digit for digit (`tests/resume.rs`).
 
 use crate::cli::fit::{fit, resume_state, Describe};
+use crate::cli::flags::TensorboardFlags;
 use recur::data::lm_data::LmData;
 use recur::io::run_dir::{RunDir, RunResult, TrainSettings};
 use recur::models::Lm;
@@ -53,8 +54,8 @@ impl Session {
         Ok(Session { run, settings, data, model, batcher, state })
     }
 
-    /// Trains the remaining epochs, then tests on the best weights (validated runs).
-    pub fn train(mut self) -> Result<()> {
+    /// Trains the remaining epochs (`tensorboard`: the event files to write), then tests on the best weights (validated runs).
+    pub fn train(mut self, tensorboard: &TensorboardFlags) -> Result<()> {
         let settings = self.settings.clone();
         let engine = settings.engine.clone();
         let mut task = LmTask::new(&mut self.model, &self.data.train.ids, &mut self.batcher);
@@ -62,7 +63,7 @@ impl Session {
             let (batch, time) = eval_shape("the validation text", valid.len(), &settings)?;
             task = task.validated(valid, batch, time);
         }
-        let describe = Describe { command: "recur train", epoch_line: &epoch_line };
+        let describe = Describe { command: "recur train", epoch_line: &epoch_line, tensorboard };
         let outcome = fit(&engine, &self.run, &mut task, &mut self.state, &describe)?;
         let Outcome::Finished { best, stopped_early } = outcome else {
             unreachable!("fit returns only finished runs")
