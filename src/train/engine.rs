@@ -114,7 +114,9 @@ impl Settings {
 /// equal batches; the number of examples when the last batch is smaller).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BatchLoss {
+    /// The batch's mean loss (per token, text or window), in the loss's units (nats, MSE).
     pub loss: f64,
+    /// Its weight in the epoch's mean.
     pub weight: f64,
 }
 
@@ -122,7 +124,9 @@ pub struct BatchLoss {
 /// `figures` are the named numbers that go into `metrics.jsonl` (e.g. `valid_ppl`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Evaluation {
+    /// What early stopping and the best epoch compare: lower is better (perplexity, loss, error).
     pub score: f64,
+    /// Named figures for the epoch's metrics line (`valid_loss`, `valid_ppl`, `valid_accuracy`).
     pub figures: BTreeMap<String, f64>,
 }
 
@@ -130,7 +134,9 @@ pub struct Evaluation {
 /// orders, generators, counters) and tensors (a carried state).
 #[derive(Clone, Debug, Default)]
 pub struct TaskState<F: Real> {
+    /// Cursors, orders, generators and counters (the checkpoint's `task` JSON object).
     pub json: serde_json::Value,
+    /// Named tensors, saved as `task.<name>` in the checkpoint (e.g. a carried state).
     pub tensors: Vec<(String, ArrayD<F>)>,
 }
 
@@ -153,12 +159,17 @@ impl<F: Real> TaskState<F> {
 /// How the training figures are drawn at the end (`<stem>.png` and `.svg`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Curve {
+    /// The file name without its extension (`perplexity`, `loss`, `accuracy`).
     pub stem: &'static str,
+    /// The chart's title.
     pub title: &'static str,
+    /// The y axis's label.
     pub y_label: &'static str,
     /// The keys of `metrics.jsonl` drawn: training, and validation where the run validates.
     pub train_key: &'static str,
+    /// The validation figure's key.
     pub valid_key: &'static str,
+    /// A logarithmic y axis.
     pub log_y: bool,
 }
 
@@ -203,18 +214,41 @@ pub trait Task<F: Real> {
 pub enum Outcome {
     /// Every epoch ran, or early stopping ended the run. A validated run's model holds its best
     /// epoch's weights (`best`: epoch and score); an unvalidated one its last.
-    Finished { best: Option<(usize, f64)>, stopped_early: bool },
+    Finished {
+        /// The best epoch and its score (validated runs).
+        best: Option<(usize, f64)>,
+        /// Whether early stopping ended the run before its last epoch.
+        stopped_early: bool,
+    },
     /// The stop flag was set: the checkpoint holds everything up to batch `batch` of epoch
     /// `epoch` (`batch` 0: the epoch has not begun).
-    Interrupted { epoch: usize, batch: usize, batches_per_epoch: usize },
+    Interrupted {
+        /// The epoch the stop came in (from 1).
+        epoch: usize,
+        /// Batches of it done and in the checkpoint.
+        batch: usize,
+        /// Batches an epoch.
+        batches_per_epoch: usize,
+    },
     /// A non-finite loss or gradient: the run stopped before applying it. `place` names the
     /// epoch (and batch); the checkpoint is the last epoch end (`epochs_done`), if any.
-    Diverged { place: String, what: String, epochs_done: usize, checkpoint: bool },
+    Diverged {
+        /// Where: `epoch 3, batch 120/1327`, or `epoch 3` (every batch skipped, or validation).
+        place: String,
+        /// What was not finite, and what the run did about it.
+        what: String,
+        /// Epochs completed before it.
+        epochs_done: usize,
+        /// Whether a checkpoint of the last completed epoch exists.
+        checkpoint: bool,
+    },
 }
 
 /// The state a run carries between epochs and between processes (a checkpoint's content).
 pub struct TrainState<F: Real> {
+    /// Epochs and batches done, the learning rate now, the best score, the history.
     pub progress: Progress,
+    /// The optimizer with its moments or velocities.
     pub optimizer: Optimizer<F>,
     /// The best epoch's weights in store order (validated runs, once there is one).
     pub best_weights: Option<Vec<ArrayD<F>>>,
@@ -230,9 +264,13 @@ impl<F: Real> TrainState<F> {
 /// The engine. `run`: where the checkpoint, the metrics, the model and the plot go (None: no
 /// files, for tests and benchmarks); `stop`: read before every batch.
 pub struct Trainer<'a> {
+    /// Epochs, learning rate and its rule, clipping, weight decay, patience, NaN handling.
     pub settings: &'a Settings,
+    /// The run directory the files go to (None: none written).
     pub run: Option<&'a RunDir>,
+    /// Set (e.g. by Ctrl-C) to stop after the current batch with a checkpoint.
     pub stop: Option<&'a AtomicBool>,
+    /// Told of every batch and epoch.
     pub observer: &'a mut dyn Observer,
 }
 

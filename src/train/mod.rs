@@ -2,8 +2,6 @@
 //! batcher, the metrics of an epoch, what observes a run (the progress bar, TensorBoard).
 
 pub mod bptt;
-// TEMPORARY: engine.rs is being changed in another branch; its docs come after the merge.
-#[allow(missing_docs)]
 pub mod engine;
 pub mod metrics;
 pub mod observer;

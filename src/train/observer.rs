@@ -7,10 +7,12 @@ use super::metrics::EpochStats;
 pub trait Observer {
     /// Before the first batch: epochs, batches per epoch, batches already done (a resumed run).
     fn started(&mut self, _epochs: usize, _batches_per_epoch: usize, _done: usize) {}
+    /// Epoch `epoch` (from 1) is about to begin.
     fn epoch_started(&mut self, _epoch: usize) {}
     /// After every batch (skipped ones included), with its loss and its gradients' global norm
     /// before clipping (None where the engine did not compute it: no clipping and `OnNan::Ignore`).
     fn batch_done(&mut self, _epoch: usize, _index: usize, _loss: f64, _grad_norm: Option<f64>) {}
+    /// After an epoch and its validation, with its figures (the metrics line).
     fn epoch_done(&mut self, _stats: &EpochStats) {}
 }
 

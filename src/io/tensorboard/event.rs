@@ -17,7 +17,9 @@ use crate::error::{Error, Result};
 pub struct Event {
     /// Seconds since the Unix epoch.
     pub wall_time: f64,
+    /// The x of TensorBoard's charts: batches done since the run began.
     pub step: i64,
+    /// `brain.Event:2` in a file's first event, which names the format; None in the others.
     pub file_version: Option<String>,
     /// `(tag, simple_value)` pairs of the event's summary.
     pub scalars: Vec<(String, f32)>,
