@@ -23,7 +23,7 @@ pub use crate::models::{
 };
 pub use crate::optim::{LrRule, Optimizer, OptimizerKind};
 pub use crate::params::{ParamId, Params};
-pub use crate::tasks::{eval_perplexity, ClassifyTask, LmTask, Seq2seqTask};
+pub use crate::tasks::{eval_perplexity, ClassifyTask, ForecastTask, LmTask, Seq2seqTask};
 pub use crate::tensor::{Real, Rng};
 pub use crate::time::{
     Bidirectional, RecurrentLayer, StateMode, TimeAffine, TimeEmbedding, TimeRecurrent, TimeSoftmaxWithLoss,

@@ -159,7 +159,9 @@ fn gate_gradients<F: Real>(
     [i, f, g, o, tc]: [&[F]; 5],
     [di, df, dg, do_, dc_prev]: [&mut [F]; 5],
 ) {
-    on_widest_vectors(|| gate_gradients_lanes([dh, dc_next, c_prev], [i, f, g, o, tc], [di, df, dg, do_, dc_prev]))
+    on_widest_vectors(|| {
+        gate_gradients_lanes([dh, dc_next, c_prev], [i, f, g, o, tc], [di, df, dg, do_, dc_prev])
+    })
 }
 
 /// [`gate_gradients`]'s loop, inlined into the widest vectors' function.

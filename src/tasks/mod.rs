@@ -12,5 +12,6 @@ pub mod lm;
 pub mod seq2seq;
 
 pub use classify::ClassifyTask;
+pub use forecast::ForecastTask;
 pub use lm::{eval_perplexity, train_epoch, LmTask};
 pub use seq2seq::Seq2seqTask;

@@ -21,6 +21,10 @@
 //! hand-off, and packed by two threads when the matrix is large (the medium model's W_hh).
 //! Results agree with [`matmul`] to rounding (tested below for every kernel the CPU runs).
 
+// The SIMD kernels here are x86-64's; on other targets the portable paths run and these parts
+// stay compiled but unused.
+#![cfg_attr(not(target_arch = "x86_64"), allow(dead_code, unused_variables))]
+
 use super::blocked;
 use super::gemm::{as_f32, as_f32_mut, matmul, Accumulate, PARALLEL_MIN_FLOPS};
 use super::Real;

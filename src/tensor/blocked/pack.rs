@@ -2,6 +2,10 @@
 //! [`NR`] columns (`[p][q]`, zero past the last column), with the 8 x 8 and 4 x 8 register
 //! transposes that the strided cases use.
 
+// The SIMD kernels here are x86-64's; on other targets the portable paths run and these parts
+// stay compiled but unused.
+#![cfg_attr(not(target_arch = "x86_64"), allow(dead_code, unused_variables))]
+
 use super::{MR, NR};
 use ndarray::ArrayView2;
 

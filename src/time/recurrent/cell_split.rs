@@ -50,7 +50,9 @@ pub(super) fn cell_backward<C: Cell, F: Real>(
 ) {
     let n = dstate.nrows();
     if n < 2 || n * hw.ncols() < CELL_SPLIT_MIN {
-        return on_widest_vectors(|| C::backward(hidden, dstate, state_prev, state, cache, hw, dxw, dhw, dstate_prev));
+        return on_widest_vectors(|| {
+            C::backward(hidden, dstate, state_prev, state, cache, hw, dxw, dhw, dstate_prev)
+        });
     }
     let half = n / 2;
     let (ds1, ds2) = dstate.split_at(Axis(0), half);
