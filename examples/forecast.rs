@@ -21,13 +21,13 @@ use recur::data::series::{
 };
 use recur::layers::CellKind;
 use recur::models::{ForecastMode, Forecaster, ForecasterConfig};
-use recur::optim::{LrRule, Optimizer, OptimizerKind};
+use recur::optim::{Optimizer, OptimizerKind};
 use recur::tasks::forecast::{
     fit_linear_path, forecast_original, metric_name, network_inputs, original_error, train_targets,
     ForecastTask,
 };
 use recur::tensor::Rng;
-use recur::train::{EpochStats, Observer, OnNan, Settings, TrainState, Trainer};
+use recur::train::{EpochStats, Observer, Settings, TrainState, Trainer};
 
 /// Prints every `every`-th epoch.
 struct EpochLines {
@@ -94,15 +94,7 @@ fn main() {
 
     let inputs = network_inputs::<f32>(&data.train); // (M, W, 1)
     let targets = train_targets::<f32>(&data.train, ForecastMode::Seq2vec); // (M, 1, 1)
-    let settings = Settings {
-        epochs,
-        lr: 0.001,
-        lr_rule: LrRule::CONSTANT,
-        clip: None,
-        weight_decay: 0.0,
-        patience: 0,
-        on_nan: OnNan::Stop,
-    };
+    let settings = Settings::default().with_epochs(epochs).with_lr(0.001);
     let mut task =
         ForecastTask::new(&mut model, inputs.view(), targets.view(), 32, &mut rng).validated(&data);
     let mut state = TrainState::new(Optimizer::new(OptimizerKind::Adam, settings.lr, 0.0));

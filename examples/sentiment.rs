@@ -18,11 +18,11 @@ use recur::data::tsv::{build_vocab, read_labelled, stratified_split, Classes, Ke
 use recur::data::Tokenizer;
 use recur::layers::CellKind;
 use recur::models::{Classifier, ClassifierConfig, Pool};
-use recur::optim::{LrRule, Optimizer, OptimizerKind};
+use recur::optim::{Optimizer, OptimizerKind};
 use recur::tasks::classify::{evaluate, predict_probabilities, Labelled};
 use recur::tasks::ClassifyTask;
 use recur::tensor::Rng;
-use recur::train::{EpochStats, Observer, OnNan, Settings, TrainState, Trainer};
+use recur::train::{EpochStats, Observer, Settings, TrainState, Trainer};
 use std::path::PathBuf;
 
 struct EpochLines;
@@ -99,15 +99,11 @@ fn main() {
         pool: Pool::Last,
     };
     let mut model: Classifier<f32> = Classifier::new(config, &mut rng);
-    let settings = Settings {
-        epochs: if quick { 2 } else { 40 },
-        lr: 0.005,
-        lr_rule: LrRule::CONSTANT,
-        clip: Some(5.0),
-        weight_decay: 0.0,
-        patience: 6,
-        on_nan: OnNan::Stop,
-    };
+    let settings = Settings::default()
+        .with_epochs(if quick { 2 } else { 40 })
+        .with_lr(0.005)
+        .with_clip(Some(5.0))
+        .with_patience(6);
     let mut task = ClassifyTask::new(&mut model, &train, 32, Rng::new(rng.next_u64())).validated(&valid, 256);
     let mut state = TrainState::new(Optimizer::new(OptimizerKind::Adam, settings.lr, 0.0));
     let mut trainer = Trainer { settings: &settings, run: None, stop: None, observer: &mut EpochLines };

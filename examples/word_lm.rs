@@ -23,7 +23,7 @@ use recur::models::{Init, Lm, LmConfig};
 use recur::optim::{LrRule, LrSchedule, Optimizer, OptimizerKind};
 use recur::tasks::{eval_perplexity, LmTask};
 use recur::tensor::Rng;
-use recur::train::{BpttBatcher, EpochStats, Observer, OnNan, Outcome, Settings, TrainState, Trainer};
+use recur::train::{BpttBatcher, EpochStats, Observer, Outcome, Settings, TrainState, Trainer};
 
 /// Prints one line per epoch.
 struct EpochLines;
@@ -108,15 +108,11 @@ fn main() {
     };
     let mut model: Lm<f32> = Lm::new(config, &mut Rng::new(1));
     let mut batcher = common::or_exit(BpttBatcher::new(train.len(), batch_size, time_size));
-    let settings = Settings {
-        epochs,
-        lr: 20.0,
-        lr_rule: LrRule { schedule: LrSchedule::Plateau, factor: 0.25, decay_after: 0 },
-        clip: Some(0.25),
-        weight_decay: 0.0,
-        patience: 0,
-        on_nan: OnNan::Stop,
-    };
+    let settings = Settings::default()
+        .with_epochs(epochs)
+        .with_lr(20.0)
+        .with_lr_rule(LrRule { schedule: LrSchedule::Plateau, factor: 0.25, decay_after: 0 })
+        .with_clip(Some(0.25));
     let untrained = common::or_exit(eval_perplexity(&mut model, &valid, batch_size, time_size));
     println!("untrained: valid ppl {untrained:.2} (a uniform guess: {})", vocab_size);
 

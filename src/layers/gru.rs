@@ -99,7 +99,7 @@ fn gate_gradients<F: Real>(
     [dh_r, dh_z, dh_n]: [&mut [F]; 3],
     dprev: &mut [F],
 ) {
-    on_widest_vectors(|| {
+    on_widest_vectors!({
         gate_gradients_lanes([dh, h_prev, hw_n], [r, z, nn], [dx_r, dx_z, dx_n], [dh_r, dh_z, dh_n], dprev)
     })
 }

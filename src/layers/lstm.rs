@@ -135,7 +135,7 @@ impl Cell for LstmCell {
 /// H long; separate arguments for the reason given at [`gate_gradients`].
 #[inline(never)]
 fn cell_state<F: Real>([i, f, g, c_prev]: [&[F]; 4], c: &mut [F], tanh_c: &mut [F]) {
-    on_widest_vectors(|| cell_state_lanes([i, f, g, c_prev], c, tanh_c))
+    on_widest_vectors!(cell_state_lanes([i, f, g, c_prev], c, tanh_c))
 }
 
 /// [`cell_state`]'s loop, inlined into the widest vectors' function.
@@ -159,7 +159,7 @@ fn gate_gradients<F: Real>(
     [i, f, g, o, tc]: [&[F]; 5],
     [di, df, dg, do_, dc_prev]: [&mut [F]; 5],
 ) {
-    on_widest_vectors(|| {
+    on_widest_vectors!({
         gate_gradients_lanes([dh, dc_next, c_prev], [i, f, g, o, tc], [di, df, dg, do_, dc_prev])
     })
 }

@@ -111,7 +111,7 @@ impl<F: Real> SoftmaxWithLoss<F> {
         let block = rows_per_block(vocab);
         let probs = self.probs.as_slice_mut().expect("probs are contiguous");
         let rows = |(p, t): (&mut [F], &[u32])| {
-            on_widest_vectors(|| {
+            on_widest_vectors!({
                 for (row, &t) in p.chunks_mut(vocab).zip(t) {
                     if t == IGNORE {
                         row.fill(F::zero());
@@ -144,7 +144,7 @@ fn rows_per_block(vocab: usize) -> usize {
 /// of the non-ignored rows and their count. Three passes over each row (max; exp and sum;
 /// normalise), the row staying in cache between them.
 fn softmax_loss_rows<F: Real>(probs: &mut [F], targets: &[u32], vocab: usize) -> (f64, usize) {
-    on_widest_vectors(|| softmax_loss_rows_as_built(probs, targets, vocab))
+    on_widest_vectors!(softmax_loss_rows_as_built(probs, targets, vocab))
 }
 
 #[inline(always)]

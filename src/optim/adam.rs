@@ -48,7 +48,7 @@ impl<F: Real> Adam<F> {
         let (lr_t, b1, b2, eps) = (F::of(lr_t), F::of(self.beta1), F::of(self.beta2), F::of(self.eps));
         let (one, scale) = (F::one(), F::of(grad_scale));
         let update = |w: &mut [F], g: &[F], m: &mut [F], v: &mut [F]| {
-            on_widest_vectors(|| {
+            on_widest_vectors!({
                 for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
                     let g = g * scale;
                     *m += (one - b1) * (g - *m);

@@ -34,7 +34,7 @@ impl<F: Real> Momentum<F> {
         }
         let (lr, mu) = (F::of(self.lr * grad_scale), F::of(self.momentum));
         for ((value, grad), v) in params.values_and_grads_mut().zip(&mut self.velocity) {
-            on_widest_vectors(|| {
+            on_widest_vectors!({
                 ndarray::Zip::from(&mut *v).and(grad).for_each(|v, &g| *v = mu * *v - lr * g);
                 *value += &*v;
             });

@@ -60,51 +60,99 @@ pub fn sigmoid_approx(x: f32) -> f32 {
 
 /// `tanh` in place over a slice ([`tanh_approx`]; AVX-512 where the CPU has it).
 pub fn tanh_f32(xs: &mut [f32]) {
-    on_widest_vectors(|| xs.iter_mut().for_each(|x| *x = tanh_approx(*x)))
+    on_widest_vectors!(xs.iter_mut().for_each(|x| *x = tanh_approx(*x)))
 }
 
 /// `sigmoid` in place over a slice ([`sigmoid_approx`]; AVX-512 where the CPU has it).
 pub fn sigmoid_f32(xs: &mut [f32]) {
-    on_widest_vectors(|| xs.iter_mut().for_each(|x| *x = sigmoid_approx(*x)))
+    on_widest_vectors!(xs.iter_mut().for_each(|x| *x = sigmoid_approx(*x)))
 }
 
-/// Runs `kernel` compiled for the widest vectors the CPU has, chosen at run time: AVX-512 where
-/// present, else AVX2 with FMA (every x86-64 CPU of the last decade), else as the crate was built
-/// (x86-64's SSE2, or another architecture's own vectors). The closure is inlined into a function
-/// with the wider target, so its loops, and the small functions they call, vectorise that wide
-/// without a global `target-cpu`: a plain `cargo build` of a program that depends on recur runs
-/// these kernels as fast as a build for the machine. AVX-512 over AVX2: sigmoid and tanh 1.9x, one
-/// GRU step's forward cell 23 -> 16 us (20 x 650, one thread). Every path does the same
-/// arithmetic per element (no reassociation, `mul_add` always fused), so the results are the same
-/// to the bit on every CPU.
+/// Runs `body` (an expression; the variables it names are captured as a closure's) compiled for
+/// the widest vectors the CPU has, chosen at run time: AVX-512 where present, else AVX2 with FMA
+/// (every x86-64 CPU of the last decade), else as the crate was built (x86-64's SSE2, or another
+/// architecture's own vectors). There is no global `target-cpu`, so a plain `cargo build` of a
+/// program that depends on recur runs these kernels as fast as a build for the machine.
+///
+/// A macro, not a function taking a closure: each of the three paths gets its own closure, called
+/// once, which the compiler then inlines into its target-feature function (with the small
+/// `#[inline]` functions it calls). One closure called from three places stays a function of its
+/// own, compiled for the baseline, and its `mul_add`s become library calls (measured: ch06 at
+/// 0.27x of the AVX2 build). AVX-512 over AVX2: sigmoid and tanh 1.9x, one GRU step's forward cell
+/// 23 -> 16 us (20 x 650, one thread). Every path does the same arithmetic per element (no
+/// reassociation, `mul_add` always fused), so the results are the same to the bit on every CPU.
+macro_rules! on_widest_vectors {
+    ($body:expr) => {{
+        use $crate::tensor::math::Vectors;
+        match $crate::tensor::math::widest_vectors() {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `widest_vectors` found AVX-512F (and so AVX2 and FMA) on this CPU.
+            Vectors::Avx512 => unsafe { $crate::tensor::math::x86_vectors::with_avx512(|| $body) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `widest_vectors` found AVX2 and FMA on this CPU.
+            Vectors::Avx2 => unsafe { $crate::tensor::math::x86_vectors::with_avx2(|| $body) },
+            Vectors::AsBuilt => $body,
+        }
+    }};
+}
+pub(crate) use on_widest_vectors;
+
+/// The vectors [`on_widest_vectors`] compiles for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vectors {
+    /// AVX-512F (x86-64).
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+    /// AVX2 and FMA (x86-64).
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// What the crate was built for.
+    AsBuilt,
+}
+
+/// The widest vectors this CPU has that recur compiles kernels for (detected once: std caches
+/// the CPU's features).
 #[inline(always)]
-pub fn on_widest_vectors<R>(kernel: impl FnOnce() -> R) -> R {
+pub fn widest_vectors() -> Vectors {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx512f") {
-            #[target_feature(enable = "avx512f,avx2,fma")]
-            unsafe fn avx512<R>(kernel: impl FnOnce() -> R) -> R {
-                kernel()
-            }
-            // SAFETY: the CPU has AVX-512F (and so AVX2 and FMA).
-            return unsafe { avx512(kernel) };
+            return Vectors::Avx512;
         }
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            #[target_feature(enable = "avx2,fma")]
-            unsafe fn avx2<R>(kernel: impl FnOnce() -> R) -> R {
-                kernel()
-            }
-            // SAFETY: the CPU has AVX2 and FMA.
-            return unsafe { avx2(kernel) };
+            return Vectors::Avx2;
         }
     }
-    kernel()
+    Vectors::AsBuilt
+}
+
+/// The x86-64 functions [`on_widest_vectors`] runs its closures in.
+#[cfg(target_arch = "x86_64")]
+#[doc(hidden)]
+pub mod x86_vectors {
+    /// Calls `kernel`, inlined here and so compiled for AVX-512F, AVX2 and FMA.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn with_avx512<R>(kernel: impl FnOnce() -> R) -> R {
+        kernel()
+    }
+
+    /// Calls `kernel`, inlined here and so compiled for AVX2 and FMA.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn with_avx2<R>(kernel: impl FnOnce() -> R) -> R {
+        kernel()
+    }
 }
 
 /// `xs[i] = exp(xs[i] - shift)`; returns their sum. Eight partial sums, one per AVX2 lane, so
 /// that the loop vectorises (a single running sum would be a serial chain of additions).
 pub fn exp_shifted_sum_f32(xs: &mut [f32], shift: f32) -> f32 {
-    on_widest_vectors(|| exp_shifted_sum_lanes(xs, shift))
+    on_widest_vectors!(exp_shifted_sum_lanes(xs, shift))
 }
 
 #[inline(always)]
@@ -143,7 +191,7 @@ pub fn max_of<F: crate::tensor::Real>(xs: &[F]) -> F {
 /// The sum of squares in f64, in lanes like [`exp_shifted_sum_f32`] (a gradient norm over
 /// millions of weights: a single f64 running sum would wait on every addition's latency).
 pub fn sum_of_squares<F: crate::tensor::Real>(xs: &[F]) -> f64 {
-    on_widest_vectors(|| sum_of_squares_lanes(xs))
+    on_widest_vectors!(sum_of_squares_lanes(xs))
 }
 
 #[inline(always)]
@@ -184,10 +232,10 @@ pub fn sum_of_squares_split<F: crate::tensor::Real>(xs: &[F]) -> f64 {
 pub fn zip_pieces<A: Send, B: Sync>(a: &mut [A], b: &[B], f: impl Fn(&mut [A], &[B]) + Sync) {
     assert_eq!(a.len(), b.len(), "zip_pieces: slices of different lengths");
     if a.len() < PARALLEL_MIN_VALUES {
-        return on_widest_vectors(|| f(a, b));
+        return on_widest_vectors!(f(a, b));
     }
     use rayon::prelude::*;
-    a.par_chunks_mut(PIECE).zip(b.par_chunks(PIECE)).for_each(|(a, b)| on_widest_vectors(|| f(a, b)));
+    a.par_chunks_mut(PIECE).zip(b.par_chunks(PIECE)).for_each(|(a, b)| on_widest_vectors!(f(a, b)));
 }
 
 /// Fills `xs` with `value`, pieces on the pool's threads when long.

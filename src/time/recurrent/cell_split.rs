@@ -23,15 +23,15 @@ pub(super) fn cell_forward<C: Cell, F: Real>(
 ) {
     let n = xw.nrows();
     if n < 2 || n * hw.ncols() < CELL_SPLIT_MIN {
-        return on_widest_vectors(|| C::forward(hidden, xw, hw, state_prev, state, cache));
+        return on_widest_vectors!(C::forward(hidden, xw, hw, state_prev, state, cache));
     }
     let half = n / 2;
     let ((xw1, xw2), (hw1, hw2)) = (xw.split_at(Axis(0), half), hw.split_at(Axis(0), half));
     let (prev1, prev2) = state_prev.split_at(Axis(0), half);
     let ((state1, state2), (cache1, cache2)) = (state.split_at(Axis(0), half), cache.split_at(Axis(0), half));
     rayon::join(
-        || on_widest_vectors(|| C::forward(hidden, xw1, hw1, prev1, state1, cache1)),
-        || on_widest_vectors(|| C::forward(hidden, xw2, hw2, prev2, state2, cache2)),
+        || on_widest_vectors!(C::forward(hidden, xw1, hw1, prev1, state1, cache1)),
+        || on_widest_vectors!(C::forward(hidden, xw2, hw2, prev2, state2, cache2)),
     );
 }
 
@@ -50,7 +50,7 @@ pub(super) fn cell_backward<C: Cell, F: Real>(
 ) {
     let n = dstate.nrows();
     if n < 2 || n * hw.ncols() < CELL_SPLIT_MIN {
-        return on_widest_vectors(|| {
+        return on_widest_vectors!({
             C::backward(hidden, dstate, state_prev, state, cache, hw, dxw, dhw, dstate_prev)
         });
     }
@@ -62,8 +62,8 @@ pub(super) fn cell_backward<C: Cell, F: Real>(
     let ((dxw1, dxw2), (dhw1, dhw2)) = (dxw.split_at(Axis(0), half), dhw.split_at(Axis(0), half));
     let (dprev1, dprev2) = dstate_prev.split_at(Axis(0), half);
     rayon::join(
-        || on_widest_vectors(|| C::backward(hidden, ds1, prev1, state1, cache1, hw1, dxw1, dhw1, dprev1)),
-        || on_widest_vectors(|| C::backward(hidden, ds2, prev2, state2, cache2, hw2, dxw2, dhw2, dprev2)),
+        || on_widest_vectors!(C::backward(hidden, ds1, prev1, state1, cache1, hw1, dxw1, dhw1, dprev1)),
+        || on_widest_vectors!(C::backward(hidden, ds2, prev2, state2, cache2, hw2, dxw2, dhw2, dprev2)),
     );
 }
 
