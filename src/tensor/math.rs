@@ -97,7 +97,7 @@ macro_rules! on_widest_vectors {
 }
 pub(crate) use on_widest_vectors;
 
-/// The vectors [`on_widest_vectors`] compiles for.
+/// The vectors the crate's `on_widest_vectors!` macro compiles for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Vectors {
     /// AVX-512F (x86-64).
@@ -126,7 +126,7 @@ pub fn widest_vectors() -> Vectors {
     Vectors::AsBuilt
 }
 
-/// The x86-64 functions [`on_widest_vectors`] runs its closures in.
+/// The x86-64 functions the crate's `on_widest_vectors!` macro runs its closures in.
 #[cfg(target_arch = "x86_64")]
 #[doc(hidden)]
 pub mod x86_vectors {
