@@ -19,7 +19,6 @@ use recur::data::csv::read_column;
 use recur::data::series::{
     last_value, seasonal_last_value, Dataset, LinearForecast, SeriesSpec, SplitWindows,
 };
-use recur::layers::CellKind;
 use recur::models::{ForecastMode, Forecaster, ForecasterConfig};
 use recur::optim::{Optimizer, OptimizerKind};
 use recur::tasks::forecast::{
@@ -78,15 +77,8 @@ fn main() {
         data.test.model.len()
     );
 
-    let config = ForecasterConfig {
-        cell: CellKind::Rnn,
-        input_size: 1,
-        hidden_size: 20,
-        num_layers: 2,
-        horizon: 1,
-        mode: ForecastMode::Seq2vec,
-        linear_path: true,
-    };
+    // `forecast train`'s default: two RNN layers of 20, the next step, on the linear path.
+    let config = ForecasterConfig::default().with_linear_path(true);
     let mut rng = Rng::new(1);
     let mut model: Forecaster<f32> = Forecaster::new(config, &mut rng);
     // Before training the network's head is zero, so the model is the least-squares fit alone.

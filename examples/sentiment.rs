@@ -16,8 +16,7 @@ mod common;
 
 use recur::data::tsv::{build_vocab, read_labelled, stratified_split, Classes, Keep, TextEncoding};
 use recur::data::Tokenizer;
-use recur::layers::CellKind;
-use recur::models::{Classifier, ClassifierConfig, Pool};
+use recur::models::{Classifier, ClassifierConfig};
 use recur::optim::{Optimizer, OptimizerKind};
 use recur::tasks::classify::{evaluate, predict_probabilities, Labelled};
 use recur::tasks::ClassifyTask;
@@ -86,18 +85,8 @@ fn main() {
         vocab.len()
     );
 
-    let config = ClassifierConfig {
-        cell: CellKind::Lstm,
-        vocab_size: vocab.len(),
-        embed_size: 32,
-        hidden_size: 32,
-        num_layers: 1,
-        bidirectional: false,
-        embed_dropout: 0.3,
-        dropout: 0.5,
-        num_classes: classes.len(),
-        pool: Pool::Last,
-    };
+    // `classify train`'s default: one LSTM layer of 32, dropout 0.3 on the words, 0.5 before the head.
+    let config = ClassifierConfig::new(vocab.len(), classes.len());
     let mut model: Classifier<f32> = Classifier::new(config, &mut rng);
     let settings = Settings::default()
         .with_epochs(if quick { 2 } else { 40 })

@@ -18,8 +18,7 @@
 mod common;
 
 use recur::data::{demo, ptb};
-use recur::layers::CellKind;
-use recur::models::{Init, Lm, LmConfig};
+use recur::models::{Lm, LmConfig};
 use recur::optim::{LrRule, LrSchedule, Optimizer, OptimizerKind};
 use recur::tasks::{eval_perplexity, LmTask};
 use recur::tensor::Rng;
@@ -95,17 +94,7 @@ fn main() {
         (false, false) => 20,
     };
 
-    let config = LmConfig {
-        cell: CellKind::Lstm,
-        vocab_size,
-        embed_size: 128,
-        hidden_size: 128,
-        num_layers: 1,
-        dropout: 0.0,
-        tie_weights: false,
-        init: Init::Book,
-        init_scale: 0.1,
-    };
+    let config = LmConfig::new(vocab_size).with_embed_size(128).with_hidden_size(128);
     let mut model: Lm<f32> = Lm::new(config, &mut Rng::new(1));
     let mut batcher = common::or_exit(BpttBatcher::new(train.len(), batch_size, time_size));
     let settings = Settings::default()
