@@ -41,6 +41,7 @@ use recur::models::{ForecastMode, ForecasterConfig};
 use recur::optim::OptimizerKind;
 use recur::tasks::forecast::result::{table, ForecastResult};
 use recur::tasks::forecast::run::{load_data, DataSource, ForecastRunConfig, ForecastTrainSettings};
+use recur::tasks::forecast::selection::Select;
 use recur::{Error, Result};
 use report::print_table;
 use session::{ResumeOverrides, Session};
@@ -102,6 +103,12 @@ pub struct TrainArgs {
     /// [default: true for seq2vec; seq2seq has none].
     #[arg(long, value_name = "BOOL")]
     linear_path: Option<bool>,
+    /// With the linear path and a validation part: which weights are kept. best: the best
+    /// validation epoch (epoch 0, the linear model, among them); significant: the best epoch
+    /// only if it beats the linear model on the validation windows beyond chance (one-sided
+    /// Diebold-Mariano test at 5%), else the linear model.
+    #[arg(long, value_enum, default_value = "significant")]
+    select: Select,
     /// Passes over the training windows [default: 20].
     #[arg(long)]
     epochs: Option<usize>,
@@ -158,8 +165,9 @@ pub struct TrainArgs {
 }
 
 /// The flags `--resume` refuses: the run's config.json decides what they would.
-const RESUME_CONFLICTS: [&str; 28] = [
+const RESUME_CONFLICTS: [&str; 29] = [
     "synthetic",
+    "select",
     "series",
     "data_seed",
     "column",
@@ -312,6 +320,7 @@ fn start(args: &TrainArgs) -> Result<Session> {
             optimizer: args.optimizer,
             momentum: args.momentum,
             seed: args.seed,
+            select: args.select,
         },
     };
     let run = RunDir::create(&super::choose_out_dir(args.out.as_deref(), args.overwrite, "forecast")?)?;
@@ -367,9 +376,11 @@ fn eval(args: EvalArgs) -> Result<()> {
     let config = ForecastRunConfig::read(&run)?;
     let (data, what) = config.load_data(&run, args.csv.as_deref())?;
     let mut model = config.load_model(&run)?;
-    let epoch = ForecastResult::saved_epoch(&run).unwrap_or(config.train.engine.epochs);
+    let saved = ForecastResult::read(&run);
+    let epoch = saved.as_ref().map_or(config.train.engine.epochs, |r| r.epoch);
     println!("{what}");
-    let result = table(&config, &data, &mut model, epoch);
+    let mut result = table(&config, &data, &mut model, epoch);
+    result.selection = saved.and_then(|r| r.selection);
     print_table(&result, &config);
     Ok(())
 }

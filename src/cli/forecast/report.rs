@@ -21,4 +21,7 @@ pub fn print_table(result: &ForecastResult, config: &ForecastRunConfig) {
     for row in &result.rows {
         println!("{:<32} {:>14} {:>14}", row.model, cell(row.valid), cell(row.test));
     }
+    if let Some(selection) = &result.selection {
+        println!("{}", selection.describe(&metric));
+    }
 }

@@ -17,6 +17,7 @@ use recur::models::Forecaster;
 use recur::optim::Optimizer;
 use recur::tasks::forecast::result::table;
 use recur::tasks::forecast::run::ForecastRunConfig;
+use recur::tasks::forecast::selection::{gain_p_value, Select, Selection, ALPHA};
 use recur::tasks::forecast::{fit_linear_path, metric_name, network_inputs, train_targets, ForecastTask};
 use recur::tensor::Rng;
 use recur::train::{EpochStats, Outcome, Overrides, TrainState};
@@ -100,8 +101,12 @@ impl Session {
         let outcome = fit(&settings, &self.run, &mut task, &mut state, &describe)?;
         let Outcome::Finished { best, .. } = outcome else { unreachable!("fit returns only finished runs") };
         // The engine put the best epoch's weights back (validated runs) and saved them.
-        let epoch = best.map_or(state.progress.epochs_done, |(epoch, _)| epoch);
-        let result = table(config, &self.data, &mut self.model, epoch);
+        let best_epoch = best.map_or(state.progress.epochs_done, |(epoch, _)| epoch);
+        let selection = self.select(best_epoch)?;
+        let config = &self.config;
+        let epoch = selection.as_ref().map_or(best_epoch, |s| s.kept_epoch);
+        let mut result = table(config, &self.data, &mut self.model, epoch);
+        result.selection = selection;
         print_table(&result, config);
         result.write(&self.run)?;
         write_forecast_plot(&self.run, config, &self.data, &mut self.model)?;
@@ -110,6 +115,40 @@ impl Session {
             self.run.root.display()
         );
         Ok(())
+    }
+}
+
+impl Session {
+    /// `--select significant` on a run with a linear path and a validation part whose best epoch
+    /// is not 0: keeps that epoch only if it beats epoch 0 (the linear model, the weights as
+    /// drawn, rebuilt from the seed) beyond chance on the validation windows, else puts epoch 0
+    /// back and saves it as the run's model.
+    fn select(&mut self, best_epoch: usize) -> Result<Option<Selection>> {
+        let config = &self.config;
+        if config.train.select != Select::Significant
+            || !config.model.linear_path
+            || self.data.valid.model.is_empty()
+            || best_epoch == 0
+        {
+            return Ok(None);
+        }
+        let mut start = Forecaster::new(config.model.clone(), &mut Rng::new(config.train.seed));
+        fit_linear_path(&mut start, &self.data);
+        let p_value = gain_p_value(&self.data, &mut start, &mut self.model, config.model.horizon);
+        let best = table(config, &self.data, &mut self.model, best_epoch);
+        let network = best.rows.last().expect("the table ends with the network's row");
+        let kept_epoch = if p_value.is_some_and(|p| p < ALPHA) { best_epoch } else { 0 };
+        if kept_epoch == 0 {
+            self.model = start;
+            self.run.save_tensors(&self.model.state_dict())?;
+        }
+        Ok(Some(Selection {
+            best_epoch,
+            best_valid: network.valid.expect("a validated run has a validation error"),
+            best_test: network.test,
+            p_value,
+            kept_epoch,
+        }))
     }
 }
 

@@ -17,6 +17,8 @@
 pub mod future;
 pub mod result;
 pub mod run;
+pub mod selection;
+pub mod significance;
 
 use crate::data::series::{mse, Dataset, LinearForecast, SplitWindows};
 use crate::error::Result;

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 use super::run::ForecastRunConfig;
+use super::selection::Selection;
 use super::{forecast_original, metric_name, original_error};
 use crate::data::series::{last_value, seasonal_last_value, Dataset, LinearForecast, SplitWindows};
 use crate::io::read_text;
@@ -32,6 +33,10 @@ pub struct ForecastResult {
     pub epoch: usize,
     /// The baselines, then the network.
     pub rows: Vec<Row>,
+    /// What `--select significant` decided (absent with `--select best`, without a linear path
+    /// or a validation part, when the best epoch is 0, and in older runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<Selection>,
 }
 
 impl ForecastResult {
@@ -40,10 +45,15 @@ impl ForecastResult {
         run.write_json(RESULT, self)
     }
 
+    /// `result.json`, if it can be read.
+    pub fn read(run: &RunDir) -> Option<ForecastResult> {
+        let text = read_text(&run.path(RESULT)).ok()?;
+        serde_json::from_str::<ForecastResult>(&text).ok()
+    }
+
     /// The saved epoch as `result.json` records it, if it can be read.
     pub fn saved_epoch(run: &RunDir) -> Option<usize> {
-        let text = read_text(&run.path(RESULT)).ok()?;
-        serde_json::from_str::<ForecastResult>(&text).ok().map(|r| r.epoch)
+        Self::read(run).map(|r| r.epoch)
     }
 }
 
@@ -80,5 +90,5 @@ pub fn table(
         format!("{path}{} x {} {} ({mode})", m.num_layers, m.cell.name().to_uppercase(), m.hidden_size);
     push(name, score(&mut |s| forecast_original(model, data, s)));
     let metric = metric_name(data).to_lowercase();
-    ForecastResult { metric, epoch, rows }
+    ForecastResult { metric, epoch, rows, selection: None }
 }

@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+use super::selection::Select;
 use crate::data::csv::read_column_filled;
 use crate::data::dates::DateColumn;
 use crate::data::fill::Fill;
@@ -64,6 +65,10 @@ pub struct ForecastTrainSettings {
     pub momentum: f64,
     /// Seed of the weights and the window order.
     pub seed: u64,
+    /// Which weights are kept with a linear path and a validation part (absent in older runs:
+    /// the best epoch).
+    #[serde(default = "Select::absent_in_older_runs")]
+    pub select: Select,
 }
 
 /// `config.json` of a forecast run.
