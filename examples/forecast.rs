@@ -26,27 +26,7 @@ use recur::tasks::forecast::{
     ForecastTask,
 };
 use recur::tensor::Rng;
-use recur::train::{EpochStats, Observer, Settings, TrainState, Trainer};
-
-/// Prints every `every`-th epoch.
-struct EpochLines {
-    every: usize,
-    metric: &'static str,
-}
-
-impl Observer for EpochLines {
-    fn epoch_done(&mut self, e: &EpochStats) {
-        if e.epoch.is_multiple_of(self.every) || e.epoch == 1 {
-            println!(
-                "| epoch {:3} | train MSE {:.6} | valid {} {:.4} |",
-                e.epoch,
-                e.train_loss,
-                self.metric,
-                e.figure("valid_error").unwrap_or(f64::NAN)
-            );
-        }
-    }
-}
+use recur::train::{EpochLines, Settings, TrainState, Trainer};
 
 fn main() {
     let quick = common::quick();
@@ -90,7 +70,12 @@ fn main() {
     let mut task =
         ForecastTask::new(&mut model, inputs.view(), targets.view(), 32, &mut rng).validated(&data);
     let mut state = TrainState::new(Optimizer::new(OptimizerKind::Adam, settings.lr, 0.0));
-    let mut observer = EpochLines { every: (epochs / 10).max(1), metric };
+    // About ten lines: the first epoch, every tenth of the run, the last.
+    println!(
+        "train_loss: MSE of the transformed series; valid_mse the same on validation, valid_error its {metric} \
+         in the series' own units"
+    );
+    let mut observer = EpochLines::new(std::io::stdout()).every((epochs / 10).max(1));
     let mut trainer = Trainer { settings: &settings, run: None, stop: None, observer: &mut observer };
     println!("{:?}", common::or_exit(trainer.fit(&mut task, &mut state)));
 

@@ -21,23 +21,8 @@ use recur::optim::{Optimizer, OptimizerKind};
 use recur::tasks::classify::{evaluate, predict_probabilities, Labelled};
 use recur::tasks::ClassifyTask;
 use recur::tensor::Rng;
-use recur::train::{EpochStats, Observer, Settings, TrainState, Trainer};
+use recur::train::{EpochLines, Settings, TrainState, Trainer};
 use std::path::PathBuf;
-
-struct EpochLines;
-
-impl Observer for EpochLines {
-    fn epoch_done(&mut self, e: &EpochStats) {
-        println!(
-            "| epoch {:2} | train loss {:.4} | train acc {:.3} | valid loss {:.4} | valid acc {:.3} |",
-            e.epoch,
-            e.train_loss,
-            e.figure("train_accuracy").unwrap_or(f64::NAN),
-            e.figure("valid_loss").unwrap_or(f64::NAN),
-            e.figure("valid_accuracy").unwrap_or(f64::NAN),
-        );
-    }
-}
 
 fn data_path() -> PathBuf {
     if let Some(path) = std::env::args().skip(1).find(|a| !a.starts_with("--")) {
@@ -95,7 +80,8 @@ fn main() {
         .with_patience(6);
     let mut task = ClassifyTask::new(&mut model, &train, 32, Rng::new(rng.next_u64())).validated(&valid, 256);
     let mut state = TrainState::new(Optimizer::new(OptimizerKind::Adam, settings.lr, 0.0));
-    let mut trainer = Trainer { settings: &settings, run: None, stop: None, observer: &mut EpochLines };
+    let mut lines = EpochLines::new(std::io::stdout());
+    let mut trainer = Trainer { settings: &settings, run: None, stop: None, observer: &mut lines };
     let outcome = common::or_exit(trainer.fit(&mut task, &mut state));
     println!("{outcome:?}");
 

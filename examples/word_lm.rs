@@ -12,8 +12,9 @@
 //!
 //! The engine does what the chapter-5 example writes by hand (zero the gradients, forward and
 //! backward, clip, step) and adds the rest (validation, the learning-rate rule, the best
-//! weights); an `Observer` hears about each epoch. Pass `run: Some(&RunDir)` to the trainer to
-//! get checkpoints, `metrics.jsonl` and the curves on disk as `recur train` does.
+//! weights); an `Observer` hears about each epoch (here the library's `EpochLines`, a line
+//! each). Pass `run: Some(&RunDir)` to the trainer to get checkpoints, `metrics.jsonl` and the
+//! curves on disk as `recur train` does.
 
 mod common;
 
@@ -22,24 +23,7 @@ use recur::models::{Lm, LmConfig};
 use recur::optim::{LrRule, LrSchedule, Optimizer, OptimizerKind};
 use recur::tasks::{eval_perplexity, LmTask};
 use recur::tensor::Rng;
-use recur::train::{BpttBatcher, EpochStats, Observer, Outcome, Settings, TrainState, Trainer};
-
-/// Prints one line per epoch.
-struct EpochLines;
-
-impl Observer for EpochLines {
-    fn epoch_done(&mut self, e: &EpochStats) {
-        println!(
-            "| epoch {:2} | lr {:6.3} | train ppl {:8.2} | valid ppl {:8.2} | {:5.1} s | {:6.0} tokens/s",
-            e.epoch,
-            e.lr,
-            e.figure("train_ppl").unwrap_or(f64::NAN),
-            e.figure("valid_ppl").unwrap_or(f64::NAN),
-            e.seconds,
-            e.figure("tokens_per_s").unwrap_or(f64::NAN),
-        );
-    }
-}
+use recur::train::{BpttBatcher, EpochLines, Outcome, Settings, TrainState, Trainer};
 
 /// Training and validation ids over one vocabulary.
 struct Data {
@@ -107,7 +91,9 @@ fn main() {
 
     let mut task = LmTask::new(&mut model, &train, &mut batcher).validated(&valid, batch_size, time_size);
     let mut state = TrainState::new(Optimizer::new(OptimizerKind::Sgd, settings.lr, 0.0));
-    let mut trainer = Trainer { settings: &settings, run: None, stop: None, observer: &mut EpochLines };
+    // One line per epoch: training loss and perplexity, validation perplexity, lr, time, tokens/s.
+    let mut lines = EpochLines::new(std::io::stdout());
+    let mut trainer = Trainer { settings: &settings, run: None, stop: None, observer: &mut lines };
     match common::or_exit(trainer.fit(&mut task, &mut state)) {
         Outcome::Finished { best: Some((epoch, ppl)), .. } => {
             println!("best: epoch {epoch}, valid ppl {ppl:.2} (the model now holds its weights)")

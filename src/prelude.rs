@@ -29,5 +29,6 @@ pub use crate::time::{
     Bidirectional, RecurrentLayer, StateMode, TimeAffine, TimeEmbedding, TimeRecurrent, TimeSoftmaxWithLoss,
 };
 pub use crate::train::{
-    BpttBatcher, EpochStats, Observer, OnNan, Outcome, Settings, Silent, Task, TrainState, Trainer,
+    BpttBatcher, EpochLines, EpochStats, Observer, OnNan, Outcome, Settings, Silent, Task, TrainState,
+    Trainer,
 };

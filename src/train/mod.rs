@@ -1,8 +1,10 @@
 //! Training: the one engine every task runs on ([`Trainer`] over a [`Task`]), the truncated-BPTT
-//! batcher, the metrics of an epoch, what observes a run (the progress bar, TensorBoard).
+//! batcher, the metrics of an epoch, what observes a run (the epoch lines, TensorBoard; the
+//! command line draws its progress bar with the same [`Observer`]).
 
 pub mod bptt;
 pub mod engine;
+pub mod epoch_lines;
 pub mod metrics;
 pub mod observer;
 pub mod order;
@@ -13,5 +15,6 @@ pub use engine::{
     BatchLoss, Curve, Evaluation, Observer, OnNan, Outcome, Overrides, Settings, Silent, Task, TaskState,
     TrainState, Trainer,
 };
+pub use epoch_lines::EpochLines;
 pub use metrics::{resident_mib, EpochStats};
 pub use tensorboard::TensorboardLog;
