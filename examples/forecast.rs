@@ -2,9 +2,10 @@
 //! window of a series and an affine head on the last step forecasts the next value, on top of a
 //! fixed least-squares model of the window (the network learns what the linear model misses).
 //! Shows windows of a series with its transform (log, then the change from a season back),
-//! `ForecastTask` on the `Trainer` (shuffled windows, Adam, the best validation epoch kept), and
-//! the test error in the file's units next to the baselines (last value, seasonal last value,
-//! the linear model alone).
+//! `ForecastTask` on the `Trainer` (shuffled windows, Adam, the best validation epoch kept), the
+//! check `forecast train --select significant` makes (is that epoch better than the linear model
+//! beyond chance on the validation windows? a Diebold-Mariano test), and the test error in the
+//! file's units next to the baselines (last value, seasonal last value, the linear model alone).
 //!
 //! Data: `$RECUR_DATA/timeseries/AirPassengers.csv` (monthly passengers 1949-1960; the last 24
 //! months are the test part, the 12 before validation), the recipe of recur's README. Without the
@@ -21,6 +22,7 @@ use recur::data::series::{
 };
 use recur::models::{ForecastMode, Forecaster, ForecasterConfig};
 use recur::optim::{Optimizer, OptimizerKind};
+use recur::tasks::forecast::selection::{gain_p_value, ALPHA};
 use recur::tasks::forecast::{
     fit_linear_path, forecast_original, metric_name, network_inputs, original_error, train_targets,
     ForecastTask,
@@ -60,7 +62,7 @@ fn main() {
     // `forecast train`'s default: two RNN layers of 20, the next step, on the linear path.
     let config = ForecasterConfig::default().with_linear_path(true);
     let mut rng = Rng::new(1);
-    let mut model: Forecaster<f32> = Forecaster::new(config, &mut rng);
+    let mut model: Forecaster<f32> = Forecaster::new(config.clone(), &mut rng);
     // Before training the network's head is zero, so the model is the least-squares fit alone.
     fit_linear_path(&mut model, &data);
 
@@ -91,4 +93,18 @@ fn main() {
     let linear_pred = data.to_original(test, linear.predict(test.model.inputs()).view());
     println!("  linear on the window  {:10.4}", error(linear_pred, test));
     println!("  linear + 2 x RNN 20   {:10.4}", error(forecast_original(&mut model, &data, test), test));
+
+    // `--select significant`: the untrained model (the same seed draws the same weights) is the
+    // linear model; keep the trained one only if the validation windows say it is better beyond
+    // chance. The test part is reported, never used to choose.
+    let mut start: Forecaster<f32> = Forecaster::new(config, &mut Rng::new(1));
+    fit_linear_path(&mut start, &data);
+    match gain_p_value(&data, &mut start, &mut model, 1) {
+        Some(p) if p < ALPHA => println!("kept: the trained network (Diebold-Mariano p = {p:.3} < {ALPHA})"),
+        p => {
+            let p = p.map_or("no test".to_string(), |p| format!("p = {p:.3}"));
+            let kept = error(forecast_original(&mut start, &data, test), test);
+            println!("kept: the linear model, {kept:.4} (the network's gain is within chance: Diebold-Mariano {p})");
+        }
+    }
 }
