@@ -1,7 +1,8 @@
 //! `--tensorboard DIR`: the event files recur writes are TFRecords of protocol-buffer events
 //! that TensorBoard reads. The committed fixture pairs a file recur wrote with what TensorBoard's
 //! own reader read from it (`bench/tensorboard/read_events.py`); here recur's reader must read
-//! the same. Every `train` command writes its figures, and a resumed run goes on counting steps.
+//! the same. Every `train` command writes its figures, a resumed run goes on counting steps, and
+//! a run of several classifiers (`--folds`, `--ensemble`) writes one TensorBoard run a model.
 
 mod common;
 
@@ -194,9 +195,90 @@ fn bad_tensorboard_flags_are_one_clear_line() {
     let args = ["train", "--epochs", "1", "--out", "run", "--tensorboard", under_file.to_str().unwrap()];
     failure("under a file", &recur(&s.root, args), &["taken/logs"]);
     assert!(!s.path("run").exists());
+    // The same for a run of several models, whose DIR is made before its run directory.
     let texts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensorboard/texts.tsv");
+    let (texts, under_file) = (texts.to_str().unwrap(), under_file.to_str().unwrap());
     let args =
-        ["classify", "train", "--data", texts.to_str().unwrap(), "--ensemble", "2", "--tensorboard", "logs"];
-    failure("ensemble", &recur(&s.root, args), &["--tensorboard", "--ensemble"]);
-    assert!(!s.path("logs").exists() && !s.path("runs").exists());
+        ["classify", "train", "--data", texts, "--folds", "2", "--out", "run", "--tensorboard", under_file];
+    failure("folds, under a file", &recur(&s.root, args), &["taken/logs"]);
+    assert!(!s.path("run").exists());
+}
+
+/// `classify train ARGS --tensorboard DIR --tensorboard-every 1`: DIR's folders (sorted, a
+/// model's `fold-1/member-2` as one) with each one's scalars, and the run's metrics lines.
+fn logged_models(s: &Scratch, args: &[&str]) -> (Vec<(String, Scalars)>, Vec<serde_json::Value>) {
+    let texts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensorboard/texts.tsv");
+    let (tb, out) = (s.path("tb"), s.path("run"));
+    let tiny = ["--batch-size", "8", "--epochs", "2", "--hidden-size", "8", "--embed-size", "8"];
+    let fixed = ["classify", "train", "--data", texts.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let logs = ["--tensorboard", tb.to_str().unwrap(), "--tensorboard-every", "1"];
+    let all: Vec<String> = [&fixed[..], &tiny, args, &logs].concat().iter().map(|a| a.to_string()).collect();
+    success(&all.join(" "), &run(&s.root, &all, &[]));
+    let mut runs = Vec::new();
+    let mut folders = vec![tb.clone()];
+    while let Some(folder) = folders.pop() {
+        let mut files = 0;
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files += 1;
+            }
+        }
+        if files > 0 {
+            assert_eq!(event_files(&folder).unwrap().len(), 1, "{}: one event file", folder.display());
+            let name = folder.strip_prefix(&tb).unwrap().to_str().unwrap().to_string();
+            runs.push((name, scalars(&folder)));
+        }
+    }
+    runs.sort_by(|a, b| a.0.cmp(&b.0));
+    let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    (runs, metrics.lines().map(|l| serde_json::from_str(l).unwrap()).collect())
+}
+
+/// Each model's run holds its own epochs (its metrics lines, by `fold` and `member`) at steps
+/// epoch x its batches an epoch, and a batch loss at every one of its batches.
+fn check_model(
+    name: &str,
+    found: &Scalars,
+    metrics: &[serde_json::Value],
+    fold: Option<u64>,
+    member: Option<u64>,
+) {
+    let own: Vec<&serde_json::Value> =
+        metrics.iter().filter(|l| l["fold"].as_u64() == fold && l["member"].as_u64() == member).collect();
+    assert!(!own.is_empty(), "{name}: no metrics lines");
+    let epoch_steps = steps(&found["train/loss"]);
+    let iters = epoch_steps[0];
+    assert_eq!(epoch_steps, (1..=own.len() as i64).map(|e| e * iters).collect::<Vec<_>>(), "{name}");
+    assert_eq!(steps(&found["batch/loss"]), (1..=own.len() as i64 * iters).collect::<Vec<_>>(), "{name}");
+    for (tag, key) in
+        [("train/loss", "train_loss"), ("valid/loss", "valid_loss"), ("valid/accuracy", "valid_accuracy")]
+    {
+        let values: Vec<f32> = found[tag].iter().map(|p| p.1).collect();
+        let expected: Vec<f32> = own.iter().map(|l| l[key].as_f64().unwrap() as f32).collect();
+        assert_eq!(values, expected, "{name}: {tag} against metrics' {key}");
+    }
+    for tag in ["lr", "train/accuracy", "train/grad_norm", "batch/grad_norm"] {
+        assert!(found.contains_key(tag), "{name}: no {tag} in {:?}", found.keys());
+    }
+}
+
+#[test]
+fn folds_and_ensemble_members_log_one_run_each() {
+    let s = Scratch::new("tb-folds");
+    let (runs, metrics) = logged_models(&s, &["--folds", "2"]);
+    let names: Vec<&str> = runs.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(names, ["final", "fold-1", "fold-2"]);
+    check_model("fold-1", &runs[1].1, &metrics, Some(1), None);
+    check_model("fold-2", &runs[2].1, &metrics, Some(2), None);
+    check_model("final", &runs[0].1, &metrics, None, None);
+
+    let s = Scratch::new("tb-ensemble");
+    let (runs, metrics) = logged_models(&s, &["--ensemble", "2"]);
+    let names: Vec<&str> = runs.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(names, ["member-1", "member-2"]);
+    check_model("member-1", &runs[0].1, &metrics, None, Some(1));
+    check_model("member-2", &runs[1].1, &metrics, None, Some(2));
 }

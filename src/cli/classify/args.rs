@@ -31,7 +31,9 @@ pub struct TrainArgs {
     /// Test texts, measured once on the saved model's weights at the end.
     #[arg(long, value_name = "FILE")]
     pub(super) test: Option<PathBuf>,
-    /// K-fold cross-validation (stratified, seeded) before the final model; 0 = none.
+    /// K-fold cross-validation (stratified, seeded) before the final model; 0 = none. With
+    /// --tensorboard DIR each model logs to a folder of its own: DIR/fold-1 ... DIR/fold-K and
+    /// DIR/final (with --ensemble, DIR/fold-1/member-1 ...).
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub(super) folds: usize,
     /// Recurrent cell.
@@ -92,7 +94,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 40)]
     pub(super) epochs: usize,
     /// Average the class probabilities of this many models, each from its own seed and with its
-    /// own early stopping (1 = one model).
+    /// own early stopping (1 = one model). With --tensorboard DIR each member logs to a folder
+    /// of its own: DIR/member-1 ... DIR/member-M.
     #[arg(long, default_value_t = 1, value_name = "M")]
     pub(super) ensemble: usize,
     /// Each ensemble member holds out its own stratified --valid-split for its early stopping,
@@ -206,11 +209,6 @@ pub(super) fn check_args(args: &TrainArgs) -> Result<()> {
     }
     if args.folds == 1 {
         return Err(Error::msg("--folds must be 0 (no cross-validation) or at least 2"));
-    }
-    if args.tensorboard.tensorboard.is_some() && (args.folds >= 2 || args.ensemble > 1) {
-        return Err(Error::msg(
-            "--tensorboard logs the training of one model; --folds and --ensemble train several (leave one out)",
-        ));
     }
     args.tensorboard.check()
 }

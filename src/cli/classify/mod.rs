@@ -15,6 +15,8 @@
 //! trained on all the data as in a plain run; `--ensemble M` trains M models wherever one would
 //! be trained and averages their class probabilities. Each of these models is one
 //! `Trainer::fit` with no run directory (no checkpoint): such runs cannot be resumed.
+//! `several.rs` prints what they tell and, with `--tensorboard DIR`, logs each model to a
+//! folder of DIR (`fold-1`, `final`, `member-2`, ...).
 //!
 //! Run directory: `config.json` (`"task": "classify"`, the model, the text encoding, the classes,
 //! the training settings), `vocab.txt`, `model.safetensors` (the best epoch's weights; an
@@ -23,6 +25,7 @@
 //! runs), `result.json` (the saved model's validation and test figures), `cv.json` (`--folds`).
 
 mod args;
+mod several;
 mod train;
 
 use clap::{Args, Subcommand};

@@ -10,6 +10,7 @@
 //! checks the vocabulary against `vocab.txt` before going on from the checkpoint.
 
 use super::args::{check_args, check_resume_flags, given_flags, TrainArgs};
+use super::several::Several;
 use super::{print_confusion, DEFAULT_PATIENCE};
 use crate::cli::fit::{fit, resume_state, Describe};
 use crate::cli::flags::TensorboardFlags;
@@ -22,7 +23,7 @@ use recur::optim::{LrRule, Optimizer};
 use recur::tasks::classify::baselines::{fit_and_test, BaselineScores};
 use recur::tasks::classify::cv::{cross_validate, CvResult, FoldResult, Spread};
 use recur::tasks::classify::members::{
-    evaluate_members, holdout, holdout_figures, train_final, Holdout, Member, MembersObserver, Trained,
+    evaluate_members, holdout, holdout_figures, train_final, Holdout, Member, Trained,
 };
 use recur::tasks::classify::run::{
     write_result, ClassifyRunConfig, SplitBaselines, TrainSettings, CONFIG, CV,
@@ -76,6 +77,12 @@ fn start(args: TrainArgs) -> Result<()> {
         seed: args.seed,
     };
     let sources = Sources::read(&settings, &encoding, &classes)?;
+    let multi = settings.folds >= 2 || args.ensemble > 1;
+    if let (true, Some(dir)) = (multi, &args.tensorboard.tensorboard) {
+        // Each model logs to a folder of its own in DIR (`several.rs`): a DIR that cannot be made
+        // fails here, before the run directory is.
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", e))?;
+    }
 
     let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "classify")?)?;
     run.remove_replaced(&[MODEL, METRICS, RESULT, CV, VOCAB, CONFIG, CHECKPOINT, "loss.png", "loss.svg"])?;
@@ -87,7 +94,7 @@ fn start(args: TrainArgs) -> Result<()> {
         classes.names().join(", ")
     );
     let mut seeds = Rng::new(settings.seed);
-    let multi = settings.folds >= 2 || args.ensemble > 1;
+    let mut several = Several::new(settings.folds, &args.tensorboard);
     let template = ClassifierConfig {
         cell: args.cell,
         vocab_size: 1,
@@ -108,9 +115,8 @@ fn start(args: TrainArgs) -> Result<()> {
              less {} for early stopping",
             settings.seed, settings.valid_split
         );
-        let mut fold_done = |f: &FoldResult, seconds: f64| print_fold(f, k, seconds);
         let (cv, lines) =
-            cross_validate(&settings, &template, args.ensemble, &sources, &mut seeds, &run, &mut fold_done)?;
+            cross_validate(&settings, &template, args.ensemble, &sources, &mut seeds, &run, &mut several)?;
         let valid_mean = cv.per_fold.iter().map(|f| f.valid_accuracy).sum::<f64>() / k as f64;
         println!(
             "{k}-fold cross-validated accuracy: {:.4} +- {:.4} (mean +- std over folds; min {:.3}, max {:.3}; \
@@ -137,7 +143,7 @@ fn start(args: TrainArgs) -> Result<()> {
     run.write_vocab(&plan.vocab)?;
     describe_training(&config, &plan);
     if multi {
-        let trained = train_final(&config, &plan, &mut seeds, &run, metrics, &mut Lines)?;
+        let trained = train_final(&config, &plan, &mut seeds, &run, metrics, &mut several)?;
         return finish(&run, &config, &plan, &sources, trained);
     }
     train_single(&run, &config, &plan, &sources, &mut seeds, None, &args.tensorboard)
@@ -314,7 +320,7 @@ fn finish(
 }
 
 /// `| epoch   3 | train loss 0.5123 accuracy 0.781 | valid loss 0.5560 accuracy 0.733 | 0.4 s | 2250 texts/s`
-fn epoch_line(e: &EpochStats) -> String {
+pub(super) fn epoch_line(e: &EpochStats) -> String {
     let fig = |k: &str| e.figure(k).unwrap_or(f64::NAN);
     format!(
         "| epoch {:3} | train loss {:.4} accuracy {:.3} | valid loss {:.4} accuracy {:.3} | {:.1} s | {:.0} texts/s{}",
@@ -329,21 +335,9 @@ fn epoch_line(e: &EpochStats) -> String {
     )
 }
 
-/// Prints what the members of the final model tell: which member starts, each epoch's line.
-struct Lines;
-
-impl MembersObserver for Lines {
-    fn member_started(&mut self, k: usize, count: usize) {
-        println!("ensemble member {k}/{count}");
-    }
-
-    fn epoch_done(&mut self, stats: &EpochStats) {
-        println!("{}", epoch_line(stats));
-    }
-}
-
-/// A cross-validation fold's line.
-fn print_fold(f: &FoldResult, folds: usize, seconds: f64) {
+/// A cross-validation fold's lines.
+pub(super) fn print_fold(f: &FoldResult, folds: usize) {
+    let seconds = f.seconds;
     println!(
         "fold {:2}/{folds}: {} train, {} valid, {} test texts, vocabulary {}; best epoch {:?}: valid loss \
          {:.4}, accuracy {:.3}; test loss {:.4}, accuracy {:.3} ({seconds:.1} s)",

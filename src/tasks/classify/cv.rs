@@ -7,7 +7,9 @@
 #![warn(missing_docs)]
 
 use super::baselines::{fit_and_test, BaselineScores};
-use super::members::{evaluate_members, metrics_line, train_members, write_metrics, Holdout, Quiet};
+use super::members::{
+    evaluate_members, metrics_line, train_members, write_metrics, Holdout, MembersObserver,
+};
 use super::run::{TrainSettings, CV};
 use super::texts::{check_split, vocabulary, Sources, Texts};
 use crate::data::tsv::{stratified_folds, stratified_split};
@@ -124,9 +126,9 @@ impl CvResult {
 }
 
 /// K-fold cross-validation: `members` models per fold (`template` with the fold's vocabulary),
-/// tested once on its fold, and the baselines on the same split; `fold_done` is told of each
-/// fold and the seconds its network took (`FoldResult::seconds`). Returns the
-/// result and the folds' `metrics.jsonl` lines (also written after each fold).
+/// tested once on its fold, and the baselines on the same split; `observer` is told of each
+/// model's training and of each fold's result. Returns the result and the folds'
+/// `metrics.jsonl` lines (also written after each fold).
 pub fn cross_validate(
     settings: &TrainSettings,
     template: &ClassifierConfig,
@@ -134,7 +136,7 @@ pub fn cross_validate(
     sources: &Sources,
     seeds: &mut Rng,
     run: &RunDir,
-    fold_done: &mut dyn FnMut(&FoldResult, f64),
+    observer: &mut dyn MembersObserver,
 ) -> Result<(CvResult, Vec<String>)> {
     let k = settings.folds;
     let all = &sources.all;
@@ -167,9 +169,8 @@ pub fn cross_validate(
         } else {
             Holdout::Shared { fit: &train_set, valid: &valid_set }
         };
-        let place = format!("fold {}, ", fold + 1);
         let (mut trained, histories) =
-            train_members(settings, &config, &holdout, members, seeds, &mut Quiet, &place)?;
+            train_members(settings, &config, &holdout, members, seeds, observer, Some(fold + 1))?;
         let valid = &trained.valid;
         let test = evaluate_members(&mut trained.models, &test_texts.encode(&vocab));
         for (row, fold_row) in confusion.iter_mut().zip(&test.confusion) {
@@ -195,7 +196,7 @@ pub fn cross_validate(
             seconds: start.elapsed().as_secs_f64(),
             baselines,
         };
-        fold_done(&result, result.seconds);
+        observer.fold_done(&result);
         per_fold.push(result);
     }
     let network = Spread::of(per_fold.iter().map(|f| (f.test_accuracy, f.seconds)));

@@ -2,10 +2,12 @@
 //! and the members of each cross-validation fold (`cv.rs`). Each model is one `Trainer::fit`
 //! with no run directory: no checkpoint, and so no `--resume` for such runs. Their epochs go
 //! into `metrics.jsonl`, each line with its `fold` and `member`; the final members' curves into
-//! `loss.png`. Nothing here prints: a [`MembersObserver`] is told what happens.
+//! `loss.png`. Nothing here prints: a [`MembersObserver`] is told what happens, each model's
+//! batches and epochs included (the command line's epoch lines and one TensorBoard run a model).
 
 #![warn(missing_docs)]
 
+use super::cv::FoldResult;
 use super::run::{state_dict_of, ClassifyRunConfig, TrainSettings};
 use super::texts::Plan;
 use super::{evaluate, evaluation_of, predict_probabilities, ClassifyTask, Evaluation, Labelled};
@@ -131,31 +133,70 @@ pub fn evaluate_members(models: &mut [Classifier<f32>], data: &Labelled) -> Eval
     }
 }
 
-/// What a run of several models tells its caller (each method does nothing unless overridden).
-pub trait MembersObserver {
-    /// Member `k` (from 1) of `count` starts training.
-    fn member_started(&mut self, _k: usize, _count: usize) {}
-    /// One of the current member's epochs ended.
-    fn epoch_done(&mut self, _stats: &EpochStats) {}
+/// Which model of a run of several is training.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModelOf {
+    /// Its cross-validation fold, from 1 (None: the final model, trained after the folds).
+    pub fold: Option<usize>,
+    /// The run's folds (0: no cross-validation).
+    pub folds: usize,
+    /// Its place in the ensemble, from 1.
+    pub member: usize,
+    /// The ensemble's members (1: no ensemble).
+    pub members: usize,
 }
 
-/// Tells nothing (the members of a cross-validation fold).
-pub struct Quiet;
+impl ModelOf {
+    /// The model's own folder name (its TensorBoard run): `fold-2`, `fold-2/member-3`, `final`
+    /// (the model trained after the folds), `final/member-3`, or `member-3` (an ensemble with no
+    /// folds). Numbers are padded to the width of their count, so that names sort: `fold-01` to
+    /// `fold-10`.
+    pub fn folder(&self) -> String {
+        let padded = |k: usize, count: usize| format!("{k:0width$}", width = count.to_string().len());
+        let mut parts = Vec::new();
+        match self.fold {
+            Some(fold) => parts.push(format!("fold-{}", padded(fold, self.folds))),
+            None if self.folds >= 2 || self.members == 1 => parts.push("final".to_string()),
+            None => {}
+        }
+        if self.members > 1 {
+            parts.push(format!("member-{}", padded(self.member, self.members)));
+        }
+        parts.join("/")
+    }
 
-impl MembersObserver for Quiet {}
-
-/// The engine's observer for one member: its epochs passed on.
-struct Epochs<'o>(&'o mut dyn MembersObserver);
-
-impl Observer for Epochs<'_> {
-    fn epoch_done(&mut self, stats: &EpochStats) {
-        self.0.epoch_done(stats);
+    /// Where an error names it: `fold 3, ensemble member 2, ` (empty for a lone final model).
+    fn place(&self) -> String {
+        let fold = self.fold.map(|f| format!("fold {f}, ")).unwrap_or_default();
+        let member =
+            if self.members > 1 { format!("ensemble member {}, ", self.member) } else { String::new() };
+        fold + &member
     }
 }
 
+/// What a run of several models tells its caller: as the engine's [`Observer`], each model's
+/// batches and epochs, and around them which model trains (each method does nothing unless
+/// overridden).
+pub trait MembersObserver: Observer {
+    /// `model` is about to train; an error stops the run before it does.
+    fn model_started(&mut self, _model: &ModelOf) -> Result<()> {
+        Ok(())
+    }
+    /// `model`'s training ended.
+    fn model_done(&mut self, _model: &ModelOf) {}
+    /// A cross-validation fold's models were trained and tested (`cv::cross_validate`).
+    fn fold_done(&mut self, _fold: &FoldResult) {}
+}
+
+/// Tells nothing.
+pub struct Quiet;
+
+impl Observer for Quiet {}
+impl MembersObserver for Quiet {}
+
 /// `count` models, each from its own seed (drawn from `seeds`), each trained through the engine
-/// with early stopping as `holdout` says. `place` names them in errors (`fold 3, `). Returns
-/// them with each one's epochs.
+/// with early stopping as `holdout` says, `observer` told of each. `fold` is their
+/// cross-validation fold (None: the final model). Returns them with each one's epochs.
 pub fn train_members(
     settings: &TrainSettings,
     config: &ClassifierConfig,
@@ -163,31 +204,30 @@ pub fn train_members(
     count: usize,
     seeds: &mut Rng,
     observer: &mut dyn MembersObserver,
-    place: &str,
+    fold: Option<usize>,
 ) -> Result<(Trained, Vec<Vec<EpochStats>>)> {
     let engine = &settings.engine;
     let (mut models, mut best_epochs, mut own, mut histories) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for k in 1..=count {
-        if count > 1 {
-            observer.member_started(k, count);
-        }
+        let which = ModelOf { fold, folds: settings.folds, member: k, members: count };
+        observer.model_started(&which)?;
         let mut member = Member::new(holdout, config, seeds);
         let mut state =
             TrainState::new(Optimizer::new(settings.optimizer, settings.engine.lr, settings.momentum));
         let outcome = {
             let mut task = member.task(settings);
-            let mut epochs = Epochs(&mut *observer);
-            let mut trainer = Trainer { settings: engine, run: None, stop: None, observer: &mut epochs };
+            let mut trainer = Trainer { settings: engine, run: None, stop: None, observer: &mut *observer };
             trainer.fit(&mut task, &mut state)?
         };
+        observer.model_done(&which);
         match outcome {
             Outcome::Finished { best: Some((epoch, _)), .. } => best_epochs.push(epoch),
             Outcome::Diverged { place: at, what, .. } => {
-                let member = if count > 1 { format!("ensemble member {k}, ") } else { String::new() };
                 return Err(Error::msg(format!(
-                    "{place}{member}{at}: {what}; runs with several models keep no checkpoint: start again with a \
-                     lower --lr or with --clip"
+                    "{}{at}: {what}; runs with several models keep no checkpoint: start again with a lower --lr or \
+                     with --clip",
+                    which.place()
                 )));
             }
             other => unreachable!("a validated run with no stop flag ended {other:?}"),
@@ -236,7 +276,7 @@ pub fn train_final(
     let (train_set, valid_set) = (plan.fit.encode(&plan.vocab), plan.valid.encode(&plan.vocab));
     let holdout = holdout(plan, settings, &train_set, &valid_set);
     let (trained, histories) =
-        train_members(settings, &config.model, &holdout, config.members, seeds, observer, "")?;
+        train_members(settings, &config.model, &holdout, config.members, seeds, observer, None)?;
     let several = histories.len() > 1;
     let mut series = Vec::new();
     for (k, history) in histories.iter().enumerate() {
@@ -282,5 +322,25 @@ pub fn holdout<'a>(
         Holdout::PerMember { pool: train, share: settings.valid_split }
     } else {
         Holdout::Shared { fit: train, valid }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ModelOf;
+
+    #[test]
+    fn model_folders_sort_and_number_as_the_metrics_lines() {
+        let folder = |fold, folds, member, members| ModelOf { fold, folds, member, members }.folder();
+        assert_eq!(folder(Some(2), 5, 1, 1), "fold-2");
+        assert_eq!(folder(None, 5, 1, 1), "final");
+        assert_eq!(folder(Some(3), 10, 2, 3), "fold-03/member-2");
+        assert_eq!(folder(None, 10, 12, 12), "final/member-12");
+        assert_eq!(folder(None, 0, 7, 12), "member-07");
+        assert_eq!(folder(None, 0, 1, 1), "final");
+        let mut names: Vec<String> = (1..=10).map(|f| folder(Some(f), 10, 1, 1)).collect();
+        let numbered = names.clone();
+        names.sort();
+        assert_eq!(names, numbered, "fold-02 sorts before fold-10");
     }
 }
