@@ -8,7 +8,9 @@
 
 Each round launches every binary once (`recur bench MODEL --json`), in an order rotated from
 round to round, so slow phases of a shared machine fall on every binary alike; the report gives
-each binary's median over the rounds, its ratio to the first binary's, and every round's figure.
+each binary's median over the rounds, its ratio to the first binary's, and every round's figure;
+then, for each binary after the first, the median of its round-by-round ratios to the first (the
+two launches of a round are adjacent in time, so a slow phase falls on both) and their quartiles.
 On these 2-core shared machines one launch varies by 10-25% from minute to minute: read a ratio
 inside the spread of the per-round figures as "no measurable difference".
 """
@@ -43,6 +45,14 @@ def main():
     for b in args.binaries:
         m = statistics.median(runs[b])
         print(f"{b}: {m:,.0f} tokens/s (x{m / base:.3f}); rounds {', '.join(f'{x:,.0f}' for x in runs[b])}")
+    # The launches of one round ran one after the other, so a slow phase of the machine slows
+    # both: the ratio within each round cancels most of it, and the median of those ratios is
+    # steadier than the ratio of the medians above.
+    for b in args.binaries[1:]:
+        ratios = sorted(x / y for x, y in zip(runs[b], runs[args.binaries[0]]))
+        quartiles = statistics.quantiles(ratios, n=4) if len(ratios) >= 2 else [ratios[0]] * 3
+        print(f"{b}: paired ratio x{statistics.median(ratios):.3f} (round by round, quartiles "
+              f"{quartiles[0]:.3f}-{quartiles[2]:.3f}); {', '.join(f'{r:.3f}' for r in ratios)}")
 
 
 if __name__ == "__main__":
