@@ -154,8 +154,10 @@ fn lr_rules_and_early_stopping_apply_to_forecasting() {
     assert_eq!(rates, [0.01, 0.005, 0.0025]);
 
     // A rate this high stops improving at once: patience 2 ends the run long before 60 epochs.
+    // `--select best`: the engine's best epoch is kept (the default would also ask whether it
+    // beats the linear model beyond chance, tests/forecast_selection.rs).
     let dir = s.path("patience");
-    let args = g.args_with(60, &dir, &["--lr", "0.05", "--patience", "2"]);
+    let args = g.args_with(60, &dir, &["--lr", "0.05", "--patience", "2", "--select", "best"]);
     let out = success("patience", &run(&s.root, &args, &[]));
     let lines = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap().lines().count();
     assert!(lines < 60, "early stopping did not stop: {lines} epochs\n{out}");
