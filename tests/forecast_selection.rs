@@ -46,6 +46,23 @@ fn air_args(air: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> Vec
     args
 }
 
+/// `forecast train --synthetic` on `series` series for `epochs` epochs into `out`.
+fn synthetic_args(series: usize, epochs: usize, out: &std::path::Path) -> Vec<String> {
+    let (series, epochs) = (series.to_string(), epochs.to_string());
+    let args = [
+        "forecast",
+        "train",
+        "--synthetic",
+        "--series",
+        &series,
+        "--epochs",
+        &epochs,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.iter().map(|a| a.to_string()).collect()
+}
+
 fn rows(result: &serde_json::Value) -> Vec<(String, f64, f64)> {
     result["rows"]
         .as_array()
@@ -116,18 +133,7 @@ fn air_passengers_keeps_the_linear_model_unless_told_best() {
 fn synthetic_series_keep_a_significant_gain() {
     let s = Scratch::new("forecast-select-synthetic");
     let dir = s.path("run");
-    let args = [
-        "forecast",
-        "train",
-        "--synthetic",
-        "--series",
-        "2000",
-        "--epochs",
-        "2",
-        "--out",
-        dir.to_str().unwrap(),
-    ];
-    let out = success("train", &recur(&s.root, args));
+    let out = success("train", &recur(&s.root, synthetic_args(2000, 2, &dir)));
     assert!(out.contains("kept epoch 2: it beats the linear model"), "{out}");
     let result = read_json(&dir.join("result.json"));
     assert_eq!(result["epoch"], 2);
@@ -148,18 +154,7 @@ fn synthetic_series_keep_a_significant_gain() {
 fn older_runs_read_as_select_best() {
     let s = Scratch::new("forecast-select-older");
     let dir = s.path("run");
-    let args = [
-        "forecast",
-        "train",
-        "--synthetic",
-        "--series",
-        "100",
-        "--epochs",
-        "1",
-        "--out",
-        dir.to_str().unwrap(),
-    ];
-    success("train", &recur(&s.root, args));
+    success("train", &recur(&s.root, synthetic_args(100, 1, &dir)));
     let mut config = read_json(&dir.join("config.json"));
     assert_eq!(config["train"]["select"], "significant");
     config["train"].as_object_mut().unwrap().remove("select");
