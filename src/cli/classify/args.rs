@@ -98,6 +98,12 @@ pub struct TrainArgs {
     /// of its own: DIR/member-1 ... DIR/member-M.
     #[arg(long, default_value_t = 1, value_name = "M")]
     pub(super) ensemble: usize,
+    /// Start the embedding and the recurrent layers from the language model trained in this
+    /// `recur train` run (ULMFiT's first step): its cell, sizes and vocabulary become the
+    /// classifier's, so --cell, --layers, --embed-size, --hidden-size, --max-vocab, --min-count
+    /// and --bidirectional cannot be given beside it.
+    #[arg(long, value_name = "LM_RUN")]
+    pub(super) init_from: Option<PathBuf>,
     /// Each ensemble member holds out its own stratified --valid-split for its early stopping,
     /// so that together the members train on every text (default: one split for all members).
     #[arg(long)]
@@ -178,7 +184,32 @@ pub(super) fn check_resume_flags() -> Result<()> {
     )))
 }
 
+/// The flags `--init-from` decides (clap's argument ids): the language model's shape and
+/// vocabulary.
+const SHAPED_BY_INIT_FROM: [&str; 7] =
+    ["cell", "layers", "embed_size", "hidden_size", "max_vocab", "min_count", "bidirectional"];
+
+/// `--init-from` takes the model's shape and vocabulary from the language model; a flag that
+/// would set them is refused rather than silently ignored.
+fn check_init_from(args: &TrainArgs) -> Result<()> {
+    let Some(dir) = &args.init_from else { return Ok(()) };
+    let clashing: Vec<String> = given_flags()
+        .into_iter()
+        .filter(|id| SHAPED_BY_INIT_FROM.contains(&id.as_str()))
+        .map(|id| format!("--{}", id.replace('_', "-")))
+        .collect();
+    if clashing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::msg(format!(
+        "--init-from {}: the language model sets the cell, the sizes and the vocabulary; leave out {}",
+        dir.display(),
+        clashing.join(", ")
+    )))
+}
+
 pub(super) fn check_args(args: &TrainArgs) -> Result<()> {
+    check_init_from(args)?;
     let sizes = [
         args.epochs,
         args.layers,

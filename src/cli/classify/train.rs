@@ -25,6 +25,7 @@ use recur::tasks::classify::cv::{cross_validate, CvResult, FoldResult, Spread};
 use recur::tasks::classify::members::{
     evaluate_members, holdout, holdout_figures, train_final, Holdout, Member, Trained,
 };
+use recur::tasks::classify::pretrained::PretrainedEncoder;
 use recur::tasks::classify::run::{
     write_result, ClassifyRunConfig, SplitBaselines, TrainSettings, CONFIG, CV,
 };
@@ -57,7 +58,11 @@ fn start(args: TrainArgs) -> Result<()> {
             ),
         ));
     }
-    let encoding = TextEncoding { tokenizer: Tokenizer::Text, max_len: args.max_len, keep: args.keep };
+    let tokenizer = match &args.init_from {
+        Some(dir) => PretrainedEncoder::tokenizer_for(RunDir::open(dir)?.read_config()?.tokenizer),
+        None => Tokenizer::Text,
+    };
+    let encoding = TextEncoding { tokenizer, max_len: args.max_len, keep: args.keep };
     let path = |p: &PathBuf| p.display().to_string();
     let settings = TrainSettings {
         data: path(&data),
@@ -74,6 +79,7 @@ fn start(args: TrainArgs) -> Result<()> {
         word_dropout: args.word_dropout,
         split_per_member: args.split_per_member,
         extra: args.extra.iter().map(path).collect(),
+        init_from: args.init_from.as_ref().map(path),
         seed: args.seed,
     };
     let sources = Sources::read(&settings, &encoding, &classes)?;
@@ -106,6 +112,10 @@ fn start(args: TrainArgs) -> Result<()> {
         dropout: args.dropout,
         num_classes: classes.len(),
         pool: args.pool,
+    };
+    let template = match &sources.encoder {
+        Some(encoder) => encoder.shape(&template)?,
+        None => template,
     };
     let mut metrics = Vec::new();
     if settings.folds >= 2 {
@@ -141,9 +151,10 @@ fn start(args: TrainArgs) -> Result<()> {
     };
     config.write(&run)?;
     run.write_vocab(&plan.vocab)?;
-    describe_training(&config, &plan);
+    describe_training(&config, &plan, &sources);
     if multi {
-        let trained = train_final(&config, &plan, &mut seeds, &run, metrics, &mut several)?;
+        let encoder = sources.encoder.as_ref();
+        let trained = train_final(&config, &plan, encoder, &mut seeds, &run, metrics, &mut several)?;
         return finish(&run, &config, &plan, &sources, trained);
     }
     train_single(&run, &config, &plan, &sources, &mut seeds, None, &args.tensorboard)
@@ -221,7 +232,7 @@ fn train_single(
     let settings = &config.train;
     let (train_set, valid_set) = (plan.fit.encode(&plan.vocab), plan.valid.encode(&plan.vocab));
     let holdout = holdout(plan, settings, &train_set, &valid_set);
-    let mut member = Member::new(&holdout, &config.model, seeds);
+    let mut member = Member::new(&holdout, &config.model, seeds, sources.encoder.as_ref())?;
     let engine = settings.engine.clone();
     let optimizer = Optimizer::new(settings.optimizer, settings.engine.lr, settings.momentum);
     let outcome = {
@@ -246,8 +257,18 @@ fn train_single(
 }
 
 /// What a run prints before its first epoch: the texts, the model, the recipe.
-fn describe_training(config: &ClassifyRunConfig, plan: &Plan) {
+fn describe_training(config: &ClassifyRunConfig, plan: &Plan, sources: &Sources) {
     let s = &config.train;
+    if let Some(encoder) = &sources.encoder {
+        println!(
+            "embedding and {} x {} layers from the language model in {}: {:.1}% of the training texts' words are in \
+             its vocabulary (the others read as <unk>)",
+            encoder.num_layers,
+            encoder.cell.name().to_uppercase(),
+            encoder.run.display(),
+            100.0 * encoder.coverage(&plan.fit.words)
+        );
+    }
     if plan.per_member {
         println!(
             "training on {} texts, each member holding out its own {} for validation (vocabulary {} words, <unk> \

@@ -8,10 +8,10 @@
 
 use super::baselines::{fit_and_test, BaselineScores};
 use super::members::{
-    evaluate_members, metrics_line, train_members, write_metrics, Holdout, MembersObserver,
+    evaluate_members, metrics_line, train_members, write_metrics, Holdout, MembersObserver, Start,
 };
 use super::run::{TrainSettings, CV};
-use super::texts::{check_split, vocabulary, Sources, Texts};
+use super::texts::{check_split, Sources, Texts};
 use crate::data::tsv::{stratified_folds, stratified_split};
 use crate::io::run_dir::RunDir;
 use crate::models::ClassifierConfig;
@@ -161,7 +161,7 @@ pub fn cross_validate(
         }
         let baselines = fit_and_test(&all.subset(&rest).with(&sources.extra), &test_texts, num_classes);
         let start = Instant::now();
-        let vocab = vocabulary(&fit_texts, settings);
+        let vocab = sources.vocabulary(&fit_texts, settings);
         let config = ClassifierConfig { vocab_size: vocab.len(), ..template.clone() };
         let (train_set, valid_set) = (fit_texts.encode(&vocab), valid_texts.encode(&vocab));
         let holdout = if settings.split_per_member {
@@ -169,8 +169,15 @@ pub fn cross_validate(
         } else {
             Holdout::Shared { fit: &train_set, valid: &valid_set }
         };
-        let (mut trained, histories) =
-            train_members(settings, &config, &holdout, members, seeds, observer, Some(fold + 1))?;
+        let (mut trained, histories) = train_members(
+            settings,
+            Start { config: &config, encoder: sources.encoder.as_ref() },
+            &holdout,
+            members,
+            seeds,
+            observer,
+            Some(fold + 1),
+        )?;
         let valid = &trained.valid;
         let test = evaluate_members(&mut trained.models, &test_texts.encode(&vocab));
         for (row, fold_row) in confusion.iter_mut().zip(&test.confusion) {

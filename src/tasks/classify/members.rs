@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 use super::cv::FoldResult;
+use super::pretrained::PretrainedEncoder;
 use super::run::{state_dict_of, ClassifyRunConfig, TrainSettings};
 use super::texts::Plan;
 use super::{evaluate, evaluation_of, predict_probabilities, ClassifyTask, Evaluation, Labelled};
@@ -55,8 +56,14 @@ pub struct Member<'a> {
 
 impl<'a> Member<'a> {
     /// Draws the member's seed from `seeds`, then from it the member's split (per member), its
-    /// weights and, last, the generator of its batch order and word dropout.
-    pub fn new(holdout: &Holdout<'a>, config: &ClassifierConfig, seeds: &mut Rng) -> Self {
+    /// weights and, last, the generator of its batch order and word dropout. With `encoder` the
+    /// embedding and recurrent weights drawn are then replaced by the language model's.
+    pub fn new(
+        holdout: &Holdout<'a>,
+        config: &ClassifierConfig,
+        seeds: &mut Rng,
+        encoder: Option<&PretrainedEncoder>,
+    ) -> Result<Self> {
         let mut rng = Rng::new(seeds.next_u64());
         let (train, valid) = match *holdout {
             Holdout::Shared { fit, valid } => (Cow::Borrowed(fit), Cow::Borrowed(valid)),
@@ -66,8 +73,11 @@ impl<'a> Member<'a> {
                 (Cow::Owned(pool.subset(&kept)), Cow::Owned(pool.subset(&held)))
             }
         };
-        let model = Classifier::new(config.clone(), &mut rng);
-        Member { model, train, valid, rng }
+        let mut model = Classifier::new(config.clone(), &mut rng);
+        if let Some(encoder) = encoder {
+            encoder.apply(&mut model)?;
+        }
+        Ok(Member { model, train, valid, rng })
     }
 
     /// The engine's task for this member.
@@ -194,12 +204,22 @@ pub struct Quiet;
 impl Observer for Quiet {}
 impl MembersObserver for Quiet {}
 
-/// `count` models, each from its own seed (drawn from `seeds`), each trained through the engine
-/// with early stopping as `holdout` says, `observer` told of each. `fold` is their
+/// What every model of a run starts as: its shape, and the language model's weights with
+/// `--init-from`.
+#[derive(Clone, Copy)]
+pub struct Start<'a> {
+    /// The model's shape.
+    pub config: &'a ClassifierConfig,
+    /// The embedding and recurrent weights to start from (else they are drawn).
+    pub encoder: Option<&'a PretrainedEncoder>,
+}
+
+/// `count` models, each started as `start` says from its own seed (drawn from `seeds`), each
+/// trained through the engine with early stopping as `holdout` says, `observer` told of each. `fold` is their
 /// cross-validation fold (None: the final model). Returns them with each one's epochs.
 pub fn train_members(
     settings: &TrainSettings,
-    config: &ClassifierConfig,
+    start: Start,
     holdout: &Holdout,
     count: usize,
     seeds: &mut Rng,
@@ -212,7 +232,7 @@ pub fn train_members(
     for k in 1..=count {
         let which = ModelOf { fold, folds: settings.folds, member: k, members: count };
         observer.model_started(&which)?;
-        let mut member = Member::new(holdout, config, seeds);
+        let mut member = Member::new(holdout, start.config, seeds, start.encoder)?;
         let mut state =
             TrainState::new(Optimizer::new(settings.optimizer, settings.engine.lr, settings.momentum));
         let outcome = {
@@ -262,11 +282,13 @@ pub fn write_metrics(run: &RunDir, lines: &[String]) -> Result<()> {
     write_atomic(&run.path(METRICS), text.as_bytes())
 }
 
-/// The final model's members trained on `plan`: their epochs added to `lines` and written,
-/// their weights saved (under `member{k}.` for an ensemble), their curves drawn.
+/// The final model's members trained on `plan` (from `encoder`'s weights with `--init-from`):
+/// their epochs added to `lines` and written, their weights saved (under `member{k}.` for an
+/// ensemble), their curves drawn.
 pub fn train_final(
     config: &ClassifyRunConfig,
     plan: &Plan,
+    encoder: Option<&PretrainedEncoder>,
     seeds: &mut Rng,
     run: &RunDir,
     mut lines: Vec<String>,
@@ -275,8 +297,15 @@ pub fn train_final(
     let settings = &config.train;
     let (train_set, valid_set) = (plan.fit.encode(&plan.vocab), plan.valid.encode(&plan.vocab));
     let holdout = holdout(plan, settings, &train_set, &valid_set);
-    let (trained, histories) =
-        train_members(settings, &config.model, &holdout, config.members, seeds, observer, None)?;
+    let (trained, histories) = train_members(
+        settings,
+        Start { config: &config.model, encoder },
+        &holdout,
+        config.members,
+        seeds,
+        observer,
+        None,
+    )?;
     let several = histories.len() > 1;
     let mut series = Vec::new();
     for (k, history) in histories.iter().enumerate() {

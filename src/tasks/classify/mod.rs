@@ -24,6 +24,7 @@
 pub mod baselines;
 pub mod cv;
 pub mod members;
+pub mod pretrained;
 pub mod run;
 pub mod texts;
 

@@ -60,6 +60,10 @@ pub struct TrainSettings {
     /// `--extra` files: more training texts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra: Vec<String>,
+    /// `--init-from`: the language model run whose embedding, recurrent layers and vocabulary
+    /// the classifier starts from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<String>,
     /// Seed of the splits, folds, weights, batch order and dropout.
     pub seed: u64,
 }

@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+use super::pretrained::PretrainedEncoder;
 use super::run::{ClassifyRunConfig, TrainSettings};
 use super::Labelled;
 use crate::data::tsv::{build_vocab, read_labelled, stratified_split, Classes, TextEncoding};
@@ -75,11 +76,26 @@ pub struct Sources {
     pub test: Option<Texts>,
     /// The `--extra` files' texts, in order.
     pub extra: Texts,
+    /// The `--init-from` language model's encoder and vocabulary.
+    pub encoder: Option<PretrainedEncoder>,
 }
 
 impl Sources {
-    /// Reads the files `settings` names, each label one of `classes`.
+    /// Reads the files `settings` names, each label one of `classes`, and the `--init-from`
+    /// language model run.
     pub fn read(settings: &TrainSettings, encoding: &TextEncoding, classes: &Classes) -> Result<Self> {
+        let encoder =
+            settings.init_from.as_deref().map(|dir| PretrainedEncoder::load(Path::new(dir))).transpose()?;
+        if let Some(encoder) = &encoder {
+            if encoder.tokenizer != encoding.tokenizer {
+                return Err(Error::msg(format!(
+                    "--init-from {}: its texts are cut as {:?}, this run's as {:?}: the language model changed",
+                    encoder.run.display(),
+                    encoder.tokenizer,
+                    encoding.tokenizer
+                )));
+            }
+        }
         let read = |p: &str| Texts::read(Path::new(p), encoding, classes);
         let mut extra = Texts::default();
         for path in &settings.extra {
@@ -90,12 +106,23 @@ impl Sources {
             valid: settings.valid.as_deref().map(read).transpose()?,
             test: settings.test.as_deref().map(read).transpose()?,
             extra,
+            encoder,
         })
+    }
+
+    /// The vocabulary of a model trained on `fit`: the language model's with `--init-from`,
+    /// else that of the texts (the run's cap and minimum count).
+    pub fn vocabulary(&self, fit: &Texts, settings: &TrainSettings) -> Vocab {
+        match &self.encoder {
+            Some(encoder) => encoder.vocab.clone(),
+            None => vocabulary(fit, settings),
+        }
     }
 }
 
 /// What the saved model trains on: its texts (`--extra` included), its validation texts (empty
-/// when each member holds out its own) and its vocabulary.
+/// when each member holds out its own) and its vocabulary (the language model's with
+/// `--init-from`).
 pub struct Plan {
     /// Training texts (`--extra` included).
     pub fit: Texts,
@@ -103,7 +130,7 @@ pub struct Plan {
     pub valid: Texts,
     /// Whether each ensemble member holds out its own split.
     pub per_member: bool,
-    /// The vocabulary of the training texts.
+    /// The vocabulary of the training texts (or of the `--init-from` language model).
     pub vocab: Vocab,
 }
 
@@ -130,7 +157,7 @@ impl Plan {
             check_split(&fit, &valid, settings)?;
         }
         let fit = fit.with(&sources.extra);
-        let vocab = vocabulary(&fit, settings);
+        let vocab = sources.vocabulary(&fit, settings);
         Ok(Plan { fit, valid, per_member, vocab })
     }
 }
