@@ -240,9 +240,12 @@ fn shrink(text: &str) -> String {
         None => {}
     }
     if !resume {
-        set(&mut w, &["--hidden-size"], "8");
-        if task != "forecast" {
-            set(&mut w, &["--embed-size", "--wordvec-size"], "8");
+        // With --init-from the sizes are those of the weights it names.
+        if !has(&w, &["--init-from"]) {
+            set(&mut w, &["--hidden-size"], "8");
+            if task != "forecast" {
+                set(&mut w, &["--embed-size", "--wordvec-size"], "8");
+            }
         }
         let ptb = has(&w, &["--preset", "--data-dir"]) || flag_value(&w, "--corpus") == Some("ptb");
         if task == "lm" && ptb && !has(&w, &["--corpus-size"]) {
