@@ -50,6 +50,14 @@ fn lm(s: &Scratch, corpus: &Path) -> PathBuf {
     dir
 }
 
+/// `recur classify train --data LABELLED --init-from LM --out OUT FLAGS...`
+fn classify(s: &Scratch, labelled: &Path, lm: &Path, out: &Path, flags: &[&str]) -> std::process::Output {
+    let mut args = vec!["classify", "train", "--data", labelled.to_str().unwrap(), "--init-from"];
+    args.extend([lm.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    args.extend(flags);
+    recur(s, &args)
+}
+
 fn weights(path: &Path) -> BTreeMap<String, ArrayD<f32>> {
     recur::io::checkpoint::load::<f32>(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -69,23 +77,7 @@ fn the_classifier_starts_from_the_language_models_weights_and_vocabulary() {
     // each weight by about lr a step).
     let out = success(
         "classify --init-from",
-        &recur(
-            &s,
-            [
-                "classify",
-                "train",
-                "--data",
-                labelled.to_str().unwrap(),
-                "--init-from",
-                lm_dir.to_str().unwrap(),
-                "--epochs",
-                "1",
-                "--lr",
-                "1e-9",
-                "--out",
-                dir.to_str().unwrap(),
-            ],
-        ),
+        &classify(&s, &labelled, &lm_dir, &dir, &["--epochs", "1", "--lr", "1e-9"]),
     );
     assert!(out.contains("embedding and 1 x LSTM layers from the language model in"), "{out}");
     assert!(out.contains("100.0% of the training texts' words are in its vocabulary"), "{out}");
@@ -137,23 +129,7 @@ fn the_classifier_starts_from_the_language_models_weights_and_vocabulary() {
     let cv_dir = s.path("cv");
     success(
         "classify --folds --init-from",
-        &recur(
-            &s,
-            [
-                "classify",
-                "train",
-                "--data",
-                labelled.to_str().unwrap(),
-                "--init-from",
-                lm_dir.to_str().unwrap(),
-                "--folds",
-                "3",
-                "--epochs",
-                "2",
-                "--out",
-                cv_dir.to_str().unwrap(),
-            ],
-        ),
+        &classify(&s, &labelled, &lm_dir, &cv_dir, &["--folds", "3", "--epochs", "2"]),
     );
     let cv = read_json(&cv_dir.join("cv.json"));
     let folds = cv["per_fold"].as_array().unwrap();
@@ -166,17 +142,18 @@ fn flags_the_language_model_decides_are_refused_and_so_is_a_run_of_another_task(
     let s = Scratch::new("init-from-refused");
     let (corpus, labelled) = data(&s);
     let lm_dir = lm(&s, &corpus);
-    let (lm_arg, data_arg) = (lm_dir.to_str().unwrap(), labelled.to_str().unwrap());
+    let data_arg = labelled.to_str().unwrap();
     for (flags, named) in [
         (vec!["--hidden-size", "32"], "--hidden-size"),
         (vec!["--bidirectional"], "--bidirectional"),
         (vec!["--min-count", "1", "--cell", "gru"], "--cell, --min-count"),
     ] {
-        let mut args = vec!["classify", "train", "--data", data_arg, "--init-from", lm_arg, "--out"];
         let out_dir = s.path("never");
-        args.push(out_dir.to_str().unwrap());
-        args.extend(&flags);
-        failure(&format!("{flags:?}"), &recur(&s, &args), &["--init-from", named, "leave out"]);
+        failure(
+            &format!("{flags:?}"),
+            &classify(&s, &labelled, &lm_dir, &out_dir, &flags),
+            &["--init-from", named, "leave out"],
+        );
         assert!(!out_dir.exists(), "a refused run writes nothing");
     }
 

@@ -167,13 +167,14 @@ pub(super) fn given_flags() -> Vec<String> {
     args.into_iter().filter(|id| train.value_source(id) == Some(ValueSource::CommandLine)).collect()
 }
 
+/// The flags given on the command line whose ids `clash` picks, as they are typed (`--max-vocab`).
+fn clashing_flags(clash: impl Fn(&str) -> bool) -> Vec<String> {
+    given_flags().into_iter().filter(|id| clash(id)).map(|id| format!("--{}", id.replace('_', "-"))).collect()
+}
+
 /// `--resume` takes everything else from the run; other flags would be silently ignored.
 pub(super) fn check_resume_flags() -> Result<()> {
-    let clashing: Vec<String> = given_flags()
-        .into_iter()
-        .filter(|id| !RESUME_FLAGS.contains(&id.as_str()))
-        .map(|id| format!("--{}", id.replace('_', "-")))
-        .collect();
+    let clashing = clashing_flags(|id| !RESUME_FLAGS.contains(&id));
     if clashing.is_empty() {
         return Ok(());
     }
@@ -193,11 +194,7 @@ const SHAPED_BY_INIT_FROM: [&str; 7] =
 /// would set them is refused rather than silently ignored.
 fn check_init_from(args: &TrainArgs) -> Result<()> {
     let Some(dir) = &args.init_from else { return Ok(()) };
-    let clashing: Vec<String> = given_flags()
-        .into_iter()
-        .filter(|id| SHAPED_BY_INIT_FROM.contains(&id.as_str()))
-        .map(|id| format!("--{}", id.replace('_', "-")))
-        .collect();
+    let clashing = clashing_flags(|id| SHAPED_BY_INIT_FROM.contains(&id));
     if clashing.is_empty() {
         return Ok(());
     }

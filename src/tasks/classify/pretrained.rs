@@ -65,17 +65,15 @@ impl PretrainedEncoder {
         for word in &words {
             vocab.id_or_insert(word);
         }
-        let mut tensors = BTreeMap::new();
-        let mut rnn = Vec::new();
-        let mut encoder = None;
-        for (name, value) in lm.model.state_dict() {
-            if name == "encoder.weight" {
-                encoder = Some(value);
-            } else if name.starts_with("rnn.") {
-                rnn.push((name, value));
-            }
-        }
-        let encoder = encoder.ok_or_else(|| Error::file(&run.model_path(), "has no encoder.weight"))?;
+        let mut tensors: BTreeMap<String, ArrayD<f32>> = lm
+            .model
+            .state_dict()
+            .into_iter()
+            .filter(|(name, _)| name == "encoder.weight" || name.starts_with("rnn."))
+            .collect();
+        let encoder = tensors
+            .remove("encoder.weight")
+            .ok_or_else(|| Error::file(&run.model_path(), "has no encoder.weight"))?;
         let had_unk = lm.vocab.id(UNK).is_some();
         let rows: Vec<usize> = words
             .iter()
@@ -83,7 +81,6 @@ impl PretrainedEncoder {
             .map(|w| lm.vocab.id(w).expect("every word but an added <unk> is the LM's") as usize)
             .collect();
         tensors.insert("embedding.weight".to_string(), encoder.select(Axis(0), &rows));
-        tensors.extend(rnn);
         let tokenizer = Self::tokenizer_for(lm.config.tokenizer);
         Ok(PretrainedEncoder {
             run: dir.to_path_buf(),
