@@ -271,7 +271,10 @@ fn synthetic(n: usize, seed: u64) -> String {
     out
 }
 
-const FAST: [&str; 12] = [
+/// One model (the only kind with a checkpoint), quick to train.
+const FAST: [&str; 14] = [
+    "--ensemble",
+    "1",
     "--epochs",
     "25",
     "--patience",
@@ -376,10 +379,11 @@ fn cli_cross_validation_writes_every_fold() {
     let dir = Scratch::new("classify-cv");
     let data = dir.file("train.tsv", synthetic(150, 3));
     let run = dir.path("run");
-    let mut args: Vec<String> = ["classify", "train", "--folds", "3", "--epochs", "4", "--bidirectional"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut args: Vec<String> =
+        ["classify", "train", "--folds", "3", "--epochs", "4", "--bidirectional", "--ensemble", "1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     args.extend(["--data".into(), data.display().to_string(), "--out".into(), run.display().to_string()]);
     let out = success("classify train --folds 3", &recur(&dir.root, &args));
     assert!(out.contains("3-fold cross-validated accuracy"), "{out}");

@@ -55,6 +55,9 @@ fn classify(s: &Scratch, labelled: &Path, lm: &Path, out: &Path, flags: &[&str])
     let mut args = vec!["classify", "train", "--data", labelled.to_str().unwrap(), "--init-from"];
     args.extend([lm.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     args.extend(flags);
+    if !flags.contains(&"--ensemble") {
+        args.extend(["--ensemble", "1"]); // one model, which keeps a checkpoint
+    }
     recur(s, &args)
 }
 

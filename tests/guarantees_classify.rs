@@ -49,6 +49,8 @@ fn classify_run(s: &Scratch) -> Run {
         "1",
         "--patience",
         "0",
+        "--ensemble",
+        "1",
     ];
     Run::new(&["classify", "train"], &flags)
 }
@@ -96,8 +98,7 @@ fn resume_refuses_runs_of_several_models_changed_flags_and_changed_data() {
     // --folds and --ensemble runs keep no checkpoint: refused in one line.
     for (name, extra) in [("folds", ["--folds", "3"]), ("ensemble", ["--ensemble", "2"])] {
         let dir = s.path(name);
-        let mut args = g.args(1, &dir);
-        args.extend(extra.iter().map(|e| e.to_string()));
+        let args = g.args_with(1, &dir, &extra);
         success(name, &run(&s.root, &args, &[]));
         assert!(!dir.join("checkpoint.safetensors").exists(), "{name}: a multi-model run wrote a checkpoint");
         failure(

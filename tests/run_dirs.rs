@@ -29,6 +29,8 @@ fn runs(s: &Scratch) -> Vec<(&'static str, PathBuf)> {
                 "1",
                 "--min-count",
                 "1",
+                "--ensemble",
+                "1",
             ],
         ),
         (

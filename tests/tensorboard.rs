@@ -136,7 +136,9 @@ fn the_language_model_logs_loss_perplexity_rate_and_gradient_norm() {
 fn classify_forecast_and_seq2seq_log_their_validation_figures() {
     let s = Scratch::new("tb-classify");
     let texts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensorboard/texts.tsv");
-    let args = ["classify", "train", "--data", texts.to_str().unwrap(), "--batch-size", "8", "--epochs", "2"];
+    let texts = texts.to_str().unwrap();
+    let args =
+        ["classify", "train", "--data", texts, "--batch-size", "8", "--epochs", "2", "--ensemble", "1"];
     let (found, metrics) = logged(&s, &args, 5);
     let keys =
         [("train/loss", "train_loss"), ("valid/loss", "valid_loss"), ("valid/accuracy", "valid_accuracy")];
@@ -212,7 +214,9 @@ fn logged_models(s: &Scratch, args: &[&str]) -> (Vec<(String, Scalars)>, Vec<ser
     let tiny = ["--batch-size", "8", "--epochs", "2", "--hidden-size", "8", "--embed-size", "8"];
     let fixed = ["classify", "train", "--data", texts.to_str().unwrap(), "--out", out.to_str().unwrap()];
     let logs = ["--tensorboard", tb.to_str().unwrap(), "--tensorboard-every", "1"];
-    let all: Vec<String> = [&fixed[..], &tiny, args, &logs].concat().iter().map(|a| a.to_string()).collect();
+    let one = if args.contains(&"--ensemble") { &[][..] } else { &["--ensemble", "1"][..] };
+    let all: Vec<String> =
+        [&fixed[..], &tiny, args, one, &logs].concat().iter().map(|a| a.to_string()).collect();
     success(&all.join(" "), &run(&s.root, &all, &[]));
     let mut runs = Vec::new();
     let mut folders = vec![tb.clone()];

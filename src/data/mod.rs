@@ -12,6 +12,7 @@ pub mod pairs;
 pub mod ptb;
 pub mod series;
 pub mod tsv;
+pub mod vectors;
 pub mod vocab;
 
 pub use corpus::{Corpus, Tokenizer};

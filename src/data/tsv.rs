@@ -245,6 +245,17 @@ pub fn build_vocab<'a>(
     max_size: usize,
     min_count: usize,
 ) -> Vocab {
+    build_vocab_keeping(texts, max_size, min_count, |_| false)
+}
+
+/// [`build_vocab`], but a word for which `keep` is true needs to be seen only once (a word with
+/// a pretrained vector is worth a row even when rare).
+pub fn build_vocab_keeping<'a>(
+    texts: impl IntoIterator<Item = &'a [String]>,
+    max_size: usize,
+    min_count: usize,
+    keep: impl Fn(&str) -> bool,
+) -> Vocab {
     let mut counts: HashMap<&str, (usize, usize)> = HashMap::new(); // word -> (count, first seen)
     let mut seen = 0;
     for words in texts {
@@ -256,7 +267,7 @@ pub fn build_vocab<'a>(
     }
     let mut ranked: Vec<(&str, usize, usize)> = counts
         .into_iter()
-        .filter(|(_, (c, _))| *c >= min_count.max(1))
+        .filter(|(w, (c, _))| *c >= min_count.max(1) || keep(w))
         .map(|(w, (c, f))| (w, c, f))
         .collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));

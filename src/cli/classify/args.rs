@@ -65,7 +65,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.0)]
     pub(super) word_dropout: f64,
     /// Largest vocabulary, `<unk>` included (0 = no cap); other words become `<unk>`.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 50_000)]
     pub(super) max_vocab: usize,
     /// Words seen fewer times in the training texts become `<unk>`.
     #[arg(long, default_value_t = 2)]
@@ -94,9 +94,10 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 40)]
     pub(super) epochs: usize,
     /// Average the class probabilities of this many models, each from its own seed and with its
-    /// own early stopping (1 = one model). With --tensorboard DIR each member logs to a folder
-    /// of its own: DIR/member-1 ... DIR/member-M.
-    #[arg(long, default_value_t = 1, value_name = "M")]
+    /// own early stopping (1 = one model, the only kind that keeps a checkpoint for --resume).
+    /// With --tensorboard DIR each member logs to a folder of its own: DIR/member-1 ...
+    /// DIR/member-M.
+    #[arg(long, default_value_t = 5, value_name = "M")]
     pub(super) ensemble: usize,
     /// Start the embedding and the recurrent layers from the language model trained in this
     /// `recur train` run (ULMFiT's first step): its cell, sizes and vocabulary become the
@@ -104,6 +105,15 @@ pub struct TrainArgs {
     /// and --bidirectional cannot be given beside it.
     #[arg(long, value_name = "LM_RUN")]
     pub(super) init_from: Option<PathBuf>,
+    /// Word vectors the embedding starts from: `builtin` (GloVe 6B's 50,000 most frequent
+    /// words, 50 numbers each), a file in GloVe's or word2vec's text format (a word and its
+    /// numbers a line, most frequent words first), or `none` (drawn at random). Default:
+    /// `builtin`, or `none` with --init-from or an --embed-size other than 50. --embed-size
+    /// becomes the vectors' width; a training word with a vector stays in the vocabulary even
+    /// if rarer than --min-count, and the room left under --max-vocab goes to the file's other
+    /// words, so that words never seen in training still read as their vectors.
+    #[arg(long, value_name = "builtin|none|FILE")]
+    pub(super) vectors: Option<String>,
     /// Each ensemble member holds out its own stratified --valid-split for its early stopping,
     /// so that together the members train on every text (default: one split for all members).
     #[arg(long)]

@@ -15,6 +15,7 @@ use super::{print_confusion, DEFAULT_PATIENCE};
 use crate::cli::fit::{fit, resume_state, Describe};
 use crate::cli::flags::TensorboardFlags;
 use recur::data::tsv::{read_labelled, Classes, TextEncoding};
+use recur::data::vectors::{BUILTIN, BUILTIN_DIM};
 use recur::data::Tokenizer;
 use recur::io::run_dir::{RunDir, TaskKind, METRICS, MODEL, RESULT, VOCAB};
 use recur::io::train_state::CHECKPOINT;
@@ -23,7 +24,7 @@ use recur::optim::{LrRule, Optimizer};
 use recur::tasks::classify::baselines::{fit_and_test, BaselineScores};
 use recur::tasks::classify::cv::{cross_validate, CvResult, FoldResult, Spread};
 use recur::tasks::classify::members::{
-    evaluate_members, holdout, holdout_figures, train_final, Holdout, Member, Trained,
+    evaluate_members, holdout, holdout_figures, train_final, Holdout, Member, Start, Trained,
 };
 use recur::tasks::classify::pretrained::PretrainedEncoder;
 use recur::tasks::classify::run::{
@@ -44,6 +45,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
 
 fn start(args: TrainArgs) -> Result<()> {
     check_args(&args)?;
+    let vectors = vectors_of(&args)?;
     let data = args.data.clone().expect("clap requires --data without --resume");
     let examples = read_labelled(&data)?;
     let classes = Classes::for_training(&data, &examples)?;
@@ -80,6 +82,7 @@ fn start(args: TrainArgs) -> Result<()> {
         split_per_member: args.split_per_member,
         extra: args.extra.iter().map(path).collect(),
         init_from: args.init_from.as_ref().map(path),
+        vectors,
         seed: args.seed,
     };
     let sources = Sources::read(&settings, &encoding, &classes)?;
@@ -113,9 +116,21 @@ fn start(args: TrainArgs) -> Result<()> {
         num_classes: classes.len(),
         pool: args.pool,
     };
-    let template = match &sources.encoder {
-        Some(encoder) => encoder.shape(&template)?,
-        None => template,
+    let template = match (&sources.encoder, &sources.vectors) {
+        (Some(encoder), _) => encoder.shape(&template)?,
+        (None, Some(vectors)) => {
+            if given_flags().iter().any(|id| id == "embed_size") && args.embed_size != vectors.dim {
+                return Err(Error::msg(format!(
+                    "--vectors {}: its vectors have {} numbers each; leave out --embed-size {} or make it {}",
+                    vectors.path.display(),
+                    vectors.dim,
+                    args.embed_size,
+                    vectors.dim
+                )));
+            }
+            ClassifierConfig { embed_size: vectors.dim, ..template }
+        }
+        (None, None) => template,
     };
     let mut metrics = Vec::new();
     if settings.folds >= 2 {
@@ -153,11 +168,26 @@ fn start(args: TrainArgs) -> Result<()> {
     run.write_vocab(&plan.vocab)?;
     describe_training(&config, &plan, &sources);
     if multi {
-        let encoder = sources.encoder.as_ref();
-        let trained = train_final(&config, &plan, encoder, &mut seeds, &run, metrics, &mut several)?;
+        let trained = train_final(&config, &plan, &sources, &mut seeds, &run, metrics, &mut several)?;
         return finish(&run, &config, &plan, &sources, trained);
     }
     train_single(&run, &config, &plan, &sources, &mut seeds, None, &args.tensorboard)
+}
+
+/// What `--vectors` means for a new run (see its help): the built-in vectors, a file, or none.
+fn vectors_of(args: &TrainArgs) -> Result<Option<String>> {
+    let embed_size_given = given_flags().iter().any(|id| id == "embed_size");
+    match (args.vectors.as_deref(), &args.init_from) {
+        (Some("none"), _) => Ok(None),
+        (Some(_), Some(dir)) => Err(Error::msg(format!(
+            "--init-from {}: the language model's embedding is the start; leave out --vectors",
+            dir.display()
+        ))),
+        (None, Some(_)) => Ok(None),
+        (None, None) if embed_size_given && args.embed_size != BUILTIN_DIM => Ok(None),
+        (None, None) => Ok(Some(BUILTIN.to_string())),
+        (Some(source), None) => Ok(Some(source.to_string())),
+    }
 }
 
 /// `--resume DIR`: the recorded settings (with the flags allowed beside it), the same data and
@@ -232,7 +262,9 @@ fn train_single(
     let settings = &config.train;
     let (train_set, valid_set) = (plan.fit.encode(&plan.vocab), plan.valid.encode(&plan.vocab));
     let holdout = holdout(plan, settings, &train_set, &valid_set);
-    let mut member = Member::new(&holdout, &config.model, seeds, sources.encoder.as_ref())?;
+    let rows = sources.vectors.as_ref().map(|v| v.rows_of(&plan.vocab));
+    let start = Start { config: &config.model, encoder: sources.encoder.as_ref(), vectors: rows.as_ref() };
+    let mut member = Member::new(&holdout, start, seeds)?;
     let engine = settings.engine.clone();
     let optimizer = Optimizer::new(settings.optimizer, settings.engine.lr, settings.momentum);
     let outcome = {
@@ -267,6 +299,16 @@ fn describe_training(config: &ClassifyRunConfig, plan: &Plan, sources: &Sources)
             encoder.cell.name().to_uppercase(),
             encoder.run.display(),
             100.0 * encoder.coverage(&plan.fit.words)
+        );
+    }
+    if let Some(vectors) = &sources.vectors {
+        let rows = vectors.rows_of(&plan.vocab).ids.len();
+        println!(
+            "embedding from {}: {:.1}% of the training texts' words have one; {rows} of the vocabulary's {} words \
+             start from theirs",
+            vectors.describe(),
+            100.0 * vectors.coverage(&plan.fit.words),
+            plan.vocab.len()
         );
     }
     if plan.per_member {

@@ -163,6 +163,7 @@ pub fn cross_validate(
         let start = Instant::now();
         let vocab = sources.vocabulary(&fit_texts, settings);
         let config = ClassifierConfig { vocab_size: vocab.len(), ..template.clone() };
+        let rows = sources.vectors.as_ref().map(|v| v.rows_of(&vocab));
         let (train_set, valid_set) = (fit_texts.encode(&vocab), valid_texts.encode(&vocab));
         let holdout = if settings.split_per_member {
             Holdout::PerMember { pool: &train_set, share: settings.valid_split }
@@ -171,7 +172,7 @@ pub fn cross_validate(
         };
         let (mut trained, histories) = train_members(
             settings,
-            Start { config: &config, encoder: sources.encoder.as_ref() },
+            Start { config: &config, encoder: sources.encoder.as_ref(), vectors: rows.as_ref() },
             &holdout,
             members,
             seeds,

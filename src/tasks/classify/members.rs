@@ -10,12 +10,13 @@
 use super::cv::FoldResult;
 use super::pretrained::PretrainedEncoder;
 use super::run::{state_dict_of, ClassifyRunConfig, TrainSettings};
-use super::texts::Plan;
+use super::texts::{Plan, Sources};
 use super::{evaluate, evaluation_of, predict_probabilities, ClassifyTask, Evaluation, Labelled};
 use crate::data::tsv::stratified_split;
+use crate::data::vectors::VectorRows;
 use crate::io::run_dir::{RunDir, METRICS};
 use crate::io::write_atomic;
-use crate::models::{Classifier, ClassifierConfig};
+use crate::models::{Classifier, ClassifierConfig, Model};
 use crate::optim::Optimizer;
 use crate::plot::{epoch_ticks, write_panels, Chart, Mark, Panel, Series};
 use crate::tensor::Rng;
@@ -56,14 +57,10 @@ pub struct Member<'a> {
 
 impl<'a> Member<'a> {
     /// Draws the member's seed from `seeds`, then from it the member's split (per member), its
-    /// weights and, last, the generator of its batch order and word dropout. With `encoder` the
-    /// embedding and recurrent weights drawn are then replaced by the language model's.
-    pub fn new(
-        holdout: &Holdout<'a>,
-        config: &ClassifierConfig,
-        seeds: &mut Rng,
-        encoder: Option<&PretrainedEncoder>,
-    ) -> Result<Self> {
+    /// weights and, last, the generator of its batch order and word dropout. The drawn weights
+    /// are then replaced as `start` says: the embedding and recurrent layers by the language
+    /// model's (`--init-from`), the embedding rows of words with a vector by it (`--vectors`).
+    pub fn new(holdout: &Holdout<'a>, start: Start, seeds: &mut Rng) -> Result<Self> {
         let mut rng = Rng::new(seeds.next_u64());
         let (train, valid) = match *holdout {
             Holdout::Shared { fit, valid } => (Cow::Borrowed(fit), Cow::Borrowed(valid)),
@@ -73,9 +70,12 @@ impl<'a> Member<'a> {
                 (Cow::Owned(pool.subset(&kept)), Cow::Owned(pool.subset(&held)))
             }
         };
-        let mut model = Classifier::new(config.clone(), &mut rng);
-        if let Some(encoder) = encoder {
+        let mut model = Classifier::new(start.config.clone(), &mut rng);
+        if let Some(encoder) = start.encoder {
             encoder.apply(&mut model)?;
+        }
+        if let Some(rows) = start.vectors {
+            set_embedding_rows(&mut model, rows)?;
         }
         Ok(Member { model, train, valid, rng })
     }
@@ -204,14 +204,34 @@ pub struct Quiet;
 impl Observer for Quiet {}
 impl MembersObserver for Quiet {}
 
-/// What every model of a run starts as: its shape, and the language model's weights with
-/// `--init-from`.
+/// What every model of a run starts as: its shape, the language model's weights with
+/// `--init-from`, the pretrained word vectors of its vocabulary with `--vectors`.
 #[derive(Clone, Copy)]
 pub struct Start<'a> {
     /// The model's shape.
     pub config: &'a ClassifierConfig,
     /// The embedding and recurrent weights to start from (else they are drawn).
     pub encoder: Option<&'a PretrainedEncoder>,
+    /// The embedding rows to start from (the others are drawn).
+    pub vectors: Option<&'a VectorRows>,
+}
+
+/// Sets the rows `rows.ids` of `model`'s embedding to `rows.values`.
+pub fn set_embedding_rows(model: &mut Classifier<f32>, rows: &VectorRows) -> Result<()> {
+    let params = model.params_mut();
+    let id = params.find("embedding.weight").expect("a classifier has an embedding");
+    let table = params.value_mut(id);
+    if table.shape()[1] != rows.values.ncols() {
+        return Err(Error::msg(format!(
+            "the word vectors have {} numbers each; the embedding is {} wide",
+            rows.values.ncols(),
+            table.shape()[1]
+        )));
+    }
+    for (&row, vector) in rows.ids.iter().zip(rows.values.rows()) {
+        table.index_axis_mut(ndarray::Axis(0), row).assign(&vector);
+    }
+    Ok(())
 }
 
 /// `count` models, each started as `start` says from its own seed (drawn from `seeds`), each
@@ -232,7 +252,7 @@ pub fn train_members(
     for k in 1..=count {
         let which = ModelOf { fold, folds: settings.folds, member: k, members: count };
         observer.model_started(&which)?;
-        let mut member = Member::new(holdout, start.config, seeds, start.encoder)?;
+        let mut member = Member::new(holdout, start, seeds)?;
         let mut state =
             TrainState::new(Optimizer::new(settings.optimizer, settings.engine.lr, settings.momentum));
         let outcome = {
@@ -282,13 +302,14 @@ pub fn write_metrics(run: &RunDir, lines: &[String]) -> Result<()> {
     write_atomic(&run.path(METRICS), text.as_bytes())
 }
 
-/// The final model's members trained on `plan` (from `encoder`'s weights with `--init-from`):
-/// their epochs added to `lines` and written, their weights saved (under `member{k}.` for an
-/// ensemble), their curves drawn.
+/// The final model's members trained on `plan` (from the language model's weights with
+/// `--init-from`, from the word vectors with `--vectors`, both in `sources`): their epochs added
+/// to `lines` and written, their weights saved (under `member{k}.` for an ensemble), their
+/// curves drawn.
 pub fn train_final(
     config: &ClassifyRunConfig,
     plan: &Plan,
-    encoder: Option<&PretrainedEncoder>,
+    sources: &Sources,
     seeds: &mut Rng,
     run: &RunDir,
     mut lines: Vec<String>,
@@ -297,9 +318,10 @@ pub fn train_final(
     let settings = &config.train;
     let (train_set, valid_set) = (plan.fit.encode(&plan.vocab), plan.valid.encode(&plan.vocab));
     let holdout = holdout(plan, settings, &train_set, &valid_set);
+    let rows = sources.vectors.as_ref().map(|v| v.rows_of(&plan.vocab));
     let (trained, histories) = train_members(
         settings,
-        Start { config: &config.model, encoder },
+        Start { config: &config.model, encoder: sources.encoder.as_ref(), vectors: rows.as_ref() },
         &holdout,
         config.members,
         seeds,

@@ -64,6 +64,9 @@ pub struct TrainSettings {
     /// the classifier starts from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<String>,
+    /// `--vectors`: pretrained word vectors (GloVe's text format) the embedding starts from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vectors: Option<String>,
     /// Seed of the splits, folds, weights, batch order and dropout.
     pub seed: u64,
 }

@@ -6,7 +6,8 @@
 use super::pretrained::PretrainedEncoder;
 use super::run::{ClassifyRunConfig, TrainSettings};
 use super::Labelled;
-use crate::data::tsv::{build_vocab, read_labelled, stratified_split, Classes, TextEncoding};
+use crate::data::tsv::{build_vocab_keeping, read_labelled, stratified_split, Classes, TextEncoding};
+use crate::data::vectors::WordVectors;
 use crate::data::Vocab;
 use crate::io::run_dir::{RunDir, VOCAB};
 use crate::tensor::Rng;
@@ -78,11 +79,13 @@ pub struct Sources {
     pub extra: Texts,
     /// The `--init-from` language model's encoder and vocabulary.
     pub encoder: Option<PretrainedEncoder>,
+    /// The `--vectors` file's word vectors.
+    pub vectors: Option<WordVectors>,
 }
 
 impl Sources {
-    /// Reads the files `settings` names, each label one of `classes`, and the `--init-from`
-    /// language model run.
+    /// Reads the files `settings` names, each label one of `classes`, the `--init-from`
+    /// language model run and the `--vectors` file.
     pub fn read(settings: &TrainSettings, encoding: &TextEncoding, classes: &Classes) -> Result<Self> {
         let encoder =
             settings.init_from.as_deref().map(|dir| PretrainedEncoder::load(Path::new(dir))).transpose()?;
@@ -107,15 +110,17 @@ impl Sources {
             test: settings.test.as_deref().map(read).transpose()?,
             extra,
             encoder,
+            vectors: settings.vectors.as_deref().map(WordVectors::load).transpose()?,
         })
     }
 
     /// The vocabulary of a model trained on `fit`: the language model's with `--init-from`,
-    /// else that of the texts (the run's cap and minimum count).
+    /// else that of the texts (the run's cap and minimum count; see [`vocabulary`] for
+    /// `--vectors`).
     pub fn vocabulary(&self, fit: &Texts, settings: &TrainSettings) -> Vocab {
         match &self.encoder {
             Some(encoder) => encoder.vocab.clone(),
-            None => vocabulary(fit, settings),
+            None => vocabulary(fit, settings, self.vectors.as_ref()),
         }
     }
 }
@@ -176,9 +181,24 @@ pub fn check_split(fit: &Texts, valid: &Texts, settings: &TrainSettings) -> Resu
     Ok(())
 }
 
-/// The vocabulary of `texts` with the run's cap and minimum count (`<unk>` first).
-pub fn vocabulary(texts: &Texts, settings: &TrainSettings) -> Vocab {
-    build_vocab(texts.words.iter().map(Vec::as_slice), settings.max_vocab, settings.min_count)
+/// The vocabulary of `texts` with the run's cap and minimum count (`<unk>` first). With word
+/// `vectors`, a training word that has a vector needs to be seen only once, and the room left
+/// under the cap (all of the file with no cap) goes to the file's other words in its order, most
+/// frequent first: a word never seen in training then still reads as its pretrained vector,
+/// not as `<unk>`. Such rows get no gradient from the training texts and keep their vectors.
+pub fn vocabulary(texts: &Texts, settings: &TrainSettings, vectors: Option<&WordVectors>) -> Vocab {
+    let (cap, words) = (settings.max_vocab, texts.words.iter().map(Vec::as_slice));
+    let Some(vectors) = vectors else {
+        return build_vocab_keeping(words, cap, settings.min_count, |_| false);
+    };
+    let mut vocab = build_vocab_keeping(words, cap, settings.min_count, |w| vectors.contains(w));
+    for word in vectors.words() {
+        if cap > 0 && vocab.len() >= cap {
+            break;
+        }
+        vocab.id_or_insert(word);
+    }
+    vocab
 }
 
 /// The texts of a single-model run going on from its checkpoint, read again with the seed's
