@@ -185,7 +185,8 @@ pub fn check_split(fit: &Texts, valid: &Texts, settings: &TrainSettings) -> Resu
 /// `vectors`, a training word that has a vector needs to be seen only once, and the room left
 /// under the cap (all of the file with no cap) goes to the file's other words in its order, most
 /// frequent first: a word never seen in training then still reads as its pretrained vector,
-/// not as `<unk>`. Such rows get no gradient from the training texts and keep their vectors.
+/// not as `<unk>`. Such rows get no gradient from the training texts and keep their vectors
+/// (unless `--weight-decay` shrinks them, as it does every weight matrix).
 pub fn vocabulary(texts: &Texts, settings: &TrainSettings, vectors: Option<&WordVectors>) -> Vocab {
     let (cap, words) = (settings.max_vocab, texts.words.iter().map(Vec::as_slice));
     let Some(vectors) = vectors else {
