@@ -3,8 +3,9 @@
 //! resumed repeats the uninterrupted run byte for byte, its shuffles and word dropout included;
 //! Ctrl-C writes a checkpoint, prints the resume line and exits 130; `kill -9` never breaks the
 //! checkpoint; a NaN stops the run before the update, naming the epoch, the batch and the last
-//! good checkpoint. And what is the classifier's own: `--resume` refuses runs of several models
-//! and flags that would change the run, and notices changed data.
+//! good checkpoint. And what is the classifier's own: an ensemble resumes member by member to
+//! the uninterrupted run's files; `--resume` refuses cross-validations, finished ensembles and
+//! flags that would change the run, and notices changed data.
 
 mod common;
 
@@ -70,6 +71,46 @@ fn resumed_runs_repeat_the_uninterrupted_run_byte_for_byte() {
     );
 }
 
+/// An ensemble keeps each member as it finishes; stopped after member 1 and after member 2
+/// (each resumed process stopping again), then resumed, it ends with the uninterrupted run's
+/// metrics, weights and result; training flags are refused beside its `--resume`.
+#[test]
+fn an_ensemble_resumes_member_by_member_and_repeats_the_uninterrupted_run() {
+    let s = Scratch::new("classify-ensemble-resume");
+    let g = classify_run(&s);
+    let three = ["--ensemble", "3"];
+    let whole = s.path("whole");
+    success("uninterrupted", &run(&s.root, &g.args_with(2, &whole, &three), &[]));
+    let dir = s.path("stopped");
+    let out = run(&s.root, &g.args_with(2, &dir, &three), &[("RECUR_STOP_AFTER_MEMBERS", "1")]);
+    assert_eq!(out.status.code(), Some(130), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&format!("recur classify train --resume {}", dir.display())),
+        "{}",
+        stdout(&out)
+    );
+    assert!(dir.join("members/member-1.json").exists() && !dir.join("model.safetensors").exists());
+    failure(
+        "--epochs beside an ensemble's --resume",
+        &run(&s.root, &g.resume_args(&dir, &["--epochs", "5"]), &[]),
+        &["member by member", "--epochs cannot change them"],
+    );
+    let out = run(&s.root, &g.resume_args(&dir, &[]), &[("RECUR_STOP_AFTER_MEMBERS", "2")]);
+    assert_eq!(out.status.code(), Some(130), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ensemble member 1/3: kept by the interrupted run"), "{}", stdout(&out));
+    let text = success("resumed", &run(&s.root, &g.resume_args(&dir, &[]), &[]));
+    assert!(text.contains("ensemble member 2/3: kept") && text.contains("ensemble member 3/3"), "{text}");
+    assert_eq!(curve(&dir), curve(&whole), "the resumed ensemble's metrics differ");
+    for file in ["model.safetensors", "result.json", "loss.svg"] {
+        assert_eq!(
+            std::fs::read(dir.join(file)).unwrap(),
+            std::fs::read(whole.join(file)).unwrap(),
+            "{file} differs"
+        );
+    }
+    assert!(!dir.join("members").exists(), "the kept members are removed once the ensemble is saved");
+}
+
 #[test]
 fn ctrl_c_writes_a_checkpoint_and_the_resume_line() {
     let s = Scratch::new("classify-ctrl-c");
@@ -91,21 +132,22 @@ fn a_nan_stops_the_classifier_naming_where() {
 }
 
 #[test]
-fn resume_refuses_runs_of_several_models_changed_flags_and_changed_data() {
+fn resume_refuses_cross_validations_finished_ensembles_changed_flags_and_changed_data() {
     let s = Scratch::new("classify-resume-refusals");
     let g = classify_run(&s);
 
-    // --folds and --ensemble runs keep no checkpoint: refused in one line.
-    for (name, extra) in [("folds", ["--folds", "3"]), ("ensemble", ["--ensemble", "2"])] {
+    // A cross-validation keeps no checkpoint; a finished ensemble has nothing left to train:
+    // both refused in one line.
+    for (name, extra, needles) in [
+        ("folds", ["--folds", "3"], ["cross-validation", "cannot be resumed", "start over"]),
+        ("ensemble", ["--ensemble", "2"], ["ensemble of 2 finished", "result.json", "new run"]),
+    ] {
         let dir = s.path(name);
         let args = g.args_with(1, &dir, &extra);
         success(name, &run(&s.root, &args, &[]));
         assert!(!dir.join("checkpoint.safetensors").exists(), "{name}: a multi-model run wrote a checkpoint");
-        failure(
-            name,
-            &run(&s.root, &g.resume_args(&dir, &[]), &[]),
-            &["several models", "cannot be resumed", "start over"],
-        );
+        assert!(!dir.join("members").exists(), "{name}: the kept members are removed at the end");
+        failure(name, &run(&s.root, &g.resume_args(&dir, &[]), &[]), &needles);
     }
 
     // A single model's run: flags that would change it are refused, naming them.

@@ -94,7 +94,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 40)]
     pub(super) epochs: usize,
     /// Average the class probabilities of this many models, each from its own seed and with its
-    /// own early stopping (1 = one model, the only kind that keeps a checkpoint for --resume).
+    /// own early stopping (1 = one model). An ensemble keeps each member as it finishes, and
+    /// --resume goes on from the next one; one model keeps a checkpoint every epoch.
     /// With --tensorboard DIR each member logs to a folder of its own: DIR/member-1 ...
     /// DIR/member-M.
     #[arg(long, default_value_t = 5, value_name = "M")]

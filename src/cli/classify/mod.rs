@@ -14,7 +14,9 @@
 //! vocabulary of its own training texts, tested once on its fold), then the model to keep is
 //! trained on all the data as in a plain run; `--ensemble M` trains M models wherever one would
 //! be trained and averages their class probabilities. Each of these models is one
-//! `Trainer::fit` with no run directory (no checkpoint): such runs cannot be resumed.
+//! `Trainer::fit` with no run directory (no checkpoint); an ensemble without folds keeps each
+//! member as it finishes (`members::KeptMember`), so `--resume` goes on from the next member,
+//! while a cross-validation cannot be resumed.
 //! `several.rs` prints what they tell and, with `--tensorboard DIR`, logs each model to a
 //! folder of DIR (`fold-1`, `final`, `member-2`, ...).
 //!

@@ -10,6 +10,10 @@ use recur::tasks::classify::members::{MembersObserver, ModelOf};
 use recur::train::{EpochStats, Observer, TensorboardLog};
 use recur::Result;
 
+/// `RECUR_STOP_AFTER_MEMBERS=K`: a final ensemble's run exits (code 130) once member K is kept,
+/// for the tests of `--resume`.
+const STOP_AFTER_MEMBERS_ENV: &str = "RECUR_STOP_AFTER_MEMBERS";
+
 /// The command line's observer of a run of several models.
 pub(super) struct Several<'a> {
     /// The run's folds (0: none), for the fold lines.
@@ -67,6 +71,19 @@ impl MembersObserver for Several<'_> {
             // The model trained; only its TensorBoard log stopped.
             eprintln!("warning: the TensorBoard log of {} stopped: {e}", model.folder());
         }
+        // Tests stop an ensemble at a chosen member, as Ctrl-C would somewhere.
+        let stop_after = std::env::var(STOP_AFTER_MEMBERS_ENV).ok().and_then(|v| v.parse::<usize>().ok());
+        if model.fold.is_none() && model.members > 1 && stop_after == Some(model.member) {
+            println!("stopped after ensemble member {} ({STOP_AFTER_MEMBERS_ENV})", model.member);
+            std::process::exit(130);
+        }
+    }
+
+    fn model_kept(&mut self, model: &ModelOf, best_epoch: usize) {
+        println!(
+            "ensemble member {}/{}: kept by the interrupted run (best epoch {best_epoch})",
+            model.member, model.members
+        );
     }
 
     fn fold_done(&mut self, fold: &FoldResult) {

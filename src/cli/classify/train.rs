@@ -24,7 +24,7 @@ use recur::optim::{LrRule, Optimizer};
 use recur::tasks::classify::baselines::{fit_and_test, BaselineScores};
 use recur::tasks::classify::cv::{cross_validate, CvResult, FoldResult, Spread};
 use recur::tasks::classify::members::{
-    evaluate_members, holdout, holdout_figures, train_final, Holdout, Member, Start, Trained,
+    evaluate_members, holdout, holdout_figures, train_final, Holdout, KeptMember, Member, Start, Trained,
 };
 use recur::tasks::classify::pretrained::PretrainedEncoder;
 use recur::tasks::classify::run::{
@@ -95,6 +95,7 @@ fn start(args: TrainArgs) -> Result<()> {
 
     let run = RunDir::create(&crate::cli::choose_out_dir(args.out.as_deref(), args.overwrite, "classify")?)?;
     run.remove_replaced(&[MODEL, METRICS, RESULT, CV, VOCAB, CONFIG, CHECKPOINT, "loss.png", "loss.svg"])?;
+    KeptMember::clear(&run)?;
     println!(
         "{}: {} texts, {} classes ({})",
         data.display(),
@@ -168,6 +169,12 @@ fn start(args: TrainArgs) -> Result<()> {
     run.write_vocab(&plan.vocab)?;
     describe_training(&config, &plan, &sources);
     if multi {
+        if config.members > 1 && config.train.folds < 2 {
+            println!(
+                "each member is kept as it finishes: if the run stops, go on with: recur classify train --resume {}",
+                run.root.display()
+            );
+        }
         let trained = train_final(&config, &plan, &sources, &mut seeds, &run, metrics, &mut several)?;
         return finish(&run, &config, &plan, &sources, trained);
     }
@@ -197,14 +204,37 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<()> {
     args.tensorboard.check()?;
     let run = RunDir::open(dir)?;
     let mut config = ClassifyRunConfig::read(&run)?;
-    if config.members > 1 || config.train.folds >= 2 {
+    if config.train.folds >= 2 {
         return Err(Error::msg(format!(
-            "{}: runs with several models (--folds {}, --ensemble {}) keep no checkpoint and cannot be resumed; \
-             run the command again to start over",
+            "{}: a cross-validation (--folds {}) keeps no checkpoint and cannot be resumed; run the command again \
+             to start over",
             run.root.display(),
             config.train.folds,
-            config.members
         )));
+    }
+    let ensemble = config.members > 1;
+    if ensemble {
+        if run.path(RESULT).exists() {
+            return Err(Error::msg(format!(
+                "{}: the ensemble of {} finished (result.json); start a new run to train it differently",
+                run.root.display(),
+                config.members
+            )));
+        }
+        let given = given_flags();
+        let training: Vec<String> = ["epochs", "lr", "patience", "on_nan"]
+            .iter()
+            .filter(|id| given.iter().any(|g| g == *id))
+            .map(|id| format!("--{}", id.replace('_', "-")))
+            .collect();
+        if !training.is_empty() {
+            return Err(Error::msg(format!(
+                "{}: an ensemble goes on member by member with its recorded settings; {} cannot change them (only \
+                 --data, --valid, --test, --extra and --tensorboard can be given)",
+                run.root.display(),
+                training.join(", ")
+            )));
+        }
     }
     let settings = &mut config.train;
     let path = |p: &PathBuf| p.display().to_string();
@@ -244,6 +274,12 @@ fn resume(dir: &Path, args: &TrainArgs) -> Result<()> {
     let before = ClassifyRunConfig::read(&run)?;
     if before != config {
         config.write(&run)?;
+    }
+    if ensemble {
+        // The members kept so far are read back; the rest train as the uninterrupted run would.
+        let mut several = Several::new(0, &args.tensorboard);
+        let trained = train_final(&config, &plan, &sources, &mut seeds, &run, Vec::new(), &mut several)?;
+        return finish(&run, &config, &plan, &sources, trained);
     }
     train_single(&run, &config, &plan, &sources, &mut seeds, Some(lr), &args.tensorboard)
 }

@@ -8,7 +8,7 @@
 
 use super::baselines::{fit_and_test, BaselineScores};
 use super::members::{
-    evaluate_members, metrics_line, train_members, write_metrics, Holdout, MembersObserver, Start,
+    evaluate_members, metrics_line, train_members, write_metrics, Holdout, MembersObserver, Stage, Start,
 };
 use super::run::{TrainSettings, CV};
 use super::texts::{check_split, Sources, Texts};
@@ -177,7 +177,7 @@ pub fn cross_validate(
             members,
             seeds,
             observer,
-            Some(fold + 1),
+            Stage { fold: Some(fold + 1), keep: None },
         )?;
         let valid = &trained.valid;
         let test = evaluate_members(&mut trained.models, &test_texts.encode(&vocab));

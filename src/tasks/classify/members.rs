@@ -1,6 +1,8 @@
 //! Runs of several models: `--ensemble M` members, whose class probabilities are averaged,
 //! and the members of each cross-validation fold (`cv.rs`). Each model is one `Trainer::fit`
-//! with no run directory: no checkpoint, and so no `--resume` for such runs. Their epochs go
+//! with no run directory, so no checkpoint mid-model; the final members of an ensemble without
+//! folds are kept as each finishes ([`KeptMember`]), and `--resume` goes on from the first
+//! member not kept, to the uninterrupted run's files. Their epochs go
 //! into `metrics.jsonl`, each line with its `fold` and `member`; the final members' curves into
 //! `loss.png`. Nothing here prints: a [`MembersObserver`] is told what happens, each model's
 //! batches and epochs included (the command line's epoch lines and one TensorBoard run a model).
@@ -14,6 +16,7 @@ use super::texts::{Plan, Sources};
 use super::{evaluate, evaluation_of, predict_probabilities, ClassifyTask, Evaluation, Labelled};
 use crate::data::tsv::stratified_split;
 use crate::data::vectors::VectorRows;
+use crate::io::checkpoint;
 use crate::io::run_dir::{RunDir, METRICS};
 use crate::io::write_atomic;
 use crate::models::{Classifier, ClassifierConfig, Model};
@@ -22,7 +25,10 @@ use crate::plot::{epoch_ticks, write_panels, Chart, Mark, Panel, Series};
 use crate::tensor::Rng;
 use crate::train::{EpochStats, Observer, Outcome, TrainState, Trainer};
 use crate::{Error, Result};
+use ndarray::ArrayD;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// Texts per batch when only measuring (no gradients).
 pub const EVAL_BATCH: usize = 256;
@@ -192,8 +198,10 @@ pub trait MembersObserver: Observer {
     fn model_started(&mut self, _model: &ModelOf) -> Result<()> {
         Ok(())
     }
-    /// `model`'s training ended.
+    /// `model`'s training ended (and, for a kept member, it was kept).
     fn model_done(&mut self, _model: &ModelOf) {}
+    /// `model` was kept by an interrupted run and read back (its `best_epoch`), not trained.
+    fn model_kept(&mut self, _model: &ModelOf, _best_epoch: usize) {}
     /// A cross-validation fold's models were trained and tested (`cv::cross_validate`).
     fn fold_done(&mut self, _fold: &FoldResult) {}
 }
@@ -216,6 +224,16 @@ pub struct Start<'a> {
     pub vectors: Option<&'a VectorRows>,
 }
 
+/// Which models [`train_members`] trains.
+#[derive(Clone, Copy)]
+pub struct Stage<'a> {
+    /// Their cross-validation fold, from 1 (None: the final model).
+    pub fold: Option<usize>,
+    /// The run directory whose final ensemble members are kept as each finishes, and read back
+    /// instead of trained when an interrupted run kept them (see [`KeptMember`]); None: not kept.
+    pub keep: Option<&'a RunDir>,
+}
+
 /// Sets the rows `rows.ids` of `model`'s embedding to `rows.values`.
 pub fn set_embedding_rows(model: &mut Classifier<f32>, rows: &VectorRows) -> Result<()> {
     let params = model.params_mut();
@@ -235,8 +253,8 @@ pub fn set_embedding_rows(model: &mut Classifier<f32>, rows: &VectorRows) -> Res
 }
 
 /// `count` models, each started as `start` says from its own seed (drawn from `seeds`), each
-/// trained through the engine with early stopping as `holdout` says, `observer` told of each. `fold` is their
-/// cross-validation fold (None: the final model). Returns them with each one's epochs.
+/// trained through the engine with early stopping as `holdout` says, `observer` told of each.
+/// `stage` says which models they are (see [`Stage`]). Returns them with each one's epochs.
 pub fn train_members(
     settings: &TrainSettings,
     start: Start,
@@ -244,42 +262,129 @@ pub fn train_members(
     count: usize,
     seeds: &mut Rng,
     observer: &mut dyn MembersObserver,
-    fold: Option<usize>,
+    stage: Stage,
 ) -> Result<(Trained, Vec<Vec<EpochStats>>)> {
+    let Stage { fold, keep } = stage;
     let engine = &settings.engine;
     let (mut models, mut best_epochs, mut own, mut histories) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for k in 1..=count {
         let which = ModelOf { fold, folds: settings.folds, member: k, members: count };
-        observer.model_started(&which)?;
+        // Drawn whether or not the member is kept, so the next member's seed is the same.
         let mut member = Member::new(holdout, start, seeds)?;
-        let mut state =
-            TrainState::new(Optimizer::new(settings.optimizer, settings.engine.lr, settings.momentum));
-        let outcome = {
-            let mut task = member.task(settings);
-            let mut trainer = Trainer { settings: engine, run: None, stop: None, observer: &mut *observer };
-            trainer.fit(&mut task, &mut state)?
-        };
-        observer.model_done(&which);
-        match outcome {
-            Outcome::Finished { best: Some((epoch, _)), .. } => best_epochs.push(epoch),
-            Outcome::Diverged { place: at, what, .. } => {
-                return Err(Error::msg(format!(
-                    "{}{at}: {what}; runs with several models keep no checkpoint: start again with a lower --lr or \
-                     with --clip",
-                    which.place()
-                )));
+        let kept = keep.map(|run| KeptMember::at(run, k));
+        let (best_epoch, history) = match kept.as_ref().map(KeptMember::read).transpose()?.flatten() {
+            Some((weights, finished)) => {
+                member.model.load_state_dict(weights)?;
+                observer.model_kept(&which, finished.best_epoch);
+                (finished.best_epoch, finished.history)
             }
-            other => unreachable!("a validated run with no stop flag ended {other:?}"),
-        }
+            None => {
+                observer.model_started(&which)?;
+                let mut state = TrainState::new(Optimizer::new(
+                    settings.optimizer,
+                    settings.engine.lr,
+                    settings.momentum,
+                ));
+                let outcome = {
+                    let mut task = member.task(settings);
+                    let mut trainer =
+                        Trainer { settings: engine, run: None, stop: None, observer: &mut *observer };
+                    trainer.fit(&mut task, &mut state)?
+                };
+                let best_epoch = match outcome {
+                    Outcome::Finished { best: Some((epoch, _)), .. } => epoch,
+                    Outcome::Diverged { place: at, what, .. } => {
+                        return Err(Error::msg(format!(
+                            "{}{at}: {what}; start again with a lower --lr or with --clip",
+                            which.place()
+                        )));
+                    }
+                    other => unreachable!("a validated run with no stop flag ended {other:?}"),
+                };
+                let history = std::mem::take(&mut state.progress.history);
+                if let Some(kept) = &kept {
+                    kept.write(&member.model, &Finished { best_epoch, history: history.clone() })?;
+                }
+                observer.model_done(&which);
+                (best_epoch, history)
+            }
+        };
+        best_epochs.push(best_epoch);
         if matches!(holdout, Holdout::PerMember { .. }) {
             own.push(member.own_valid(settings));
         }
-        histories.push(std::mem::take(&mut state.progress.history));
+        histories.push(history);
         models.push(member.model);
     }
     let valid = holdout_figures(&mut models, holdout, &own);
     Ok((Trained { models, best_epochs, valid }, histories))
+}
+
+/// The folder of a run where the final members of an ensemble are kept as each finishes.
+pub const KEPT: &str = "members";
+
+/// A final ensemble member kept in `members/` of the run directory as it finishes:
+/// `member-{k}.safetensors` (its best weights), then `member-{k}.json` (its best epoch and its
+/// epochs' figures), each written atomically, the JSON last. An ensemble stopped part way
+/// (Ctrl-C, a crash) goes on with `--resume` from the first member not kept: the members are
+/// drawn in order from the run's seed, so it ends with the uninterrupted run's files. The folder
+/// is removed once the ensemble is saved, and when a new run replaces the directory.
+pub struct KeptMember {
+    weights: std::path::PathBuf,
+    figures: std::path::PathBuf,
+}
+
+/// A model's tensors by name.
+pub type Weights = BTreeMap<String, ArrayD<f32>>;
+
+/// What [`KeptMember`]'s JSON holds.
+#[derive(Serialize, Deserialize)]
+pub struct Finished {
+    /// The epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Every epoch's figures.
+    pub history: Vec<EpochStats>,
+}
+
+impl KeptMember {
+    /// Member `k` (from 1) of `run`'s final ensemble.
+    pub fn at(run: &RunDir, k: usize) -> Self {
+        let folder = run.path(KEPT);
+        KeptMember {
+            weights: folder.join(format!("member-{k}.safetensors")),
+            figures: folder.join(format!("member-{k}.json")),
+        }
+    }
+
+    /// The member's weights and figures, if it was kept.
+    pub fn read(&self) -> Result<Option<(Weights, Finished)>> {
+        if !self.figures.exists() {
+            return Ok(None);
+        }
+        let text = crate::io::read_text(&self.figures)?;
+        let finished: Finished = serde_json::from_str(&text)
+            .map_err(|e| Error::file(&self.figures, format!("is not a kept member's figures ({e})")))?;
+        Ok(Some((checkpoint::load::<f32>(&self.weights)?, finished)))
+    }
+
+    /// Keeps `model`'s weights, then `finished`.
+    pub fn write(&self, model: &Classifier<f32>, finished: &Finished) -> Result<()> {
+        let folder = self.figures.parent().expect("a member's file is in members/");
+        std::fs::create_dir_all(folder).map_err(|e| Error::io(folder, "create", e))?;
+        checkpoint::save(&self.weights, &model.state_dict())?;
+        let json = serde_json::to_string(finished).expect("a member's figures serialise");
+        write_atomic(&self.figures, json.as_bytes())
+    }
+
+    /// Removes `run`'s kept members (after the ensemble is saved, or before a new run).
+    pub fn clear(run: &RunDir) -> Result<()> {
+        let folder = run.path(KEPT);
+        if folder.exists() {
+            std::fs::remove_dir_all(&folder).map_err(|e| Error::io(&folder, "remove", e))?;
+        }
+        Ok(())
+    }
 }
 
 /// A `metrics.jsonl` line: the epoch's figures after its `fold` and `member`.
@@ -326,7 +431,8 @@ pub fn train_final(
         config.members,
         seeds,
         observer,
-        None,
+        // An ensemble without folds goes on member by member after an interruption (`--resume`).
+        Stage { fold: None, keep: (config.members > 1 && config.train.folds < 2).then_some(run) },
     )?;
     let several = histories.len() > 1;
     let mut series = Vec::new();
@@ -341,6 +447,7 @@ pub fn train_final(
     }
     write_metrics(run, &lines)?;
     run.save_tensors(&state_dict_of(&trained.models))?;
+    KeptMember::clear(run)?;
     let chart =
         Chart { title: "Cross-entropy", x_label: "epoch", y_label: "loss", log_y: false, series: &series };
     // The epoch each member's saved weights come from, as the engine marks a single run's.
