@@ -230,13 +230,22 @@ impl WordVectors {
 
     /// The share of `texts`' words that have a vector.
     pub fn coverage<'a>(&self, texts: impl IntoIterator<Item = &'a Vec<String>>) -> f64 {
-        let (mut known, mut total) = (0usize, 0usize);
-        for words in texts {
-            total += words.len();
-            known += words.iter().filter(|w| self.contains(w)).count();
-        }
-        known as f64 / total.max(1) as f64
+        share_of_words(texts, |w| self.contains(w))
     }
+}
+
+/// The share of `texts`' words for which `known` holds (0 for no words): how much of a text a
+/// pretrained vocabulary covers.
+pub fn share_of_words<'a>(
+    texts: impl IntoIterator<Item = &'a Vec<String>>,
+    known: impl Fn(&str) -> bool,
+) -> f64 {
+    let (mut hits, mut total) = (0usize, 0usize);
+    for words in texts {
+        total += words.len();
+        hits += words.iter().filter(|w| known(w)).count();
+    }
+    hits as f64 / total.max(1) as f64
 }
 
 #[cfg(test)]

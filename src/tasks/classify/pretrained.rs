@@ -143,11 +143,6 @@ impl PretrainedEncoder {
 
     /// The share of `words`' tokens that are in the LM's vocabulary.
     pub fn coverage<'a>(&self, words: impl IntoIterator<Item = &'a Vec<String>>) -> f64 {
-        let (mut known, mut total) = (0usize, 0usize);
-        for text in words {
-            total += text.len();
-            known += text.iter().filter(|w| w.as_str() != UNK && self.vocab.id(w).is_some()).count();
-        }
-        known as f64 / total.max(1) as f64
+        crate::data::vectors::share_of_words(words, |w| w != UNK && self.vocab.id(w).is_some())
     }
 }
